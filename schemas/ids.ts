@@ -1,0 +1,40 @@
+// Deterministic identities. A retried request must become the same command, so ids derive from
+// the Idempotency-Key (UUIDv5, RFC 4122 §4.3) and internal commands from their transfer.
+import { createHash, randomUUID } from 'node:crypto';
+
+/** The kafka-ledger UUIDv5 namespace (fixed forever: changing it changes every derived id). */
+export const ledgerNamespace = '0b5e9f0e-6c1a-4d38-9a57-6b1f1c0d2e7a';
+
+function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
+}
+
+export function uuidV5(name: string, namespace: string = ledgerNamespace): string {
+  const hash = createHash('sha1').update(uuidBytes(namespace)).update(name, 'utf8').digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export const newId = (): string => randomUUID();
+
+/** The account a POST /accounts with this Idempotency-Key creates. */
+export const accountIdForKey = (idempotencyKey: string): string => uuidV5(`account:${idempotencyKey}`);
+
+/** The command a request on `accountId` with this Idempotency-Key becomes. */
+export const commandIdForKey = (accountId: string, idempotencyKey: string): string => uuidV5(`command:${accountId}:${idempotencyKey}`);
+
+export const transferIdForCommand = (commandId: string): string => uuidV5(`transfer:${commandId}`);
+
+/** The internal command that credits a transfer's destination. */
+export const creditCommandId = (transferId: string): string => uuidV5(`credit:${transferId}`);
+
+/** The internal command that refunds a transfer the destination refused. */
+export const refundCommandId = (transferId: string): string => uuidV5(`refund:${transferId}`);
+
+/** Hash of a request's meaning: the same key with another meaning is IDEMPOTENCY_KEY_REUSED. */
+export function fingerprintOf(meaning: Record<string, string | number | null>): string {
+  const canonical = JSON.stringify(Object.keys(meaning).sort().map((k) => [k, meaning[k]]));
+  return createHash('sha256').update(canonical).digest('hex');
+}

@@ -1,0 +1,139 @@
+// The records of DESIGN §3 as TypeScript types. Pure types: the domain, the views and the
+// adapters all speak these; `records.ts` maps them to and from their Avro form.
+// Money is integer minor units in a JS number, always checked with Number.isSafeInteger.
+// Timestamps are epoch milliseconds.
+
+export type OpenAccount = { type: 'OpenAccount'; ownerName: string; currency: string; initialBalance: number };
+export type Deposit = { type: 'Deposit'; amount: number; reference: string | null };
+export type Withdraw = { type: 'Withdraw'; amount: number; reference: string | null };
+export type InitiateTransfer = {
+  type: 'InitiateTransfer';
+  transferId: string;
+  toAccountId: string;
+  amount: number;
+  reference: string | null;
+};
+/** Internal: sent by the source account's processor to the destination. */
+export type CreditTransfer = {
+  type: 'CreditTransfer';
+  transferId: string;
+  fromAccountId: string;
+  amount: number;
+  currency: string;
+};
+/** Internal: sent back to the source when the destination refuses a credit. */
+export type RefundTransfer = {
+  type: 'RefundTransfer';
+  transferId: string;
+  toAccountId: string;
+  amount: number;
+  reason: string;
+};
+export type CloseAccount = { type: 'CloseAccount' };
+
+export type CommandPayload =
+  | OpenAccount
+  | Deposit
+  | Withdraw
+  | InitiateTransfer
+  | CreditTransfer
+  | RefundTransfer
+  | CloseAccount;
+export type CommandType = CommandPayload['type'];
+
+export interface Command {
+  commandId: string;
+  accountId: string;
+  issuedAt: number;
+  fingerprint: string;
+  payload: CommandPayload;
+}
+
+export type AccountOpened = { type: 'AccountOpened'; ownerName: string; currency: string; initialBalance: number };
+export type MoneyDeposited = { type: 'MoneyDeposited'; amount: number; balanceAfter: number; reference: string | null };
+export type MoneyWithdrawn = { type: 'MoneyWithdrawn'; amount: number; balanceAfter: number; reference: string | null };
+export type TransferDebited = {
+  type: 'TransferDebited';
+  transferId: string;
+  toAccountId: string;
+  amount: number;
+  balanceAfter: number;
+};
+export type TransferCredited = {
+  type: 'TransferCredited';
+  transferId: string;
+  fromAccountId: string;
+  amount: number;
+  balanceAfter: number;
+};
+export type TransferRefunded = {
+  type: 'TransferRefunded';
+  transferId: string;
+  toAccountId: string;
+  amount: number;
+  balanceAfter: number;
+  reason: string;
+};
+export type AccountClosed = { type: 'AccountClosed' };
+
+export type EventPayload =
+  | AccountOpened
+  | MoneyDeposited
+  | MoneyWithdrawn
+  | TransferDebited
+  | TransferCredited
+  | TransferRefunded
+  | AccountClosed;
+export type EventType = EventPayload['type'];
+
+export interface AccountEvent {
+  eventId: string;
+  accountId: string;
+  sequence: number;
+  commandId: string;
+  occurredAt: number;
+  payload: EventPayload;
+}
+
+export type AccountStatus = 'OPEN' | 'CLOSED';
+
+export interface AccountState {
+  accountId: string;
+  ownerName: string;
+  currency: string;
+  balance: number;
+  status: AccountStatus;
+  version: number;
+  openedAt: number;
+  updatedAt: number;
+}
+
+/** Business refusals, in the order of precedence the domain checks them (DESIGN §3). */
+export const REJECTION_CODES = [
+  'IDEMPOTENCY_KEY_REUSED',
+  'SAME_ACCOUNT_TRANSFER',
+  'ACCOUNT_NOT_FOUND',
+  'ACCOUNT_ALREADY_EXISTS',
+  'ACCOUNT_CLOSED',
+  'CURRENCY_MISMATCH',
+  'ACCOUNT_NOT_EMPTY',
+  'INSUFFICIENT_FUNDS',
+  'AMOUNT_TOO_LARGE',
+] as const;
+export type RejectionCode = (typeof REJECTION_CODES)[number];
+
+export type OutcomeStatus = 'ACCEPTED' | 'REJECTED';
+
+export interface CommandOutcome {
+  commandId: string;
+  accountId: string;
+  status: OutcomeStatus;
+  code: string | null;
+  message: string | null;
+  fingerprint: string;
+  version: number;
+  balance: number | null;
+  transferId: string | null;
+  eventSequences: number[];
+  processedAt: number;
+}

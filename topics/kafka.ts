@@ -1,0 +1,45 @@
+// Kafka client setup shared by every service: one place for client ids, timeouts and logging.
+// Bounds are named here so that nothing waits forever on an unreachable broker.
+import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+
+export const kafkaConnectionTimeoutMs = 3000;
+export const kafkaRequestTimeoutMs = 30000;
+/** kafkajs retries operational errors with backoff and jitter up to this many times. */
+export const kafkaRetriesMax = 8;
+
+function levelName(level: logLevel): string {
+  switch (level) {
+    case logLevel.ERROR:
+      return 'error';
+    case logLevel.WARN:
+      return 'warn';
+    case logLevel.INFO:
+      return 'info';
+    default:
+      return 'debug';
+  }
+}
+
+/** kafkajs log lines as one JSON object per line on stderr, so they mix with ours. */
+function jsonLogCreator() {
+  return ({ namespace, level, log }: LogEntry) => {
+    const { message, timestamp: _timestamp, ...rest } = log;
+    process.stderr.write(
+      JSON.stringify({ time: new Date().toISOString(), level: levelName(level), component: `kafkajs.${namespace}`, msg: message, ...rest }) + '\n',
+    );
+  };
+}
+
+export function createKafka(brokers: string[], clientId: string, overrides: Partial<KafkaConfig> = {}): Kafka {
+  const level = process.env.KAFKAJS_LOG_LEVEL === 'debug' ? logLevel.DEBUG : process.env.KAFKAJS_LOG_LEVEL === 'info' ? logLevel.INFO : logLevel.WARN;
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: kafkaConnectionTimeoutMs,
+    requestTimeout: kafkaRequestTimeoutMs,
+    retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: kafkaRetriesMax },
+    logLevel: level,
+    logCreator: jsonLogCreator,
+    ...overrides,
+  });
+}

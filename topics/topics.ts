@@ -1,0 +1,52 @@
+// The topics of DESIGN §2 as data: one place that names them, their keys and their configs.
+
+const dayMs = 24 * 60 * 60 * 1000;
+
+export type TopicRole = 'commands' | 'events' | 'accountState' | 'outcomes' | 'commandsDlq';
+
+export interface TopicSpec {
+  role: TopicRole;
+  name: string;
+  key: string;
+  /** Exactly the configs verified on an existing topic. */
+  configs: Record<string, string>;
+}
+
+export interface TopicNames {
+  commands: string;
+  events: string;
+  accountState: string;
+  outcomes: string;
+  commandsDlq: string;
+}
+
+export function topicNames(prefix: string): TopicNames {
+  return {
+    commands: `${prefix}commands`,
+    events: `${prefix}events`,
+    accountState: `${prefix}account-state`,
+    outcomes: `${prefix}outcomes`,
+    commandsDlq: `${prefix}commands.dlq`,
+  };
+}
+
+export function topicSpecs(prefix: string): TopicSpec[] {
+  const names = topicNames(prefix);
+  return [
+    { role: 'commands', name: names.commands, key: 'accountId', configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * dayMs) } },
+    // Keys are unique per event, so compaction keeps every event and only collapses re-publishes.
+    { role: 'events', name: names.events, key: '<accountId>:<sequence>', configs: { 'cleanup.policy': 'compact' } },
+    { role: 'accountState', name: names.accountState, key: 'accountId', configs: { 'cleanup.policy': 'compact' } },
+    // compact,delete: one record per commandId while it lives, gone after the idempotency window.
+    {
+      role: 'outcomes',
+      name: names.outcomes,
+      key: 'commandId',
+      configs: { 'cleanup.policy': 'compact,delete', 'retention.ms': String(7 * dayMs) },
+    },
+    { role: 'commandsDlq', name: names.commandsDlq, key: 'original key', configs: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * dayMs) } },
+  ];
+}
+
+/** How long an idempotency record is honoured: the outcomes topic's retention. */
+export const idempotencyWindowMs = 7 * dayMs;
