@@ -1,0 +1,191 @@
+// decide(state, command): the business rules of one account. Pure: the same state and command
+// always give the same decision, so a replayed command decides exactly as it did the first time.
+//
+// Order of precedence of rejections (REJECTION_CODES in schemas/types.ts). When several apply,
+// the first in this list wins:
+//
+//   1. IDEMPOTENCY_KEY_REUSED  not decided here: the processing loop compares the fingerprint
+//                              with the stored outcome of the same commandId before decide().
+//   2. SAME_ACCOUNT_TRANSFER   InitiateTransfer to itself. A property of the request alone, so
+//                              it is checked before the account is even looked up.
+//   3. ACCOUNT_NOT_FOUND       every command but OpenAccount, when the account has no state.
+//   4. ACCOUNT_ALREADY_EXISTS  OpenAccount, when the account has state (open or closed: an id
+//                              is never reused, so its history stays unambiguous).
+//   5. ACCOUNT_CLOSED          Deposit, Withdraw, InitiateTransfer, CreditTransfer, CloseAccount.
+//                              Not RefundTransfer: see decideRefundTransfer.
+//   6. CURRENCY_MISMATCH       CreditTransfer whose currency is not the destination's.
+//   7. ACCOUNT_NOT_EMPTY       CloseAccount with a balance other than 0.
+//   8. INSUFFICIENT_FUNDS      Withdraw or InitiateTransfer of more than the balance.
+//   9. AMOUNT_TOO_LARGE        Deposit, CreditTransfer, RefundTransfer whose balance would
+//                              exceed Number.MAX_SAFE_INTEGER.
+//
+// Per command, in that order:
+//   OpenAccount       ACCOUNT_ALREADY_EXISTS
+//   Deposit           ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, AMOUNT_TOO_LARGE
+//   Withdraw          ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, INSUFFICIENT_FUNDS
+//   InitiateTransfer  SAME_ACCOUNT_TRANSFER, ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, INSUFFICIENT_FUNDS
+//   CreditTransfer    ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, CURRENCY_MISMATCH, AMOUNT_TOO_LARGE
+//                     (each with a RefundTransfer follow-up to the source)
+//   RefundTransfer    ACCOUNT_NOT_FOUND, AMOUNT_TOO_LARGE
+//   CloseAccount      ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY
+//
+// Structural validity (positive safe-integer amounts, currency format, lengths) is not decided
+// here: validateCommand() sends a malformed command to the dead-letter topic before decide().
+import type {
+  AccountState,
+  Command,
+  CreditTransfer,
+  Deposit,
+  InitiateTransfer,
+  OpenAccount,
+  RefundTransfer,
+  RejectionCode,
+  Withdraw,
+} from '../../../schemas/types.ts';
+import { accept, reject, type Decision, type FollowUp } from './decision.ts';
+import { assert, InvariantViolation } from './invariant.ts';
+import { limits } from './limits.ts';
+import { exceedsSafeRange } from './money.ts';
+
+export function decide(state: AccountState | undefined, command: Command): Decision {
+  if (state !== undefined) {
+    assert(state.accountId === command.accountId, `state of ${state.accountId} given for ${command.accountId}`);
+  }
+  const accountId = command.accountId;
+  const payload = command.payload;
+  switch (payload.type) {
+    case 'OpenAccount':
+      return decideOpenAccount(state, accountId, payload);
+    case 'Deposit':
+      return decideDeposit(state, accountId, payload);
+    case 'Withdraw':
+      return decideWithdraw(state, accountId, payload);
+    case 'InitiateTransfer':
+      return decideInitiateTransfer(state, accountId, payload);
+    case 'CreditTransfer':
+      return decideCreditTransfer(state, accountId, payload);
+    case 'RefundTransfer':
+      return decideRefundTransfer(state, accountId, payload);
+    case 'CloseAccount':
+      return decideCloseAccount(state, accountId);
+    default: {
+      const unreachable: never = payload;
+      throw new InvariantViolation(`unknown command type ${String((unreachable as { type: unknown }).type)}`);
+    }
+  }
+}
+
+function decideOpenAccount(state: AccountState | undefined, accountId: string, payload: OpenAccount): Decision {
+  if (state !== undefined) return reject('ACCOUNT_ALREADY_EXISTS', `account ${accountId} already exists`);
+  const { ownerName, currency, initialBalance } = payload;
+  return accept({ type: 'AccountOpened', ownerName, currency, initialBalance });
+}
+
+function decideDeposit(state: AccountState | undefined, accountId: string, payload: Deposit): Decision {
+  if (state === undefined) return notFound(accountId);
+  if (state.status === 'CLOSED') return closed(accountId);
+  if (exceedsSafeRange(state.balance, payload.amount)) return tooLarge(state.balance, payload.amount);
+  const balanceAfter = state.balance + payload.amount;
+  return accept({ type: 'MoneyDeposited', amount: payload.amount, balanceAfter, reference: payload.reference });
+}
+
+function decideWithdraw(state: AccountState | undefined, accountId: string, payload: Withdraw): Decision {
+  if (state === undefined) return notFound(accountId);
+  if (state.status === 'CLOSED') return closed(accountId);
+  if (payload.amount > state.balance) return insufficientFunds(state.balance, payload.amount);
+  const balanceAfter = state.balance - payload.amount;
+  return accept({ type: 'MoneyWithdrawn', amount: payload.amount, balanceAfter, reference: payload.reference });
+}
+
+function decideInitiateTransfer(
+  state: AccountState | undefined,
+  accountId: string,
+  payload: InitiateTransfer,
+): Decision {
+  const { transferId, toAccountId, amount } = payload;
+  if (toAccountId === accountId) {
+    return reject('SAME_ACCOUNT_TRANSFER', `account ${accountId} cannot transfer to itself`);
+  }
+  if (state === undefined) return notFound(accountId);
+  if (state.status === 'CLOSED') return closed(accountId);
+  if (amount > state.balance) return insufficientFunds(state.balance, amount);
+  const balanceAfter = state.balance - amount;
+  // The credit carries the source's currency: the destination refuses it if its own differs.
+  const credit: FollowUp = {
+    accountId: toAccountId,
+    payload: { type: 'CreditTransfer', transferId, fromAccountId: accountId, amount, currency: state.currency },
+  };
+  return accept({ type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter }, [credit]);
+}
+
+/** At the destination. Any refusal sends the money home with a RefundTransfer to the source. */
+function decideCreditTransfer(
+  state: AccountState | undefined,
+  accountId: string,
+  payload: CreditTransfer,
+): Decision {
+  const { transferId, fromAccountId, amount, currency } = payload;
+  const refund = (code: RejectionCode): FollowUp[] => [
+    {
+      accountId: fromAccountId,
+      payload: { type: 'RefundTransfer', transferId, toAccountId: accountId, amount, reason: code },
+    },
+  ];
+  if (state === undefined) return notFound(accountId, refund('ACCOUNT_NOT_FOUND'));
+  if (state.status === 'CLOSED') return closed(accountId, refund('ACCOUNT_CLOSED'));
+  if (currency !== state.currency) {
+    const message = `account ${accountId} holds ${state.currency}, not ${currency}`;
+    return reject('CURRENCY_MISMATCH', message, refund('CURRENCY_MISMATCH'));
+  }
+  if (exceedsSafeRange(state.balance, amount)) return tooLarge(state.balance, amount, refund('AMOUNT_TOO_LARGE'));
+  const balanceAfter = state.balance + amount;
+  return accept({ type: 'TransferCredited', transferId, fromAccountId, amount, balanceAfter });
+}
+
+/**
+ * At the source, after the destination refused the credit. A CLOSED account still takes the
+ * refund: the debit may have emptied it and the owner closed it while the transfer was in
+ * flight, and refusing would destroy the money (nothing downstream could take it back).
+ * ACCOUNT_NOT_FOUND can only come from forged input (a debit implies the account exists), so it
+ * gets no follow-up: there is nowhere sound to send the money.
+ * AMOUNT_TOO_LARGE is the one refusal that strands real money: deposits refilled the source to
+ * near MAX_SAFE_INTEGER while the transfer was in flight. The processing loop should surface it
+ * (dead-letter topic and an alert), not treat it as an ordinary refusal.
+ */
+function decideRefundTransfer(
+  state: AccountState | undefined,
+  accountId: string,
+  payload: RefundTransfer,
+): Decision {
+  const { transferId, toAccountId, amount, reason } = payload;
+  if (state === undefined) return notFound(accountId);
+  if (exceedsSafeRange(state.balance, amount)) return tooLarge(state.balance, amount);
+  const balanceAfter = state.balance + amount;
+  return accept({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason });
+}
+
+function decideCloseAccount(state: AccountState | undefined, accountId: string): Decision {
+  if (state === undefined) return notFound(accountId);
+  if (state.status === 'CLOSED') return closed(accountId);
+  if (state.balance !== 0) {
+    return reject('ACCOUNT_NOT_EMPTY', `balance ${state.balance} must be 0 to close the account`);
+  }
+  return accept({ type: 'AccountClosed' });
+}
+
+function notFound(accountId: string, followUps: FollowUp[] = []): Decision {
+  return reject('ACCOUNT_NOT_FOUND', `account ${accountId} does not exist`, followUps);
+}
+
+function closed(accountId: string, followUps: FollowUp[] = []): Decision {
+  return reject('ACCOUNT_CLOSED', `account ${accountId} is closed`, followUps);
+}
+
+function insufficientFunds(balance: number, amount: number): Decision {
+  return reject('INSUFFICIENT_FUNDS', `balance ${balance} is less than the requested ${amount}`);
+}
+
+function tooLarge(balance: number, amount: number, followUps: FollowUp[] = []): Decision {
+  const message = `balance ${balance} plus ${amount} would exceed the largest safe amount ${limits.amountMax}`;
+  return reject('AMOUNT_TOO_LARGE', message, followUps);
+}

@@ -1,0 +1,103 @@
+// evolve(state, event): folds one event into the account's state. Events are facts already
+// decided, so evolve never refuses; it asserts instead. A history that breaks an invariant (a gap
+// in sequences, a balance that does not add up, money on a closed account) is corruption or a
+// bug, and the processor must stop rather than build on it.
+import type { AccountEvent, AccountOpened, AccountState } from '../../../schemas/types.ts';
+import { assert, InvariantViolation } from './invariant.ts';
+import { eventIdOf } from './event-id.ts';
+import { isNonNegativeAmount, isPositiveAmount } from './money.ts';
+
+type Direction = 'in' | 'out';
+/** Whether an event may land on a CLOSED account: only a refund may (see decideRefundTransfer). */
+type ClosedPolicy = 'open-only' | 'closed-allowed';
+
+export function evolve(state: AccountState | undefined, event: AccountEvent): AccountState {
+  assert(Number.isSafeInteger(event.sequence), `event ${event.eventId}: sequence must be a safe integer`);
+  assert(Number.isSafeInteger(event.occurredAt), `event ${event.eventId}: occurredAt must be a safe integer`);
+  // The eventId is the event's Kafka key on the compacted events topic: a wrong one would let
+  // compaction drop a different event.
+  assert(
+    event.eventId === eventIdOf(event.accountId, event.sequence),
+    `event ${event.eventId}: eventId must be ${eventIdOf(event.accountId, event.sequence)}`,
+  );
+  const payload = event.payload;
+  switch (payload.type) {
+    case 'AccountOpened':
+      return opened(state, event, payload);
+    case 'MoneyDeposited':
+      return moved(existing(state, event, 'open-only'), event, 'in', payload.amount, payload.balanceAfter);
+    case 'MoneyWithdrawn':
+      return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter);
+    case 'TransferDebited':
+      return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter);
+    case 'TransferCredited':
+      return moved(existing(state, event, 'open-only'), event, 'in', payload.amount, payload.balanceAfter);
+    case 'TransferRefunded':
+      return moved(existing(state, event, 'closed-allowed'), event, 'in', payload.amount, payload.balanceAfter);
+    case 'AccountClosed':
+      return closed(existing(state, event, 'open-only'), event);
+    default: {
+      const unreachable: never = payload;
+      throw new InvariantViolation(`unknown event type ${String((unreachable as { type: unknown }).type)}`);
+    }
+  }
+}
+
+function opened(state: AccountState | undefined, event: AccountEvent, payload: AccountOpened): AccountState {
+  const where = `event ${event.eventId}`;
+  assert(state === undefined, `${where}: AccountOpened for an account that already has state`);
+  assert(event.sequence === 1, `${where}: AccountOpened must have sequence 1, got ${event.sequence}`);
+  assert(isNonNegativeAmount(payload.initialBalance), `${where}: initialBalance must be a non-negative safe integer`);
+  return {
+    accountId: event.accountId,
+    ownerName: payload.ownerName,
+    currency: payload.currency,
+    balance: payload.initialBalance,
+    status: 'OPEN',
+    version: event.sequence,
+    openedAt: event.occurredAt,
+    updatedAt: event.occurredAt,
+  };
+}
+
+/** The preconditions every event after AccountOpened shares; returns the state it applies to. */
+function existing(state: AccountState | undefined, event: AccountEvent, policy: ClosedPolicy): AccountState {
+  const where = `event ${event.eventId} (${event.payload.type})`;
+  assert(state !== undefined, `${where}: account ${event.accountId} has no state`);
+  assert(event.accountId === state.accountId, `${where}: belongs to ${event.accountId}, not ${state.accountId}`);
+  assert(
+    event.sequence === state.version + 1,
+    `${where}: sequence ${event.sequence} does not follow version ${state.version}`,
+  );
+  if (policy === 'open-only') {
+    assert(state.status === 'OPEN', `${where}: account ${state.accountId} is closed`);
+  }
+  return state;
+}
+
+function moved(
+  state: AccountState,
+  event: AccountEvent,
+  direction: Direction,
+  amount: number,
+  balanceAfter: number,
+): AccountState {
+  const where = `event ${event.eventId} (${event.payload.type})`;
+  assert(isPositiveAmount(amount), `${where}: amount must be a positive safe integer`);
+  assert(Number.isSafeInteger(balanceAfter), `${where}: balanceAfter ${balanceAfter} must be a safe integer`);
+  assert(balanceAfter >= 0, `${where}: balanceAfter ${balanceAfter} must not be negative`);
+  // Both operands are safe integers, so a sum beyond the safe range rounds to at least 2**53 and
+  // can never equal the (safe) balanceAfter: the comparison is exact.
+  const expected = direction === 'in' ? state.balance + amount : state.balance - amount;
+  assert(
+    balanceAfter === expected,
+    `${where}: balanceAfter ${balanceAfter} is not ${state.balance} ${direction === 'in' ? '+' : '-'} ${amount}`,
+  );
+  return { ...state, balance: balanceAfter, version: event.sequence, updatedAt: event.occurredAt };
+}
+
+function closed(state: AccountState, event: AccountEvent): AccountState {
+  const where = `event ${event.eventId} (AccountClosed)`;
+  assert(state.balance === 0, `${where}: balance ${state.balance} must be 0 when the account closes`);
+  return { ...state, status: 'CLOSED', version: event.sequence, updatedAt: event.occurredAt };
+}

@@ -1,0 +1,23 @@
+// Named bounds of the account domain (TIGER_STYLE: a limit on everything, with its reason).
+// Lengths count Unicode code points, as JSON Schema's minLength/maxLength do at the gateway, so a
+// name the gateway accepts is never refused here.
+
+export const limits = {
+  /** Ids are UUIDs at the gateway (36); 255 leaves room for other producers while keeping Kafka keys small. */
+  idLengthMax: 255,
+  /** A fingerprint is a hash of the request's meaning (hex or base64), far shorter than this. */
+  fingerprintLengthMax: 255,
+  /** DESIGN §5: ownerName is 1–200 characters. */
+  ownerNameLengthMin: 1,
+  ownerNameLengthMax: 200,
+  /** A free-text payment reference; bounded so a command stays far below the gateway's 16 KiB body limit. */
+  referenceLengthMax: 500,
+  /** A refund's reason is a rejection code today; the bound leaves room for a short explanation. */
+  reasonLengthMax: 255,
+  /** Largest balance or amount in minor units a JS number (and every JSON client) holds exactly. */
+  amountMax: Number.MAX_SAFE_INTEGER,
+  /** Every accepted command yields exactly one event; a decide() that emits more is a bug. */
+  eventsPerCommandMax: 1,
+  /** At most one saga step (a CreditTransfer or a RefundTransfer) follows a command. */
+  followUpsPerCommandMax: 1,
+} as const;

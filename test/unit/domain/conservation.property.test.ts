@@ -1,0 +1,284 @@
+// Randomized property test: thousands of commands over ~20 accounts in mixed currencies, with the
+// transfer saga's follow-ups (CreditTransfer, RefundTransfer) delivered out of order through an
+// in-memory queue, as the processing loop would do through Kafka. After every command:
+//   sum(balances) + in-flight transfer amounts = sum(initial balances) + deposits - withdrawals,
+// no balance is negative, and every account's sequences are gapless.
+import { describe, expect, it } from 'vitest';
+import {
+  REJECTION_CODES,
+  type AccountEvent,
+  type AccountState,
+  type Command,
+  type CommandPayload,
+  type RejectionCode,
+} from '../../../schemas/types.ts';
+import { applyDecision, decide, evolve, limits, validateCommand, type Decision } from '../../../processors/account/domain/index.ts';
+import { MAX, commandFor, t0 } from './given.ts';
+
+/** mulberry32: a tiny seeded PRNG, so a failing seed replays exactly. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const slotCount = 20;
+const currencies = ['USD', 'EUR', 'JPY'];
+/** Ids that are never opened: transfers to them must come home. */
+const ghosts = ['ghost-0', 'ghost-1'];
+type TransferFate = 'debited' | 'credited' | 'refunded' | 'stranded';
+
+class Ledger {
+  readonly states = new Map<string, AccountState>();
+  readonly logs = new Map<string, AccountEvent[]>();
+  readonly queue: Command[] = [];
+  readonly transfers = new Map<string, TransferFate>();
+  readonly codesSeen = new Set<RejectionCode>();
+  /** Slot i holds one live account id; a closed account is retired and the slot gets a fresh id. */
+  readonly slots = Array.from({ length: slotCount }, (_, slot) => ({ id: `acc-${slot}-0`, generation: 0 }));
+  readonly retired: string[] = [];
+  initial = 0n;
+  deposited = 0n;
+  withdrawn = 0n;
+  /** Refunds the source could not take (AMOUNT_TOO_LARGE): money the rules cannot bring home. */
+  stranded = 0n;
+  private clock = t0;
+  private transferCount = 0;
+
+  constructor(
+    readonly random: () => number,
+    readonly huge: boolean,
+  ) {}
+
+  int(min: number, max: number): number {
+    return min + Math.floor(this.random() * (max - min + 1));
+  }
+
+  pick<T>(items: readonly T[]): T {
+    const item = items[this.int(0, items.length - 1)];
+    if (item === undefined) throw new Error('pick from an empty list');
+    return item;
+  }
+
+  currencyOf(slot: number): string {
+    return currencies[slot % currencies.length]!;
+  }
+
+  amount(): number {
+    if (this.huge && this.random() < 0.2) return this.pick([MAX, MAX - this.int(0, 1_000), this.int(1, MAX)]);
+    return this.int(1, 100_000);
+  }
+
+  target(): { id: string; slot: number } {
+    const roll = this.random();
+    if (roll < 0.04 && this.retired.length > 0) return { id: this.pick(this.retired), slot: -1 };
+    if (roll < 0.06) return { id: this.pick(ghosts), slot: -1 };
+    const slot = this.int(0, slotCount - 1);
+    return { id: this.slots[slot]!.id, slot };
+  }
+
+  /** Half the time an account of the same currency, so transfers complete as well as fail. */
+  destination(fromSlot: number): string {
+    if (fromSlot < 0 || this.random() < 0.5) return this.target().id;
+    const sameCurrency = this.slots.filter((_, slot) => this.currencyOf(slot) === this.currencyOf(fromSlot));
+    return this.pick(sameCurrency).id;
+  }
+
+  handle(command: Command): Decision {
+    expect(validateCommand(command)).toBeNull();
+    const before = this.states.get(command.accountId);
+    const decision = decide(before, command);
+    expect(decision.followUps.length).toBeLessThanOrEqual(limits.followUpsPerCommandMax);
+    for (const followUp of decision.followUps) this.queue.push(commandFor(followUp.accountId, followUp.payload));
+    if (decision.kind === 'accepted') {
+      this.clock += 1;
+      const { events, state } = applyDecision(before, command, decision.events, this.clock);
+      this.states.set(command.accountId, state!);
+      for (const event of events) this.record(event);
+    } else {
+      this.codesSeen.add(decision.code);
+      this.recordRejection(command, decision);
+    }
+    return decision;
+  }
+
+  private record(event: AccountEvent): void {
+    const log = this.logs.get(event.accountId) ?? [];
+    expect(event.sequence).toBe(log.length + 1);
+    expect(event.eventId).toBe(`${event.accountId}:${event.sequence}`);
+    log.push(event);
+    this.logs.set(event.accountId, log);
+    const payload = event.payload;
+    switch (payload.type) {
+      case 'AccountOpened':
+        this.initial += BigInt(payload.initialBalance);
+        return;
+      case 'MoneyDeposited':
+        this.deposited += BigInt(payload.amount);
+        return;
+      case 'MoneyWithdrawn':
+        this.withdrawn += BigInt(payload.amount);
+        return;
+      case 'TransferDebited':
+        expect(this.transfers.has(payload.transferId)).toBe(false);
+        this.transfers.set(payload.transferId, 'debited');
+        return;
+      case 'TransferCredited':
+        this.settle(payload.transferId, 'credited');
+        return;
+      case 'TransferRefunded':
+        this.settle(payload.transferId, 'refunded');
+        return;
+      case 'AccountClosed':
+        this.retire(event.accountId);
+        return;
+      default: {
+        const unreachable: never = payload;
+        throw new Error(`unexpected event ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private recordRejection(command: Command, decision: Extract<Decision, { kind: 'rejected' }>): void {
+    const payload = command.payload;
+    if (payload.type === 'CreditTransfer') {
+      expect(decision.followUps).toEqual([
+        {
+          accountId: payload.fromAccountId,
+          payload: { type: 'RefundTransfer', transferId: payload.transferId, toAccountId: command.accountId, amount: payload.amount, reason: decision.code },
+        },
+      ]);
+    } else {
+      expect(decision.followUps).toEqual([]);
+    }
+    if (payload.type === 'RefundTransfer') {
+      // The source exists (it was debited), so only an overflow can refuse the refund.
+      expect(decision.code).toBe('AMOUNT_TOO_LARGE');
+      this.stranded += BigInt(payload.amount);
+      this.settle(payload.transferId, 'stranded');
+    }
+  }
+
+  private settle(transferId: string, fate: TransferFate): void {
+    expect(this.transfers.get(transferId)).toBe('debited');
+    this.transfers.set(transferId, fate);
+  }
+
+  private retire(accountId: string): void {
+    this.retired.push(accountId);
+    const slot = this.slots.find((s) => s.id === accountId);
+    if (slot === undefined) return;
+    slot.generation += 1;
+    slot.id = `${accountId.slice(0, accountId.lastIndexOf('-'))}-${slot.generation}`;
+  }
+
+  nextTransferId(): string {
+    this.transferCount += 1;
+    return `transfer-${this.transferCount}`;
+  }
+
+  inFlight(): bigint {
+    let total = 0n;
+    for (const command of this.queue) {
+      if (command.payload.type === 'CreditTransfer' || command.payload.type === 'RefundTransfer') {
+        total += BigInt(command.payload.amount);
+      }
+    }
+    return total;
+  }
+
+  checkInvariants(): void {
+    let balances = 0n;
+    for (const state of this.states.values()) {
+      // Plain checks: this runs for every account after every command, too often for expect().
+      if (!Number.isSafeInteger(state.balance) || state.balance < 0) {
+        expect.fail(`account ${state.accountId} has balance ${state.balance}`);
+      }
+      balances += BigInt(state.balance);
+    }
+    expect(balances + this.inFlight() + this.stranded).toBe(this.initial + this.deposited - this.withdrawn);
+    if (!this.huge) expect(this.stranded).toBe(0n);
+  }
+}
+
+/** One client command; drain-and-close issues two, so accounts do get closed (and retired). */
+function clientCommands(ledger: Ledger): Command[] {
+  const { id, slot } = ledger.target();
+  const balance = ledger.states.get(id)?.balance ?? 0;
+  const roll = ledger.random();
+  const one = (payload: CommandPayload): Command[] => [commandFor(id, payload)];
+  if (roll < 0.1) {
+    const currency = slot >= 0 ? ledger.currencyOf(slot) : 'USD';
+    const initialBalance = ledger.huge && ledger.random() < 0.1 ? MAX - ledger.int(0, 10) : ledger.int(0, 50_000);
+    return one({ type: 'OpenAccount', ownerName: `owner of ${id}`, currency, initialBalance });
+  }
+  if (roll < 0.3) return one({ type: 'Deposit', amount: ledger.amount(), reference: null });
+  if (roll < 0.45) {
+    const amount = ledger.int(1, Math.min(MAX, Math.floor(balance * 1.25) + 10));
+    return one({ type: 'Withdraw', amount, reference: 'atm' });
+  }
+  if (roll < 0.8) {
+    const toAccountId = ledger.random() < 0.05 ? id : ledger.destination(slot);
+    const amount = ledger.random() < 0.7 ? ledger.int(1, Math.max(1, balance)) : ledger.amount();
+    return one({ type: 'InitiateTransfer', transferId: ledger.nextTransferId(), toAccountId, amount, reference: null });
+  }
+  if (roll < 0.83) {
+    const drain: Command[] = balance > 0 ? [commandFor(id, { type: 'Withdraw', amount: balance, reference: 'closing' })] : [];
+    return [...drain, commandFor(id, { type: 'CloseAccount' })];
+  }
+  return one({ type: 'CloseAccount' });
+}
+
+function takeRandom(ledger: Ledger): Command {
+  const [command] = ledger.queue.splice(ledger.int(0, ledger.queue.length - 1), 1);
+  if (command === undefined) throw new Error('take from an empty queue');
+  return command;
+}
+
+const runs = [
+  { name: 'everyday amounts', seed: 1, huge: false },
+  { name: 'everyday amounts', seed: 20_240_601, huge: false },
+  { name: 'everyday amounts', seed: 987_654_321, huge: false },
+  { name: 'amounts near MAX_SAFE_INTEGER', seed: 7, huge: true },
+  { name: 'amounts near MAX_SAFE_INTEGER', seed: 424_242, huge: true },
+];
+const commandsPerRun = 5_000;
+
+describe('conservation of money (randomized)', () => {
+  it.each(runs)('$name, seed $seed: money is never created or lost', ({ seed, huge }) => {
+    const ledger = new Ledger(seededRandom(seed), huge);
+    let handled = 0;
+    while (handled < commandsPerRun) {
+      const deliverFollowUp = ledger.queue.length > 0 && ledger.random() < 0.35;
+      for (const command of deliverFollowUp ? [takeRandom(ledger)] : clientCommands(ledger)) {
+        ledger.handle(command);
+        ledger.checkInvariants();
+        handled += 1;
+      }
+    }
+    while (ledger.queue.length > 0) {
+      ledger.handle(takeRandom(ledger));
+      ledger.checkInvariants();
+    }
+
+    expect(ledger.inFlight()).toBe(0n);
+    const fates = new Set(ledger.transfers.values());
+    expect(fates.has('debited')).toBe(false);
+    if (!huge) expect(fates.has('stranded')).toBe(false);
+    expect(fates).toContain('credited');
+    expect(fates).toContain('refunded');
+    for (const [accountId, log] of ledger.logs) {
+      expect(log.reduce<AccountState | undefined>(evolve, undefined)).toEqual(ledger.states.get(accountId));
+    }
+    const expectedCodes = REJECTION_CODES.filter(
+      (code) => code !== 'IDEMPOTENCY_KEY_REUSED' && (huge || code !== 'AMOUNT_TOO_LARGE'),
+    );
+    expect([...ledger.codesSeen].sort()).toEqual([...expectedCodes].sort());
+    expect(ledger.retired.length).toBeGreaterThan(0);
+  });
+});

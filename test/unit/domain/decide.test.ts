@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import type { CommandPayload, CommandType, EventPayload, RejectionCode } from '../../../schemas/types.ts';
+import { decide, InvariantViolation, type FollowUp } from '../../../processors/account/domain/index.ts';
+import { A, B, C, MAX, T, cmd, commandFor, ev, given, histories as h, when } from './given.ts';
+
+type Then = { events: EventPayload[] } | { code: RejectionCode };
+type Case = { name: string; given: EventPayload[]; when: CommandPayload; then: Then; followUps?: FollowUp[] };
+
+const refundTo = (source: string, amount: number, reason: RejectionCode): FollowUp[] => [
+  { accountId: source, payload: { type: 'RefundTransfer', transferId: T, toAccountId: A, amount, reason } },
+];
+
+const cases: Record<CommandType, Case[]> = {
+  OpenAccount: [
+    { name: 'opens a new account', given: h.none, when: cmd.open(250, 'EUR'), then: { events: [ev.opened(250, 'EUR')] } },
+    { name: 'opens with a zero initial balance', given: h.none, when: cmd.open(0), then: { events: [ev.opened(0)] } },
+    { name: 'opens with the largest safe balance', given: h.none, when: cmd.open(MAX), then: { events: [ev.opened(MAX)] } },
+    { name: 'refuses an id already open', given: h.open500, when: cmd.open(0), then: { code: 'ACCOUNT_ALREADY_EXISTS' } },
+    { name: 'refuses an id already closed', given: h.closedEmpty, when: cmd.open(0), then: { code: 'ACCOUNT_ALREADY_EXISTS' } },
+  ],
+  Deposit: [
+    { name: 'adds to the balance', given: h.open500, when: cmd.deposit(200, 'rent'), then: { events: [ev.deposited(200, 700, 'rent')] } },
+    { name: 'fills up to exactly MAX_SAFE_INTEGER', given: h.nearMax, when: cmd.deposit(10), then: { events: [ev.deposited(10, MAX)] } },
+    { name: 'takes MAX_SAFE_INTEGER into an empty account', given: h.openEmpty, when: cmd.deposit(MAX), then: { events: [ev.deposited(MAX, MAX)] } },
+    { name: 'refuses a missing account', given: h.none, when: cmd.deposit(1), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.deposit(1), then: { code: 'ACCOUNT_CLOSED' } },
+    { name: 'refuses one unit past MAX_SAFE_INTEGER', given: h.nearMax, when: cmd.deposit(11), then: { code: 'AMOUNT_TOO_LARGE' } },
+    { name: 'refuses any deposit at MAX_SAFE_INTEGER', given: h.atMax, when: cmd.deposit(1), then: { code: 'AMOUNT_TOO_LARGE' } },
+  ],
+  Withdraw: [
+    { name: 'takes from the balance', given: h.open500, when: cmd.withdraw(200, 'atm'), then: { events: [ev.withdrawn(200, 300, 'atm')] } },
+    { name: 'takes exactly the balance', given: h.open500, when: cmd.withdraw(500), then: { events: [ev.withdrawn(500, 0)] } },
+    { name: 'refuses a missing account', given: h.none, when: cmd.withdraw(1), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.withdraw(1), then: { code: 'ACCOUNT_CLOSED' } },
+    { name: 'refuses one unit more than the balance', given: h.open500, when: cmd.withdraw(501), then: { code: 'INSUFFICIENT_FUNDS' } },
+    { name: 'refuses anything from an empty account', given: h.openEmpty, when: cmd.withdraw(1), then: { code: 'INSUFFICIENT_FUNDS' } },
+  ],
+  InitiateTransfer: [
+    {
+      name: 'debits the source and sends a credit in its currency to the destination',
+      given: [ev.opened(500, 'EUR')],
+      when: cmd.transfer(B, 200),
+      then: { events: [ev.debited(B, 200, 300)] },
+      followUps: [
+        { accountId: B, payload: { type: 'CreditTransfer', transferId: T, fromAccountId: A, amount: 200, currency: 'EUR' } },
+      ],
+    },
+    {
+      name: 'transfers exactly the balance',
+      given: h.open500,
+      when: cmd.transfer(B, 500),
+      then: { events: [ev.debited(B, 500, 0)] },
+      followUps: [
+        { accountId: B, payload: { type: 'CreditTransfer', transferId: T, fromAccountId: A, amount: 500, currency: 'USD' } },
+      ],
+    },
+    { name: 'refuses a transfer to itself', given: h.open500, when: cmd.transfer(A, 1), then: { code: 'SAME_ACCOUNT_TRANSFER' } },
+    { name: 'refuses a missing source', given: h.none, when: cmd.transfer(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses a closed source', given: h.closedEmpty, when: cmd.transfer(B, 1), then: { code: 'ACCOUNT_CLOSED' } },
+    { name: 'refuses one unit more than the balance', given: h.open500, when: cmd.transfer(B, 501), then: { code: 'INSUFFICIENT_FUNDS' } },
+  ],
+  CreditTransfer: [
+    { name: 'credits the destination', given: h.open500, when: cmd.credit(B, 200), then: { events: [ev.credited(B, 200, 700)] } },
+    { name: 'credits up to exactly MAX_SAFE_INTEGER', given: h.nearMax, when: cmd.credit(B, 10), then: { events: [ev.credited(B, 10, MAX)] } },
+    {
+      name: 'refuses a missing destination and refunds the source',
+      given: h.none,
+      when: cmd.credit(B, 200),
+      then: { code: 'ACCOUNT_NOT_FOUND' },
+      followUps: refundTo(B, 200, 'ACCOUNT_NOT_FOUND'),
+    },
+    {
+      name: 'refuses a closed destination and refunds the source',
+      given: h.closedEmpty,
+      when: cmd.credit(B, 200),
+      then: { code: 'ACCOUNT_CLOSED' },
+      followUps: refundTo(B, 200, 'ACCOUNT_CLOSED'),
+    },
+    {
+      name: 'refuses another currency and refunds the source',
+      given: h.open500,
+      when: cmd.credit(C, 200, 'EUR'),
+      then: { code: 'CURRENCY_MISMATCH' },
+      followUps: refundTo(C, 200, 'CURRENCY_MISMATCH'),
+    },
+    {
+      name: 'refuses one unit past MAX_SAFE_INTEGER and refunds the source',
+      given: h.nearMax,
+      when: cmd.credit(B, 11),
+      then: { code: 'AMOUNT_TOO_LARGE' },
+      followUps: refundTo(B, 11, 'AMOUNT_TOO_LARGE'),
+    },
+  ],
+  RefundTransfer: [
+    {
+      name: 'returns the money to the source',
+      given: [ev.opened(500), ev.debited(B, 200, 300)],
+      when: cmd.refund(B, 200, 'CURRENCY_MISMATCH'),
+      then: { events: [ev.refunded(B, 200, 500, 'CURRENCY_MISMATCH')] },
+    },
+    {
+      name: 'returns the money to a source closed while the transfer was in flight',
+      given: [ev.opened(500), ev.debited(B, 500, 0), ev.closed()],
+      when: cmd.refund(B, 500),
+      then: { events: [ev.refunded(B, 500, 500)] },
+    },
+    { name: 'refunds up to exactly MAX_SAFE_INTEGER', given: h.nearMax, when: cmd.refund(B, 10), then: { events: [ev.refunded(B, 10, MAX)] } },
+    { name: 'refuses a missing source, with nowhere to send the money', given: h.none, when: cmd.refund(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses one unit past MAX_SAFE_INTEGER', given: h.nearMax, when: cmd.refund(B, 11), then: { code: 'AMOUNT_TOO_LARGE' } },
+  ],
+  CloseAccount: [
+    { name: 'closes an empty account', given: h.openEmpty, when: cmd.close(), then: { events: [ev.closed()] } },
+    { name: 'closes an account emptied by a withdrawal', given: [ev.opened(500), ev.withdrawn(500, 0)], when: cmd.close(), then: { events: [ev.closed()] } },
+    { name: 'refuses a missing account', given: h.none, when: cmd.close(), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses an account already closed', given: h.closedEmpty, when: cmd.close(), then: { code: 'ACCOUNT_CLOSED' } },
+    { name: 'refuses an account holding money', given: h.open500, when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
+    { name: 'refuses an account holding one unit', given: [ev.opened(1)], when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
+  ],
+};
+
+/** The rejections each command can meet, in precedence order: mirrors the comment block in decide.ts. */
+const codesByCommand: Record<CommandType, RejectionCode[]> = {
+  OpenAccount: ['ACCOUNT_ALREADY_EXISTS'],
+  Deposit: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'AMOUNT_TOO_LARGE'],
+  Withdraw: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'INSUFFICIENT_FUNDS'],
+  InitiateTransfer: ['SAME_ACCOUNT_TRANSFER', 'ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'INSUFFICIENT_FUNDS'],
+  CreditTransfer: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'CURRENCY_MISMATCH', 'AMOUNT_TOO_LARGE'],
+  RefundTransfer: ['ACCOUNT_NOT_FOUND', 'AMOUNT_TOO_LARGE'],
+  CloseAccount: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'ACCOUNT_NOT_EMPTY'],
+};
+
+for (const [commandType, table] of Object.entries(cases) as [CommandType, Case[]][]) {
+  describe(`decide ${commandType}`, () => {
+    it.each(table)('$name', (c) => {
+      const decision = when(c.given, c.when);
+      if ('events' in c.then) {
+        expect(decision).toEqual({ kind: 'accepted', events: c.then.events, followUps: c.followUps ?? [] });
+      } else {
+        expect(decision).toMatchObject({ kind: 'rejected', code: c.then.code, followUps: c.followUps ?? [] });
+      }
+    });
+
+    it('has a case for every rejection it can meet, and meets no other', () => {
+      const seen = new Set(table.flatMap((c) => ('code' in c.then ? [c.then.code] : [])));
+      expect([...seen].sort()).toEqual([...codesByCommand[commandType]].sort());
+    });
+  });
+}
+
+describe('decide rejection messages', () => {
+  it('says how short the balance is', () => {
+    expect(when(h.open500, cmd.withdraw(700))).toMatchObject({ message: 'balance 500 is less than the requested 700' });
+  });
+
+  it('names the currencies that differ', () => {
+    expect(when(h.open500, cmd.credit(B, 1, 'EUR'))).toMatchObject({ message: `account ${A} holds USD, not EUR` });
+  });
+
+  const allRejections = Object.values(cases)
+    .flat()
+    .filter((c) => 'code' in c.then);
+  it.each(allRejections)('gives a short message when it $name', (c) => {
+    const decision = when(c.given, c.when);
+    expect(decision.kind).toBe('rejected');
+    if (decision.kind !== 'rejected') return;
+    expect(decision.message.length).toBeGreaterThan(0);
+    expect(decision.message.length).toBeLessThanOrEqual(120);
+  });
+});
+
+describe('decide preconditions', () => {
+  it('throws InvariantViolation when handed the state of another account', () => {
+    const stateOfA = given(h.open500, A);
+    expect(() => decide(stateOfA, commandFor(B, cmd.deposit(1)))).toThrow(InvariantViolation);
+  });
+});

@@ -1,0 +1,143 @@
+// Builders for "given these events, when this command, then these events (or this rejection)".
+import type {
+  AccountClosed,
+  AccountEvent,
+  AccountOpened,
+  AccountState,
+  Command,
+  CommandPayload,
+  EventPayload,
+  MoneyDeposited,
+  MoneyWithdrawn,
+  TransferCredited,
+  TransferDebited,
+  TransferRefunded,
+} from '../../../schemas/types.ts';
+import { decide, evolve, type Decision } from '../../../processors/account/domain/index.ts';
+
+export const MAX = Number.MAX_SAFE_INTEGER;
+/** The account under test, and two others. */
+export const A = 'acc-a';
+export const B = 'acc-b';
+export const C = 'acc-c';
+export const T = 'transfer-1';
+export const t0 = 1_700_000_000_000;
+
+let commandCounter = 0;
+
+export function commandFor(accountId: string, payload: CommandPayload, commandId?: string): Command {
+  commandCounter += 1;
+  const id = commandId ?? `cmd-${commandCounter}`;
+  return { commandId: id, accountId, issuedAt: t0, fingerprint: `fp-${id}`, payload };
+}
+
+/** Numbers a history the way the processor does (sequence 1, 2, ...). */
+export function numbered(payloads: EventPayload[], accountId = A): AccountEvent[] {
+  return payloads.map((payload, index) => ({
+    eventId: `${accountId}:${index + 1}`,
+    accountId,
+    sequence: index + 1,
+    commandId: `given-${index + 1}`,
+    occurredAt: t0 + index,
+    payload,
+  }));
+}
+
+/** The state after a history, folded with evolve (so a given history is itself checked). */
+export function given(payloads: EventPayload[], accountId = A): AccountState | undefined {
+  return numbered(payloads, accountId).reduce<AccountState | undefined>(evolve, undefined);
+}
+
+export function when(history: EventPayload[], payload: CommandPayload, accountId = A): Decision {
+  return decide(given(history, accountId), commandFor(accountId, payload));
+}
+
+/** Event payloads. */
+export const ev = {
+  opened: (initialBalance: number, currency = 'USD'): AccountOpened => ({
+    type: 'AccountOpened',
+    ownerName: 'Ada Lovelace',
+    currency,
+    initialBalance,
+  }),
+  deposited: (amount: number, balanceAfter: number, reference: string | null = null): MoneyDeposited => ({
+    type: 'MoneyDeposited',
+    amount,
+    balanceAfter,
+    reference,
+  }),
+  withdrawn: (amount: number, balanceAfter: number, reference: string | null = null): MoneyWithdrawn => ({
+    type: 'MoneyWithdrawn',
+    amount,
+    balanceAfter,
+    reference,
+  }),
+  debited: (toAccountId: string, amount: number, balanceAfter: number, transferId = T): TransferDebited => ({
+    type: 'TransferDebited',
+    transferId,
+    toAccountId,
+    amount,
+    balanceAfter,
+  }),
+  credited: (fromAccountId: string, amount: number, balanceAfter: number, transferId = T): TransferCredited => ({
+    type: 'TransferCredited',
+    transferId,
+    fromAccountId,
+    amount,
+    balanceAfter,
+  }),
+  refunded: (
+    toAccountId: string,
+    amount: number,
+    balanceAfter: number,
+    reason = 'ACCOUNT_CLOSED',
+    transferId = T,
+  ): TransferRefunded => ({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason }),
+  closed: (): AccountClosed => ({ type: 'AccountClosed' }),
+};
+
+/** Command payloads. */
+export const cmd = {
+  open: (initialBalance = 0, currency = 'USD', ownerName = 'Ada Lovelace'): CommandPayload => ({
+    type: 'OpenAccount',
+    ownerName,
+    currency,
+    initialBalance,
+  }),
+  deposit: (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Deposit', amount, reference }),
+  withdraw: (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Withdraw', amount, reference }),
+  transfer: (toAccountId: string, amount: number, transferId = T): CommandPayload => ({
+    type: 'InitiateTransfer',
+    transferId,
+    toAccountId,
+    amount,
+    reference: null,
+  }),
+  credit: (fromAccountId: string, amount: number, currency = 'USD', transferId = T): CommandPayload => ({
+    type: 'CreditTransfer',
+    transferId,
+    fromAccountId,
+    amount,
+    currency,
+  }),
+  refund: (toAccountId: string, amount: number, reason = 'ACCOUNT_CLOSED', transferId = T): CommandPayload => ({
+    type: 'RefundTransfer',
+    transferId,
+    toAccountId,
+    amount,
+    reason,
+  }),
+  close: (): CommandPayload => ({ type: 'CloseAccount' }),
+};
+
+/** Histories the tables refer to by name. */
+export const histories = {
+  none: [] as EventPayload[],
+  open500: [ev.opened(500)],
+  openEmpty: [ev.opened(0)],
+  closedEmpty: [ev.opened(0), ev.closed()],
+  /** A refund landed after the close: the only way a closed account holds money. */
+  closedHolding300: [ev.opened(0), ev.closed(), ev.refunded(B, 300, 300)],
+  nearMax: [ev.opened(MAX - 10)],
+  atMax: [ev.opened(MAX)],
+} satisfies Record<string, EventPayload[]>;
