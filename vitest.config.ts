@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     // Two cores and one broker: more workers only make the broker the bottleneck.
     maxWorkers: 2,
+    teardownTimeout: 60_000,
     projects: [
       {
         test: {
@@ -21,7 +22,6 @@ export default defineConfig({
           globalSetup: ['test/setup/global.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
-          teardownTimeout: 60_000,
         },
       },
     ],

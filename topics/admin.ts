@@ -1,8 +1,11 @@
 // Creates the ledger's topics when missing and verifies existing ones. Idempotent: running it
 // twice changes nothing; a topic with the wrong partition count or configs is a startup error
 // that names the topic and the difference, never silently used.
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import { topicSpecs, type TopicSpec } from './topics.ts';
+
+// kafkajs is CommonJS and Node's ESM loader cannot see this export by name.
+const { ConfigResourceTypes } = kafkajs;
 
 export class TopicMismatchError extends Error {
   override name = 'TopicMismatchError';

@@ -1,0 +1,181 @@
+// The account processor: consumer group `<appId>.account` on the commands topic, one
+// PartitionTask per assigned partition, partitions processed concurrently. Exactly-once comes
+// from the tasks' transactions; this file decides when a task (re)initializes, how a batch is
+// cut into transactions, and what happens after a failure (seek back to the last commit, back
+// off, and after too many failures in a row, stop the process so it restarts from Kafka).
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Codecs } from '../../schemas/registry.ts';
+import type { TopicNames } from '../../topics/topics.ts';
+import type { Logger } from '../log.ts';
+import { InvariantViolation } from './domain/index.ts';
+import { PartitionTask, type ChunkStats } from './task.ts';
+
+/** Commands per transaction: large transactions amortize the commit, bounded to keep each produce request well under 1 MB per partition. */
+export const transactionCommandsMax = 2000;
+/** Input bytes per transaction, for the same reason (a poison record may be large). */
+export const transactionInputBytesMax = 512 * 1024;
+/** Consecutive failures of one partition before the process gives up and exits. */
+export const partitionFailuresMax = 8;
+const failureBackoffMaxMs = 5000;
+
+export interface ProcessorOptions {
+  kafka: Kafka;
+  appId: string;
+  dataDir: string;
+  topics: TopicNames;
+  partitions: number;
+  codecs: Codecs;
+  log: Logger;
+  /** Called when the processor cannot go on (broken invariant, failures past the bound). */
+  onFatal: (error: Error) => void;
+  onChunk?: (partition: number, stats: ChunkStats) => void;
+  /** How long the group waits for a silent instance before moving its partitions (ACCOUNT_SESSION_TIMEOUT_MS). */
+  sessionTimeoutMs: number;
+}
+
+/** Cuts a batch into transactions of at most transactionCommandsMax commands and transactionInputBytesMax bytes. */
+export function chunksOf(messages: KafkaMessage[]): KafkaMessage[][] {
+  const chunks: KafkaMessage[][] = [];
+  let current: KafkaMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = (message.value?.length ?? 0) + (message.key?.length ?? 0);
+    if (current.length > 0 && (current.length >= transactionCommandsMax || bytes + size > transactionInputBytesMax)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+export class AccountProcessor {
+  private readonly consumer: Consumer;
+  private readonly tasks = new Map<number, PartitionTask>();
+  private readonly failures = new Map<number, number>();
+
+  constructor(private readonly options: ProcessorOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: `${options.appId}.account`,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 250,
+      maxBytesPerPartition: 1024 * 1024,
+      retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 10 },
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      void this.onAssignment(event.payload.memberAssignment[options.topics.commands] ?? []);
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) options.onFatal(event.payload.error);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topics.commands, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitions,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await Promise.all([...this.tasks.values()].map((t) => t.reset()));
+    this.tasks.clear();
+  }
+
+  /**
+   * Partitions taken away are closed (their new owner fences our producer anyway); partitions
+   * given to us restore their stores now rather than on their first command.
+   */
+  private async onAssignment(assigned: number[]): Promise<void> {
+    this.options.log.info('partitions assigned', { partitions: assigned });
+    const keep = new Set(assigned);
+    for (const [partition, task] of this.tasks) {
+      if (keep.has(partition)) continue;
+      this.tasks.delete(partition);
+      await task.reset();
+    }
+    for (const partition of assigned) {
+      this.task(partition)
+        .ensureReady(async () => {})
+        .catch((error: Error) => this.options.log.warn('partition initialization failed; the next batch retries it', { partition, error: error.message }));
+    }
+  }
+
+  private task(partition: number): PartitionTask {
+    let task = this.tasks.get(partition);
+    if (task === undefined) {
+      task = new PartitionTask(partition, this.options);
+      this.tasks.set(partition, task);
+    }
+    return task;
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    const task = this.task(batch.partition);
+    try {
+      await task.ensureReady(heartbeat);
+      if (!task.positionVerified) {
+        task.positionVerified = true;
+        // After (re)initialization the fetch position may be past the last commit: go back to it.
+        if (batch.firstOffset() !== task.nextOffset) {
+          this.seek(batch.topic, batch.partition, task.nextOffset);
+          return;
+        }
+      }
+      const messages = batch.messages.filter((m) => BigInt(m.offset) >= BigInt(task.nextOffset));
+      for (const chunk of chunksOf(messages)) {
+        if (!isRunning() || isStale()) return;
+        const stats = await task.process(chunk);
+        // Tells kafkajs where to fetch next; the group offset itself was committed in the transaction.
+        resolveOffset(chunk[chunk.length - 1]?.offset ?? task.nextOffset);
+        this.failures.delete(batch.partition);
+        this.options.onChunk?.(batch.partition, stats);
+        await heartbeat();
+      }
+    } catch (error) {
+      await this.onFailure(task, batch.topic, error as Error);
+    }
+  }
+
+  private seek(topic: string, partition: number, offset: string): void {
+    try {
+      this.consumer.seek({ topic, partition, offset });
+    } catch (error) {
+      // The partition may have been revoked meanwhile; its next owner starts from the commit.
+      this.options.log.warn('seek failed', { partition, offset, error: (error as Error).message });
+    }
+  }
+
+  private async onFailure(task: PartitionTask, topic: string, error: Error): Promise<void> {
+    if (error instanceof InvariantViolation) {
+      this.options.onFatal(error);
+      return;
+    }
+    const count = (this.failures.get(task.partition) ?? 0) + 1;
+    this.failures.set(task.partition, count);
+    this.options.log.warn('partition failed; retrying from its last commit', {
+      partition: task.partition,
+      failures: count,
+      error: error.message,
+      errorName: error.name,
+      retriable: (error as { retriable?: boolean }).retriable,
+    });
+    await task.reset();
+    if (count >= partitionFailuresMax) {
+      this.options.onFatal(new Error(`partition ${task.partition} failed ${count} times in a row: ${error.message}`, { cause: error }));
+      return;
+    }
+    this.seek(topic, task.partition, task.nextOffset);
+    const backoff = Math.min(failureBackoffMaxMs, 100 * 2 ** count) * (0.5 + Math.random() / 2);
+    await new Promise((resolve) => setTimeout(resolve, backoff));
+  }
+}

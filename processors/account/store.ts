@@ -1,0 +1,134 @@
+// One LevelDB per assigned partition: the account states and idempotency records of that
+// partition, with the changelog offsets they reflect. It is a cache of the changelogs
+// (account-state, outcomes): written only after a transaction commits, restored from its
+// checkpoint on assignment, wiped and rebuilt whenever it cannot be trusted.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Level } from 'level';
+import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
+import type { Log } from '../log.ts';
+
+/** Bumped when the layout changes: a store of another format is wiped and rebuilt. */
+const storeFormat = 1;
+/** Account states kept in memory per partition; beyond it, the least recently inserted are dropped. */
+export const statesCachedMax = 250_000;
+
+export interface Checkpoint {
+  /** Next offset of this partition of the account-state changelog the store has not applied. */
+  stateOffset: string;
+  /** Next offset of this partition of the outcomes changelog the store has not applied. */
+  outcomesOffset: string;
+}
+
+type Value = AccountState | CommandOutcome | (Checkpoint & { format: number }) | '';
+type BatchOp = { type: 'put'; key: string; value: Value } | { type: 'del'; key: string };
+
+const stateKey = (accountId: string) => `s!${accountId}`;
+const outcomeKey = (commandId: string) => `o!${commandId}`;
+const expiryKey = (processedAt: number, commandId: string) => `x!${String(processedAt).padStart(15, '0')}!${commandId}`;
+const checkpointKey = 'm!checkpoint';
+
+export class PartitionStore {
+  private readonly states = new Map<string, AccountState>();
+
+  private constructor(
+    readonly path: string,
+    private readonly db: Level<string, Value>,
+  ) {}
+
+  /** Opens the partition's store; an unreadable or foreign-format store is wiped first. */
+  static async open(dataDir: string, partition: number, log: Log): Promise<PartitionStore> {
+    const path = join(dataDir, 'account', `p${partition}`);
+    mkdirSync(path, { recursive: true });
+    try {
+      const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: 'json' }));
+      await store.db.open();
+      const checkpoint = await store.db.get(checkpointKey);
+      if (checkpoint === undefined || (checkpoint as { format?: number }).format === storeFormat) return store;
+      log('store has another format; wiping it', { partition, path });
+      await store.db.close();
+    } catch (error) {
+      log('store cannot be opened; wiping it', { partition, path, error: (error as Error).message });
+    }
+    rmSync(path, { recursive: true, force: true });
+    mkdirSync(path, { recursive: true });
+    const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: 'json' }));
+    await store.db.open();
+    return store;
+  }
+
+  async checkpoint(): Promise<Checkpoint | undefined> {
+    const value = (await this.db.get(checkpointKey)) as (Checkpoint & { format: number }) | undefined;
+    return value === undefined ? undefined : { stateOffset: value.stateOffset, outcomesOffset: value.outcomesOffset };
+  }
+
+  /** Empties the store, for a rebuild from the beginning of the changelogs. */
+  async clear(): Promise<void> {
+    this.states.clear();
+    await this.db.clear();
+  }
+
+  /** Loads the given accounts into memory; afterwards state() answers for them without I/O. */
+  async loadStates(accountIds: Iterable<string>): Promise<void> {
+    const missing = [...new Set(accountIds)].filter((id) => !this.states.has(id));
+    if (missing.length === 0) return;
+    const values = await this.db.getMany(missing.map(stateKey));
+    for (const value of values) if (value !== undefined) this.remember(value as AccountState);
+  }
+
+  state(accountId: string): AccountState | undefined {
+    return this.states.get(accountId);
+  }
+
+  /** Idempotency records of the given commands (undefined where the command is new). */
+  async outcomes(commandIds: string[]): Promise<Map<string, CommandOutcome>> {
+    const found = new Map<string, CommandOutcome>();
+    if (commandIds.length === 0) return found;
+    const values = await this.db.getMany(commandIds.map(outcomeKey));
+    values.forEach((value, i) => {
+      const commandId = commandIds[i];
+      if (value !== undefined && commandId !== undefined) found.set(commandId, value as CommandOutcome);
+    });
+    return found;
+  }
+
+  private remember(state: AccountState): void {
+    this.states.delete(state.accountId);
+    this.states.set(state.accountId, state);
+    if (this.states.size > statesCachedMax) {
+      const oldest = this.states.keys().next().value;
+      if (oldest !== undefined) this.states.delete(oldest);
+    }
+  }
+
+  /** Writes states, idempotency records and the checkpoint in one atomic LevelDB batch. */
+  async write(states: Iterable<AccountState>, outcomes: Iterable<CommandOutcome>, checkpoint: Checkpoint): Promise<void> {
+    const ops: BatchOp[] = [];
+    for (const state of states) {
+      ops.push({ type: 'put', key: stateKey(state.accountId), value: state });
+      this.remember(state);
+    }
+    for (const outcome of outcomes) {
+      ops.push({ type: 'put', key: outcomeKey(outcome.commandId), value: outcome });
+      ops.push({ type: 'put', key: expiryKey(outcome.processedAt, outcome.commandId), value: '' });
+    }
+    ops.push({ type: 'put', key: checkpointKey, value: { ...checkpoint, format: storeFormat } });
+    await this.db.batch(ops);
+  }
+
+  /** Forgets idempotency records processed before `cutoff` (epoch ms): the outcomes topic's retention. */
+  async expireOutcomes(cutoff: number, recordsMax: number): Promise<number> {
+    const ops: BatchOp[] = [];
+    for await (const key of this.db.keys({ gte: 'x!', lt: expiryKey(cutoff, ''), limit: recordsMax })) {
+      ops.push({ type: 'del', key });
+      ops.push({ type: 'del', key: outcomeKey(key.slice(key.indexOf('!', 2) + 1)) });
+    }
+    if (ops.length > 0) await this.db.batch(ops);
+    return ops.length / 2;
+  }
+
+  async close(): Promise<void> {
+    this.states.clear();
+    await this.db.close();
+  }
+}

@@ -1,0 +1,222 @@
+// One assigned partition of the commands topic: its store and its transactional producer
+// (transactional id `<appId>.account.<partition>`, which fences any zombie owner). Every
+// transaction carries a chunk's events, states, outcomes, follow-up commands, dead letters and
+// the consumer offset; the store is written only after the commit. A failed or fenced producer
+// is thrown away and the task re-initialized: fence, restore, re-read the committed offset.
+import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
+import { DecodeError } from '../../schemas/codec.ts';
+import type { Codecs } from '../../schemas/registry.ts';
+import { idempotencyWindowMs, type TopicNames } from '../../topics/topics.ts';
+import type { Logger } from '../log.ts';
+import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
+import { restorePartition } from './restore.ts';
+import { PartitionStore, type Checkpoint } from './store.ts';
+
+/** How often a partition forgets idempotency records older than the outcomes' retention. */
+export const outcomeExpiryIntervalMs = 60_000;
+/** Records forgotten per expiry pass, so one pass never stalls the partition. */
+export const outcomeExpiryRecordsMax = 10_000;
+/** A transaction that is not committed within this is aborted by the broker. */
+export const transactionTimeoutMs = 60_000;
+
+export interface TaskContext {
+  kafka: Kafka;
+  appId: string;
+  dataDir: string;
+  topics: TopicNames;
+  codecs: Codecs;
+  log: Logger;
+}
+
+export interface ChunkStats {
+  commands: number;
+  accepted: number;
+  rejected: number;
+  deadLettered: number;
+  transactionMs: number;
+}
+
+export class PartitionTask {
+  private producer: Producer | undefined;
+  private store: PartitionStore | undefined;
+  private checkpoint: Checkpoint = { stateOffset: '0', outcomesOffset: '0' };
+  /** The consumer offset of the last commit: where processing resumes after any failure. */
+  nextOffset = '0';
+  ready = false;
+  /** False until the first batch after (re)initialization confirmed the fetch position. */
+  positionVerified = false;
+  private initializing: Promise<void> | undefined;
+  private lastExpiry = Date.now();
+
+  constructor(
+    readonly partition: number,
+    private readonly context: TaskContext,
+  ) {}
+
+  get groupId(): string {
+    return `${this.context.appId}.account`;
+  }
+
+  /** Initializes once, however many callers (assignment and first batch) ask at the same time. */
+  ensureReady(heartbeat: () => Promise<void>): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    this.initializing ??= this.init(heartbeat).finally(() => (this.initializing = undefined));
+    return this.initializing;
+  }
+
+  /** Fences the previous owner, restores the store and reads where the group left off. */
+  private async init(heartbeat: () => Promise<void>): Promise<void> {
+    const { kafka, appId, dataDir, topics, codecs, log } = this.context;
+    await this.reset();
+    this.store = await PartitionStore.open(dataDir, this.partition, log.warn);
+    this.producer = kafka.producer({
+      transactionalId: `${appId}.account.${this.partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: transactionTimeoutMs,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // The next transaction after a commit often meets CONCURRENT_TRANSACTIONS while the
+      // coordinator writes markers; kafkajs' default 300 ms first retry would throttle us.
+      retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 12 },
+    });
+    await this.producer.connect();
+    const fence = await this.producer.transaction();
+    await fence.abort();
+    const restored = await restorePartition({
+      kafka,
+      appId,
+      partition: this.partition,
+      stateTopic: topics.accountState,
+      outcomesTopic: topics.outcomes,
+      store: this.store,
+      codecs,
+      heartbeat,
+      log: log.info,
+    });
+    this.checkpoint = restored.checkpoint;
+    this.nextOffset = await this.committedOffset();
+    this.positionVerified = false;
+    this.ready = true;
+    log.info('partition ready', { partition: this.partition, nextOffset: this.nextOffset, restoredStates: restored.states, restoredOutcomes: restored.outcomes });
+  }
+
+  private async committedOffset(): Promise<string> {
+    const admin = this.context.kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.context.topics.commands] });
+      const offset = committed?.partitions.find((p) => p.partition === this.partition)?.offset ?? '-1';
+      const bounds = (await admin.fetchTopicOffsets(this.context.topics.commands)).find((p) => p.partition === this.partition);
+      const low = bounds?.low ?? '0';
+      return offset === '-1' || BigInt(offset) < BigInt(low) ? low : offset;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async decode(messages: KafkaMessage[]): Promise<DecodedRecord[]> {
+    const decoded: DecodedRecord[] = [];
+    for (const { offset, key, value } of messages) {
+      try {
+        decoded.push({ kind: 'command', offset, key, value, command: await this.context.codecs.commands.decode(value) });
+      } catch (error) {
+        // Only records that can never decode are poison; an unreachable registry is retried.
+        if (!(error instanceof DecodeError)) throw error;
+        decoded.push({ kind: 'poison', offset, key, value, reason: error.message });
+      }
+    }
+    return decoded;
+  }
+
+  /** Processes one chunk in one transaction. Throws on any failure; the caller resets the task. */
+  async process(messages: KafkaMessage[]): Promise<ChunkStats> {
+    const store = this.store;
+    const producer = this.producer;
+    const last = messages[messages.length - 1];
+    if (!this.ready || store === undefined || producer === undefined) throw new Error(`partition ${this.partition} is not initialized`);
+    if (last === undefined) throw new Error('process() needs at least one message');
+    const decoded = await this.decode(messages);
+    const commands = decoded.flatMap((d) => (d.kind === 'command' ? [d.command] : []));
+    await store.loadStates(commands.map((c) => c.accountId));
+    const known = await store.outcomes(commands.map((c) => c.commandId));
+    const result = processBatch(decoded, { state: (id) => store.state(id), outcome: (id) => known.get(id) }, Date.now());
+    const started = Date.now();
+    const transaction = await producer.transaction();
+    let metadata: RecordMetadata[];
+    try {
+      metadata = await transaction.sendBatch({ topicMessages: this.records(result) });
+      const nextOffset = String(BigInt(last.offset) + 1n);
+      await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: this.context.topics.commands, partitions: [{ partition: this.partition, offset: nextOffset }] }] });
+      await transaction.commit();
+      this.nextOffset = nextOffset;
+    } catch (error) {
+      this.ready = false;
+      if (transaction.isActive()) await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+    const transactionMs = Date.now() - started;
+    this.checkpoint = this.nextCheckpoint(metadata, result);
+    await store.write(result.states.values(), result.newOutcomes, this.checkpoint);
+    if (Date.now() - this.lastExpiry > outcomeExpiryIntervalMs) {
+      this.lastExpiry = Date.now();
+      await store.expireOutcomes(Date.now() - idempotencyWindowMs, outcomeExpiryRecordsMax);
+    }
+    return { commands: messages.length, accepted: result.accepted, rejected: result.rejected, deadLettered: result.deadLetters.length, transactionMs };
+  }
+
+  private records(result: BatchResult): TopicMessages[] {
+    const { topics, codecs } = this.context;
+    const partition = this.partition;
+    const replayed: IHeaders = { 'ledger-replayed': 'true' };
+    const byTopic: TopicMessages[] = [
+      { topic: topics.events, messages: result.events.map((e) => ({ partition, key: `${e.accountId}:${e.sequence}`, value: codecs.events.encode(e) })) },
+      { topic: topics.accountState, messages: [...result.states.values()].map((s) => ({ partition, key: s.accountId, value: codecs.accountState.encode(s) })) },
+      {
+        topic: topics.outcomes,
+        messages: result.outcomes.map((o) => ({ partition, key: o.key, value: codecs.outcomes.encode(o.outcome), ...(o.replayed ? { headers: replayed } : {}) })),
+      },
+      // Follow-ups go to the destination account's partition, chosen by the default (murmur2) partitioner.
+      { topic: topics.commands, messages: result.followUps.map((c): Message => ({ key: c.accountId, value: codecs.commands.encode(c) })) },
+      {
+        topic: topics.commandsDlq,
+        messages: result.deadLetters.map((d) => ({
+          partition,
+          key: d.key,
+          value: d.value,
+          headers: {
+            'dlq.reason': d.reason,
+            'dlq.source.topic': topics.commands,
+            'dlq.source.partition': String(partition),
+            'dlq.source.offset': d.offset,
+            'dlq.processor': this.context.appId,
+          },
+        })),
+      },
+    ];
+    return byTopic.filter((t) => t.messages.length > 0);
+  }
+
+  /** The changelog offsets the store reflects once this transaction's records are applied. */
+  private nextCheckpoint(metadata: RecordMetadata[], result: BatchResult): Checkpoint {
+    const after = (topic: string, count: number, previous: string): string => {
+      const meta = metadata.find((m) => m.topicName === topic && m.partition === this.partition);
+      if (count === 0 || meta?.baseOffset === undefined) return previous;
+      return String(BigInt(meta.baseOffset) + BigInt(count));
+    };
+    return {
+      stateOffset: after(this.context.topics.accountState, result.states.size, this.checkpoint.stateOffset),
+      outcomesOffset: after(this.context.topics.outcomes, result.outcomes.length, this.checkpoint.outcomesOffset),
+    };
+  }
+
+  /** Drops the producer and store; the next batch re-initializes the task from Kafka. */
+  async reset(): Promise<void> {
+    this.ready = false;
+    const producer = this.producer;
+    const store = this.store;
+    this.producer = undefined;
+    this.store = undefined;
+    if (producer !== undefined) await producer.disconnect().catch(() => undefined);
+    if (store !== undefined) await store.close().catch(() => undefined);
+  }
+}

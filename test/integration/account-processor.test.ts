@@ -1,0 +1,146 @@
+// The account processor against the real broker and registry, in its own OS process: each
+// command's exact events, state and outcome; idempotency; transfers and refunds; poison input.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
+import { startService, type ServiceProcess } from '../support/processes.ts';
+import { CommandClient, close, deposit, makeCommand, open, transfer, withdraw } from '../support/command-client.ts';
+import { readLedger } from '../../scripts/ledger/read.ts';
+import { checkLedger } from '../../scripts/ledger/check.ts';
+import { creditCommandId, refundCommandId } from '../../schemas/ids.ts';
+
+let ledger: TestLedger;
+let processor: ServiceProcess;
+let client: CommandClient;
+
+beforeAll(async () => {
+  ledger = await createTestLedger('processor-flows');
+  processor = startService('processors/account/main.ts', ledger.env);
+  await processor.waitForLine(/account processor started/);
+  client = new CommandClient(ledger);
+  await client.start();
+});
+
+afterAll(async () => {
+  await client?.stop();
+  await processor?.kill('SIGTERM');
+  await ledger?.close();
+});
+
+const ids = () => ({ a: crypto.randomUUID(), b: crypto.randomUUID() });
+
+async function eventsOf(accountId: string) {
+  const snapshot = await readLedger(ledger.kafka, ledger.codecs, ledger.topics, `${ledger.config.appId}.audit`);
+  return {
+    snapshot,
+    events: snapshot.events.filter((e) => e.value.accountId === accountId).map((e) => e.value),
+    states: snapshot.states.filter((s) => s.value.accountId === accountId).map((s) => s.value),
+  };
+}
+
+describe('account processor', () => {
+  it('opens, deposits, withdraws and closes with exact events, states and outcomes', async () => {
+    const { a } = ids();
+    const opened = await client.run(makeCommand(a, open(100)));
+    expect(opened).toMatchObject({ status: 'ACCEPTED', version: 1, balance: 100, eventSequences: [1], code: null });
+    expect(await client.run(makeCommand(a, deposit(50, 'salary')))).toMatchObject({ status: 'ACCEPTED', version: 2, balance: 150 });
+    expect(await client.run(makeCommand(a, withdraw(151)))).toMatchObject({ status: 'REJECTED', code: 'INSUFFICIENT_FUNDS', version: 2, balance: 150, eventSequences: [] });
+    expect(await client.run(makeCommand(a, withdraw(150)))).toMatchObject({ status: 'ACCEPTED', version: 3, balance: 0 });
+    expect(await client.run(makeCommand(a, close()))).toMatchObject({ status: 'ACCEPTED', version: 4, balance: 0 });
+    expect(await client.run(makeCommand(a, deposit(1)))).toMatchObject({ status: 'REJECTED', code: 'ACCOUNT_CLOSED' });
+
+    const { events, states, snapshot } = await eventsOf(a);
+    expect(events.map((e) => [e.sequence, e.eventId, e.payload])).toEqual([
+      [1, `${a}:1`, { type: 'AccountOpened', ownerName: 'Ada Lovelace', currency: 'EUR', initialBalance: 100 }],
+      [2, `${a}:2`, { type: 'MoneyDeposited', amount: 50, balanceAfter: 150, reference: 'salary' }],
+      [3, `${a}:3`, { type: 'MoneyWithdrawn', amount: 150, balanceAfter: 0, reference: null }],
+      [4, `${a}:4`, { type: 'AccountClosed' }],
+    ]);
+    expect(states.at(-1)).toMatchObject({ accountId: a, balance: 0, status: 'CLOSED', version: 4, currency: 'EUR' });
+    const eventRecord = snapshot.events.find((e) => e.value.accountId === a);
+    const commandPartition = snapshot.commands.find((c) => c.value.accountId === a)?.partition;
+    expect(eventRecord?.key).toBe(`${a}:1`);
+    expect(eventRecord?.partition).toBe(commandPartition);
+  });
+
+  it('a retried command is applied once and its original outcome is sent again', async () => {
+    const { a } = ids();
+    await client.run(makeCommand(a, open(0)));
+    const dep = makeCommand(a, deposit(70));
+    const first = await client.run(dep);
+    await client.send(dep, dep);
+    await waitFor(() => ((client.outcomes.get(dep.commandId)?.length ?? 0) >= 3 ? true : undefined), { what: 'three outcomes for the retried deposit' });
+    const all = client.outcomes.get(dep.commandId) ?? [];
+    expect(all.map((o) => o.outcome)).toEqual([first, first, first]);
+    expect(all.map((o) => o.replayed)).toEqual([false, true, true]);
+    const { events } = await eventsOf(a);
+    expect(events.filter((e) => e.commandId === dep.commandId)).toHaveLength(1);
+  });
+
+  it('the same command id with another body is refused IDEMPOTENCY_KEY_REUSED and changes nothing', async () => {
+    const { a } = ids();
+    await client.run(makeCommand(a, open(0)));
+    const dep = makeCommand(a, deposit(70));
+    await client.run(dep);
+    const reused = { ...makeCommand(a, deposit(999)), commandId: dep.commandId };
+    await client.send(reused);
+    const refusal = await client.outcome(`${dep.commandId}#${reused.fingerprint}`);
+    expect(refusal).toMatchObject({ commandId: dep.commandId, status: 'REJECTED', code: 'IDEMPOTENCY_KEY_REUSED', fingerprint: reused.fingerprint });
+    expect(await client.run(makeCommand(a, deposit(1)))).toMatchObject({ balance: 71, version: 3 });
+  });
+
+  it('a transfer credits the destination; one to a missing account is refunded to the source', async () => {
+    const { a, b } = ids();
+    await client.run(makeCommand(a, open(100)));
+    await client.run(makeCommand(b, open(5)));
+    const ok = makeCommand(a, transfer(b, 60));
+    expect(await client.run(ok)).toMatchObject({ status: 'ACCEPTED', balance: 40 });
+    const transferId = ok.payload.type === 'InitiateTransfer' ? ok.payload.transferId : '';
+    expect(await client.outcome(creditCommandId(transferId))).toMatchObject({ status: 'ACCEPTED', accountId: b, balance: 65, transferId });
+
+    const missing = crypto.randomUUID();
+    const bad = makeCommand(a, transfer(missing, 30));
+    expect(await client.run(bad)).toMatchObject({ status: 'ACCEPTED', balance: 10 });
+    const badId = bad.payload.type === 'InitiateTransfer' ? bad.payload.transferId : '';
+    expect(await client.outcome(creditCommandId(badId))).toMatchObject({ status: 'REJECTED', code: 'ACCOUNT_NOT_FOUND', accountId: missing });
+    expect(await client.outcome(refundCommandId(badId))).toMatchObject({ status: 'ACCEPTED', accountId: a, balance: 40 });
+
+    const { events } = await eventsOf(a);
+    expect(events.map((e) => e.payload.type)).toEqual(['AccountOpened', 'TransferDebited', 'TransferDebited', 'TransferRefunded']);
+    expect(events.at(-1)?.payload).toMatchObject({ reason: 'ACCOUNT_NOT_FOUND', amount: 30, balanceAfter: 40, toAccountId: missing });
+  });
+
+  it('a transfer in another currency is refused by the destination and refunded', async () => {
+    const { a, b } = ids();
+    await client.run(makeCommand(a, open(100, 'EUR')));
+    await client.run(makeCommand(b, open(0, 'USD')));
+    const t = makeCommand(a, transfer(b, 25));
+    await client.run(t);
+    const transferId = t.payload.type === 'InitiateTransfer' ? t.payload.transferId : '';
+    expect(await client.outcome(creditCommandId(transferId))).toMatchObject({ status: 'REJECTED', code: 'CURRENCY_MISMATCH' });
+    expect(await client.outcome(refundCommandId(transferId))).toMatchObject({ status: 'ACCEPTED', balance: 100 });
+  });
+
+  it('a record that is not Avro lands in the DLQ with its reason and the next command is processed', async () => {
+    const { a } = ids();
+    await client.sendRaw(a, Buffer.from('{"this":"is json, not avro"}'));
+    const after = await client.run(makeCommand(a, open(7)));
+    expect(after).toMatchObject({ status: 'ACCEPTED', balance: 7 });
+    const { snapshot } = await eventsOf(a);
+    const letter = snapshot.deadLetters.find((d) => d.key === a);
+    expect(letter?.value?.toString()).toBe('{"this":"is json, not avro"}');
+    expect(letter?.headers['dlq.reason']).toMatch(/magic byte/);
+    expect(letter?.headers['dlq.source.topic']).toBe(ledger.topics.commands);
+    expect(letter?.headers['dlq.source.offset']).toMatch(/^\d+$/);
+  });
+
+  it('a command with an unknown schema id is dead-lettered, and the ledger stays consistent', async () => {
+    const { a } = ids();
+    const unknownId = Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]);
+    await client.sendRaw(a, unknownId);
+    await client.run(makeCommand(a, open(1)));
+    const { snapshot } = await eventsOf(a);
+    expect(snapshot.deadLetters.find((d) => d.key === a)?.headers['dlq.reason']).toMatch(/unknown to the schema registry/);
+    const report = checkLedger(snapshot);
+    expect(report.violations).toEqual([]);
+  });
+});

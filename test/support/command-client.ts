@@ -1,0 +1,76 @@
+// Talks to the account processor the way the gateway does, without HTTP: produces commands keyed
+// by account and collects every outcome record from the outcomes topic.
+import { randomUUID } from 'node:crypto';
+import kafkajs, { type Consumer, type Producer } from 'kafkajs';
+import type { Command, CommandOutcome, CommandPayload } from '../../schemas/types.ts';
+import { fingerprintOf } from '../../schemas/ids.ts';
+import type { TestLedger } from './ledger.ts';
+import { waitFor } from './ledger.ts';
+
+const { Partitioners } = kafkajs;
+
+export function makeCommand(accountId: string, payload: CommandPayload, commandId: string = randomUUID()): Command {
+  const meaning: Record<string, string | number | null> = { ...payload, accountId };
+  return { commandId, accountId, issuedAt: Date.now(), fingerprint: fingerprintOf(meaning), payload };
+}
+
+export const open = (initialBalance: number, currency = 'EUR', ownerName = 'Ada Lovelace'): CommandPayload => ({ type: 'OpenAccount', ownerName, currency, initialBalance });
+export const deposit = (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Deposit', amount, reference });
+export const withdraw = (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Withdraw', amount, reference });
+export const transfer = (toAccountId: string, amount: number, transferId: string = randomUUID()): CommandPayload => ({ type: 'InitiateTransfer', transferId, toAccountId, amount, reference: null });
+export const close = (): CommandPayload => ({ type: 'CloseAccount' });
+
+export class CommandClient {
+  /** Every outcome record seen, in arrival order, by record key. */
+  readonly outcomes = new Map<string, { outcome: CommandOutcome; replayed: boolean }[]>();
+  private readonly producer: Producer;
+  private readonly consumer: Consumer;
+
+  constructor(private readonly ledger: TestLedger) {
+    this.producer = ledger.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    this.consumer = ledger.kafka.consumer({ groupId: `${ledger.config.appId}.test-client.${randomUUID()}`, maxWaitTimeInMs: 100 });
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.ledger.topics.outcomes, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        const key = message.key?.toString() ?? '';
+        const outcome = await this.ledger.codecs.outcomes.decode(message.value);
+        const list = this.outcomes.get(key) ?? [];
+        list.push({ outcome, replayed: message.headers?.['ledger-replayed']?.toString() === 'true' });
+        this.outcomes.set(key, list);
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  async send(...commands: Command[]): Promise<void> {
+    await this.producer.send({
+      topic: this.ledger.topics.commands,
+      acks: -1,
+      messages: commands.map((c) => ({ key: c.accountId, value: this.ledger.codecs.commands.encode(c) })),
+    });
+  }
+
+  async sendRaw(key: string, value: Buffer): Promise<void> {
+    await this.producer.send({ topic: this.ledger.topics.commands, acks: -1, messages: [{ key, value }] });
+  }
+
+  /** The first outcome recorded under `key` (a commandId), waiting for it within the bound. */
+  async outcome(key: string, timeoutMs = 30_000): Promise<CommandOutcome> {
+    const found = await waitFor(() => this.outcomes.get(key)?.[0], { what: `an outcome for ${key}`, timeoutMs });
+    return found.outcome;
+  }
+
+  async run(command: Command, timeoutMs?: number): Promise<CommandOutcome> {
+    await this.send(command);
+    return this.outcome(command.commandId, timeoutMs);
+  }
+}
