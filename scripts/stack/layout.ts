@@ -1,0 +1,85 @@
+// Where the embedded stack keeps its jars, data, logs and pid files, and which ports and versions
+// it uses. Everything lives under one git-ignored folder so `rm -rf .stack` is a full reset.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The newest 3.9.x on Maven Central.
+export const kafkaVersion = '3.9.2';
+// Not 3.3.x: Apicurio 3.1+ is compiled for Java 21 (class file 65) and dies at boot on the
+// Java 17 that dev machines and CI have (Debian 12 packages no Java 21). 3.0.9 is the newest
+// release on Central that runs on 17, with the same v3 REST, ccompat v7 and KafkaSQL storage.
+export const registryVersion = '3.0.9';
+
+export const host = '127.0.0.1';
+export const kafkaPort = 9092;
+export const controllerPort = 9093;
+export const registryPort = 8085;
+
+export const brokers = `${host}:${kafkaPort}`;
+export const registryUrl = `http://${host}:${registryPort}/apis/ccompat/v7`;
+
+const stackModuleDir = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(stackModuleDir, '..', '..');
+export const kafkaPomFile = path.join(stackModuleDir, 'kafka-pom.xml');
+export const registryPomFile = path.join(stackModuleDir, 'registry-pom.xml');
+
+export function stackDir(): string {
+  const override = process.env['STACK_DIR'];
+  return override ? path.resolve(override) : path.join(repoRoot, '.stack');
+}
+
+export function lockFile(): string {
+  return path.join(stackDir(), 'lock');
+}
+
+/** Files of one managed process: its pid file, console log and main log. */
+export interface ServiceFiles {
+  name: 'kafka' | 'registry';
+  pidFile: string;
+  consoleLog: string;
+  mainLog: string;
+}
+
+export function kafkaLayout(): ServiceFiles & {
+  home: string;
+  libDir: string;
+  dataDir: string;
+  configDir: string;
+  logDir: string;
+  serverProperties: string;
+  brokerLog4j: string;
+  toolsLog4j: string;
+} {
+  const home = path.join(stackDir(), 'kafka');
+  const logDir = path.join(home, 'logs');
+  const configDir = path.join(home, 'config');
+  return {
+    name: 'kafka',
+    home,
+    libDir: path.join(home, 'lib'),
+    dataDir: path.join(home, 'data'),
+    configDir,
+    logDir,
+    serverProperties: path.join(configDir, 'server.properties'),
+    brokerLog4j: path.join(configDir, 'log4j.properties'),
+    toolsLog4j: path.join(configDir, 'tools-log4j.properties'),
+    pidFile: path.join(home, 'kafka.pid'),
+    consoleLog: path.join(logDir, 'kafka.out'),
+    mainLog: path.join(logDir, 'server.log'),
+  };
+}
+
+export function registryLayout(): ServiceFiles & { home: string; distDir: string; snapshotDir: string } {
+  const home = path.join(stackDir(), 'apicurio');
+  const consoleLog = path.join(home, 'logs', 'registry.out');
+  return {
+    name: 'registry',
+    home,
+    distDir: path.join(home, `dist-${registryVersion}`),
+    snapshotDir: path.join(home, 'snapshots'),
+    pidFile: path.join(home, 'registry.pid'),
+    consoleLog,
+    // Quarkus logs to the console only; its console file is the registry's main log.
+    mainLog: consoleLog,
+  };
+}
