@@ -137,3 +137,10 @@ export interface CommandOutcome {
   eventSequences: number[];
   processedAt: number;
 }
+
+/**
+ * Largest amount or balance, in minor units. One below Number.MAX_SAFE_INTEGER because avsc
+ * encodes an Avro long from a JS number only within ±(2^53 − 2); a larger value could be
+ * accepted but never written. Anything beyond is refused AMOUNT_TOO_LARGE (or 400 at the edge).
+ */
+export const moneyMax = Number.MAX_SAFE_INTEGER - 1;

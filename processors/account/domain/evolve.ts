@@ -2,6 +2,7 @@
 // decided, so evolve never refuses; it asserts instead. A history that breaks an invariant (a gap
 // in sequences, a balance that does not add up, money on a closed account) is corruption or a
 // bug, and the processor must stop rather than build on it.
+import { limits } from './limits.ts';
 import type { AccountEvent, AccountOpened, AccountState } from '../../../schemas/types.ts';
 import { assert, InvariantViolation } from './invariant.ts';
 import { eventIdOf } from './event-id.ts';
@@ -84,7 +85,7 @@ function moved(
 ): AccountState {
   const where = `event ${event.eventId} (${event.payload.type})`;
   assert(isPositiveAmount(amount), `${where}: amount must be a positive safe integer`);
-  assert(Number.isSafeInteger(balanceAfter), `${where}: balanceAfter ${balanceAfter} must be a safe integer`);
+  assert(Number.isSafeInteger(balanceAfter) && balanceAfter <= limits.amountMax, `${where}: balanceAfter ${balanceAfter} must be an integer no larger than ${limits.amountMax}`);
   assert(balanceAfter >= 0, `${where}: balanceAfter ${balanceAfter} must not be negative`);
   // Both operands are safe integers, so a sum beyond the safe range rounds to at least 2**53 and
   // can never equal the (safe) balanceAfter: the comparison is exact.

@@ -2,6 +2,8 @@
 // Lengths count Unicode code points, as JSON Schema's minLength/maxLength do at the gateway, so a
 // name the gateway accepts is never refused here.
 
+import { moneyMax } from '../../../schemas/types.ts';
+
 export const limits = {
   /** Ids are UUIDs at the gateway (36); 255 leaves room for other producers while keeping Kafka keys small. */
   idLengthMax: 255,
@@ -14,8 +16,8 @@ export const limits = {
   referenceLengthMax: 500,
   /** A refund's reason is a rejection code today; the bound leaves room for a short explanation. */
   reasonLengthMax: 255,
-  /** Largest balance or amount in minor units a JS number (and every JSON client) holds exactly. */
-  amountMax: Number.MAX_SAFE_INTEGER,
+  /** Largest balance or amount in minor units: a JS number holds it exactly and Avro (avsc) can encode it. */
+  amountMax: moneyMax,
   /** Every accepted command yields exactly one event; a decide() that emits more is a bug. */
   eventsPerCommandMax: 1,
   /** At most one saga step (a CreditTransfer or a RefundTransfer) follows a command. */

@@ -7,9 +7,9 @@ export function exceedsSafeRange(balance: number, amount: number): boolean {
 }
 
 export function isPositiveAmount(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) > 0;
+  return Number.isSafeInteger(value) && (value as number) > 0 && (value as number) <= limits.amountMax;
 }
 
 export function isNonNegativeAmount(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= limits.amountMax;
 }

@@ -32,7 +32,7 @@ function checkPayload(payload: CommandPayload): string | null {
         checkCurrency(payload.currency) ??
         (isNonNegativeAmount(payload.initialBalance)
           ? null
-          : `initialBalance must be a non-negative safe integer, got ${describe(payload.initialBalance)}`)
+          : `initialBalance must be a non-negative integer up to ${limits.amountMax}, got ${describe(payload.initialBalance)}`)
       );
     case 'Deposit':
     case 'Withdraw':
@@ -68,7 +68,7 @@ function checkPayload(payload: CommandPayload): string | null {
 }
 
 function checkAmount(value: unknown): string | null {
-  return isPositiveAmount(value) ? null : `amount must be a positive safe integer, got ${describe(value)}`;
+  return isPositiveAmount(value) ? null : `amount must be a positive integer up to ${limits.amountMax}, got ${describe(value)}`;
 }
 
 function checkCurrency(value: unknown): string | null {

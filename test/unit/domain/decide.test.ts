@@ -20,12 +20,12 @@ const cases: Record<CommandType, Case[]> = {
   ],
   Deposit: [
     { name: 'adds to the balance', given: h.open500, when: cmd.deposit(200, 'rent'), then: { events: [ev.deposited(200, 700, 'rent')] } },
-    { name: 'fills up to exactly MAX_SAFE_INTEGER', given: h.nearMax, when: cmd.deposit(10), then: { events: [ev.deposited(10, MAX)] } },
-    { name: 'takes MAX_SAFE_INTEGER into an empty account', given: h.openEmpty, when: cmd.deposit(MAX), then: { events: [ev.deposited(MAX, MAX)] } },
+    { name: 'fills up to exactly the money maximum', given: h.nearMax, when: cmd.deposit(10), then: { events: [ev.deposited(10, MAX)] } },
+    { name: 'takes the money maximum into an empty account', given: h.openEmpty, when: cmd.deposit(MAX), then: { events: [ev.deposited(MAX, MAX)] } },
     { name: 'refuses a missing account', given: h.none, when: cmd.deposit(1), then: { code: 'ACCOUNT_NOT_FOUND' } },
     { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.deposit(1), then: { code: 'ACCOUNT_CLOSED' } },
-    { name: 'refuses one unit past MAX_SAFE_INTEGER', given: h.nearMax, when: cmd.deposit(11), then: { code: 'AMOUNT_TOO_LARGE' } },
-    { name: 'refuses any deposit at MAX_SAFE_INTEGER', given: h.atMax, when: cmd.deposit(1), then: { code: 'AMOUNT_TOO_LARGE' } },
+    { name: 'refuses one unit past the money maximum', given: h.nearMax, when: cmd.deposit(11), then: { code: 'AMOUNT_TOO_LARGE' } },
+    { name: 'refuses any deposit at the money maximum', given: h.atMax, when: cmd.deposit(1), then: { code: 'AMOUNT_TOO_LARGE' } },
   ],
   Withdraw: [
     { name: 'takes from the balance', given: h.open500, when: cmd.withdraw(200, 'atm'), then: { events: [ev.withdrawn(200, 300, 'atm')] } },
@@ -61,7 +61,7 @@ const cases: Record<CommandType, Case[]> = {
   ],
   CreditTransfer: [
     { name: 'credits the destination', given: h.open500, when: cmd.credit(B, 200), then: { events: [ev.credited(B, 200, 700)] } },
-    { name: 'credits up to exactly MAX_SAFE_INTEGER', given: h.nearMax, when: cmd.credit(B, 10), then: { events: [ev.credited(B, 10, MAX)] } },
+    { name: 'credits up to exactly the money maximum', given: h.nearMax, when: cmd.credit(B, 10), then: { events: [ev.credited(B, 10, MAX)] } },
     {
       name: 'refuses a missing destination and refunds the source',
       given: h.none,
@@ -84,7 +84,7 @@ const cases: Record<CommandType, Case[]> = {
       followUps: refundTo(C, 200, 'CURRENCY_MISMATCH'),
     },
     {
-      name: 'refuses one unit past MAX_SAFE_INTEGER and refunds the source',
+      name: 'refuses one unit past the money maximum and refunds the source',
       given: h.nearMax,
       when: cmd.credit(B, 11),
       then: { code: 'AMOUNT_TOO_LARGE' },
@@ -104,9 +104,9 @@ const cases: Record<CommandType, Case[]> = {
       when: cmd.refund(B, 500),
       then: { events: [ev.refunded(B, 500, 500)] },
     },
-    { name: 'refunds up to exactly MAX_SAFE_INTEGER', given: h.nearMax, when: cmd.refund(B, 10), then: { events: [ev.refunded(B, 10, MAX)] } },
+    { name: 'refunds up to exactly the money maximum', given: h.nearMax, when: cmd.refund(B, 10), then: { events: [ev.refunded(B, 10, MAX)] } },
     { name: 'refuses a missing source, with nowhere to send the money', given: h.none, when: cmd.refund(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
-    { name: 'refuses one unit past MAX_SAFE_INTEGER', given: h.nearMax, when: cmd.refund(B, 11), then: { code: 'AMOUNT_TOO_LARGE' } },
+    { name: 'refuses one unit past the money maximum', given: h.nearMax, when: cmd.refund(B, 11), then: { code: 'AMOUNT_TOO_LARGE' } },
   ],
   CloseAccount: [
     { name: 'closes an empty account', given: h.openEmpty, when: cmd.close(), then: { events: [ev.closed()] } },

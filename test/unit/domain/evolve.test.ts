@@ -39,7 +39,7 @@ describe('evolve', () => {
     { name: 'TransferCredited adds', history: h.open500, event: ev.credited(B, 1, 501), balance: 501 },
     { name: 'TransferRefunded adds', history: h.open500, event: ev.refunded(B, 1, 501), balance: 501 },
     { name: 'TransferRefunded lands on a closed account', history: h.closedEmpty, event: ev.refunded(B, 9, 9), balance: 9 },
-    { name: 'MoneyDeposited reaches MAX_SAFE_INTEGER', history: h.nearMax, event: ev.deposited(10, MAX), balance: MAX },
+    { name: 'MoneyDeposited reaches the money maximum', history: h.nearMax, event: ev.deposited(10, MAX), balance: MAX },
   ];
 
   it.each(moves)('$name, and advances version and updatedAt', ({ history, event, balance }) => {
@@ -81,7 +81,7 @@ describe('evolve invariant violations', () => {
     { name: 'a credit that subtracts', history: h.open500, event: next(h.open500, ev.credited(B, 100, 400)) },
     { name: 'a refund that subtracts', history: h.open500, event: next(h.open500, ev.refunded(B, 100, 400)) },
     { name: 'a withdrawal to a negative balance', history: h.open500, event: next(h.open500, ev.withdrawn(600, -100)) },
-    { name: 'a deposit past MAX_SAFE_INTEGER', history: h.atMax, event: next(h.atMax, ev.deposited(1, MAX + 1)) },
+    { name: 'a deposit past the money maximum', history: h.atMax, event: next(h.atMax, ev.deposited(1, MAX + 1)) },
     { name: 'a deposit of zero', history: h.open500, event: next(h.open500, ev.deposited(0, 500)) },
     { name: 'a deposit of a negative amount', history: h.open500, event: next(h.open500, ev.deposited(-1, 499)) },
     { name: 'a deposit of a fractional amount', history: h.open500, event: next(h.open500, ev.deposited(0.5, 500.5)) },

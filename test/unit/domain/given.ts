@@ -13,9 +13,9 @@ import type {
   TransferDebited,
   TransferRefunded,
 } from '../../../schemas/types.ts';
-import { decide, evolve, type Decision } from '../../../processors/account/domain/index.ts';
+import { decide, evolve, limits, type Decision } from '../../../processors/account/domain/index.ts';
 
-export const MAX = Number.MAX_SAFE_INTEGER;
+export const MAX = limits.amountMax;
 /** The account under test, and two others. */
 export const A = 'acc-a';
 export const B = 'acc-b';

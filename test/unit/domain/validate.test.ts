@@ -5,10 +5,10 @@ import { A, B, cmd, commandFor } from './given.ts';
 
 const valid: CommandPayload[] = [
   cmd.open(0, 'USD', 'A'),
-  cmd.open(Number.MAX_SAFE_INTEGER, 'JPY', 'x'.repeat(200)),
+  cmd.open(limits.amountMax, 'JPY', 'x'.repeat(200)),
   cmd.open(10, 'EUR', '😀'.repeat(200)),
   cmd.deposit(1),
-  cmd.deposit(Number.MAX_SAFE_INTEGER, 'r'.repeat(500)),
+  cmd.deposit(limits.amountMax, 'r'.repeat(500)),
   cmd.withdraw(1, ''),
   cmd.transfer(B, 1),
   // A transfer to itself is a business refusal (SAME_ACCOUNT_TRANSFER), not a malformed command.
@@ -29,7 +29,8 @@ const invalid: { name: string; command: Command; reason: RegExp }[] = [
   { name: 'a 256-character accountId', command: withEnvelope({ accountId: 'a'.repeat(256) }), reason: /accountId must be at most 255/ },
   { name: 'a numeric accountId', command: withEnvelope({ accountId: 7 as unknown as string }), reason: /accountId must be a string, got 7/ },
   { name: 'an empty fingerprint', command: withEnvelope({ fingerprint: '' }), reason: /fingerprint must not be empty/ },
-  { name: 'an amount of 0', command: deposit(0), reason: /amount must be a positive safe integer, got 0/ },
+  { name: 'an amount of 0', command: deposit(0), reason: /amount must be a positive integer up to 9007199254740990, got 0/ },
+  { name: 'an amount of MAX_SAFE_INTEGER, past what Avro carries', command: deposit(Number.MAX_SAFE_INTEGER), reason: /amount must be a positive integer up to 9007199254740990/ },
   { name: 'a negative amount', command: deposit(-5), reason: /got -5/ },
   { name: 'a fractional amount', command: deposit(1.5), reason: /got 1.5/ },
   { name: 'a NaN amount', command: deposit(Number.NaN), reason: /got NaN/ },
@@ -49,7 +50,7 @@ const invalid: { name: string; command: Command; reason: RegExp }[] = [
   { name: 'an empty ownerName', command: withPayload(cmd.open(0, 'USD', '')), reason: /ownerName must not be empty/ },
   { name: 'a 201-character ownerName', command: withPayload(cmd.open(0, 'USD', 'x'.repeat(201))), reason: /ownerName must be at most 200/ },
   { name: 'a 201-emoji ownerName', command: withPayload(cmd.open(0, 'USD', '😀'.repeat(201))), reason: /ownerName must be at most 200/ },
-  { name: 'a negative initialBalance', command: withPayload(cmd.open(-1)), reason: /initialBalance must be a non-negative safe integer, got -1/ },
+  { name: 'a negative initialBalance', command: withPayload(cmd.open(-1)), reason: /initialBalance must be a non-negative integer up to 9007199254740990, got -1/ },
   { name: 'a fractional initialBalance', command: withPayload(cmd.open(0.5)), reason: /initialBalance/ },
   { name: 'an unsafe initialBalance', command: withPayload(cmd.open(2 ** 53)), reason: /initialBalance/ },
   { name: 'a 501-character reference', command: withPayload(cmd.deposit(1, 'r'.repeat(501))), reason: /reference must be at most 500/ },

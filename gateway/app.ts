@@ -1,0 +1,126 @@
+// buildApp(deps): the gateway's HTTP surface without listening, so tests drive it with inject().
+// Every error leaves as problem+json with a code from the one registry (errors.ts), including
+// fastify's own (body too large, media type, malformed JSON, schema validation).
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { HttpProblem, UnavailableError, errorRegistry, problemContentType, unavailableRetryAfterSeconds } from './errors.ts';
+import { openApiDocument, type DocumentedRoute } from './openapi.ts';
+import { commandRoutes, type RouteDeps } from './routes.ts';
+import type { Reply } from './replies.ts';
+
+export interface AppDeps extends RouteDeps {
+  /** fastify's logger option: false in tests, pino options (JSON lines) in main. */
+  log?: FastifyServerOptions['logger'];
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    logger: deps.log ?? false,
+    bodyLimit: deps.config.bodyBytesMax,
+    // We answer requests that arrive while closing ourselves, as problem+json (see onRequest).
+    return503OnClosing: false,
+    ajv: {
+      // Reject, never repair: unknown fields are errors, "100" is not 100.
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
+    },
+  });
+  installJsonParser(app, deps.config.bodyBytesMax);
+  app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(request, reply, problemFor(error, deps.config.bodyBytesMax), error));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new HttpProblem('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`)),
+  );
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new UnavailableError('the gateway is shutting down');
+  });
+
+  for (const route of commandRoutes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      schema: route.schema,
+      ...(route.emptyBodyAllowed ? { preValidation: async (request: FastifyRequest) => void (request.body ??= {}) } : {}),
+      handler: async (request, reply) => write(reply, await route.handle(request, deps)),
+    });
+  }
+  registerOperationalRoutes(app, deps);
+  return app;
+}
+
+/** application/json only (anything else is 415); an empty body is "no body". */
+function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, text, done) => {
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text as string, rejectPrototypeKeys));
+    } catch (error) {
+      done(new HttpProblem('VALIDATION_FAILED', `the body is not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+}
+
+function rejectPrototypeKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new Error('the key "__proto__" is not allowed');
+  return value;
+}
+
+/** fastify's and our errors, as one of our codes. */
+function problemFor(error: FastifyError, bodyBytesMax: number): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error.validation !== undefined) return new HttpProblem('VALIDATION_FAILED', error.message);
+  const status = error.statusCode ?? 500;
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
+    return new HttpProblem('PAYLOAD_TOO_LARGE', `the body is larger than ${bodyBytesMax} bytes`);
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) {
+    return new HttpProblem('UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
+  }
+  if (status === 404) return new HttpProblem('ROUTE_NOT_FOUND', error.message);
+  if (status >= 400 && status < 500) return new HttpProblem('VALIDATION_FAILED', error.message);
+  return new HttpProblem('INTERNAL_ERROR', 'the gateway failed unexpectedly; the error is logged');
+}
+
+function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: HttpProblem, cause?: unknown): FastifyReply {
+  if (problem.code === 'INTERNAL_ERROR') request.log.error({ err: cause }, 'request failed');
+  else if (problem.code === 'UNAVAILABLE') request.log.warn({ err: cause ?? problem }, 'answering 503');
+  if (problem.code === 'UNAVAILABLE') reply.header('retry-after', String(unavailableRetryAfterSeconds));
+  return reply.code(problem.status).type(problemContentType).send(problem.toProblem());
+}
+
+function write(reply: FastifyReply, answer: Reply): FastifyReply {
+  reply.code(answer.status).headers(answer.headers);
+  if (answer.status >= 400) reply.type(problemContentType);
+  return reply.send(answer.body);
+}
+
+const operationalRoutes: DocumentedRoute[] = [
+  { method: 'GET', url: '/health', operationId: 'health', summary: 'The process is up', schema: {}, responses: { 200: ['up'] } },
+  {
+    method: 'GET', url: '/ready', operationId: 'ready', summary: 'The producer is connected and the outcome consumer runs',
+    schema: {}, responses: { 200: ['ready'], 503: ['problem+json UNAVAILABLE, with checks'] },
+  },
+  { method: 'GET', url: '/docs', operationId: 'openApi', summary: 'This OpenAPI document (also at /docs/openapi.json)', schema: {}, responses: { 200: ['OpenAPI 3.1'] } },
+  { method: 'GET', url: '/docs/errors', operationId: 'errorCodes', summary: 'Every error code with its status and title', schema: {}, responses: { 200: ['codes'] } },
+];
+
+function registerOperationalRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const document = openApiDocument([...commandRoutes, ...operationalRoutes]);
+  app.get('/health', async () => ({ status: 'up' }));
+  app.get('/ready', async (request, reply) => {
+    const checks = { producer: deps.commandSink.ready(), outcomes: deps.outcomes.ready() };
+    if (checks.producer && checks.outcomes) return { status: 'ready', checks };
+    const waiting = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+    const problem = new UnavailableError(`not ready: ${waiting.join(' and ')} not connected`);
+    return reply.code(problem.status).type(problemContentType).send({ ...problem.toProblem(), checks });
+  });
+  app.get('/docs', async () => document);
+  app.get('/docs/openapi.json', async () => document);
+  app.get('/docs/errors', async () => ({
+    codes: Object.entries(errorRegistry).map(([code, { status, title }]) => ({ code, status, title })),
+  }));
+}

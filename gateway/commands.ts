@@ -1,0 +1,64 @@
+// From a validated request to the Command it means. Identities are deterministic when the client
+// sends an Idempotency-Key (a retry is the same command), fresh otherwise. The fingerprint hashes
+// what the request asks for, so the same key with another meaning is IDEMPOTENCY_KEY_REUSED.
+import { accountIdForKey, commandIdForKey, fingerprintOf, newId, transferIdForCommand } from '../schemas/ids.ts';
+import type { Command, CommandPayload, InitiateTransfer } from '../schemas/types.ts';
+
+export interface OpenAccountRequest {
+  ownerName: string;
+  currency: string;
+  initialBalance: number;
+}
+
+export interface MoneyRequest {
+  amount: number;
+  reference?: string;
+}
+
+export interface TransferRequest {
+  fromAccountId: string;
+  toAccountId: string;
+  amount: number;
+  reference?: string;
+}
+
+/** UUIDs are case-insensitive; ids are keys (partitions, stores), so one spelling only. */
+export const canonicalId = (id: string): string => id.toLowerCase();
+
+type Meaning = Record<string, string | number | null>;
+
+const commandIdFor = (accountId: string, key: string | undefined): string => (key === undefined ? newId() : commandIdForKey(accountId, key));
+
+function build<P extends CommandPayload>(commandId: string, accountId: string, payload: P, meaning: Meaning, nowMs: number): Command & { payload: P } {
+  const fingerprint = fingerprintOf({ op: payload.type, accountId, ...meaning });
+  return { commandId, accountId, issuedAt: nowMs, fingerprint, payload };
+}
+
+export function openAccountCommand(body: OpenAccountRequest, key: string | undefined, nowMs: number): Command {
+  const accountId = key === undefined ? newId() : accountIdForKey(key);
+  const { ownerName, currency, initialBalance } = body;
+  const payload = { type: 'OpenAccount', ownerName, currency, initialBalance } as const;
+  return build(commandIdFor(accountId, key), accountId, payload, { ownerName, currency, initialBalance }, nowMs);
+}
+
+export function moneyCommand(type: 'Deposit' | 'Withdraw', accountId: string, body: MoneyRequest, key: string | undefined, nowMs: number): Command {
+  const id = canonicalId(accountId);
+  const reference = body.reference ?? null;
+  return build(commandIdFor(id, key), id, { type, amount: body.amount, reference }, { amount: body.amount, reference }, nowMs);
+}
+
+export function closeAccountCommand(accountId: string, key: string | undefined, nowMs: number): Command {
+  const id = canonicalId(accountId);
+  return build(commandIdFor(id, key), id, { type: 'CloseAccount' } as const, {}, nowMs);
+}
+
+/** The transfer's id derives from its command's id, so a retried transfer is the same transfer. */
+export function transferCommand(body: TransferRequest, key: string | undefined, nowMs: number): Command & { payload: InitiateTransfer } {
+  const accountId = canonicalId(body.fromAccountId);
+  const toAccountId = canonicalId(body.toAccountId);
+  const reference = body.reference ?? null;
+  const commandId = commandIdFor(accountId, key);
+  const payload: InitiateTransfer = { type: 'InitiateTransfer', transferId: transferIdForCommand(commandId), toAccountId, amount: body.amount, reference };
+  // transferId is left out of the meaning: it follows from the key.
+  return build(commandId, accountId, payload, { toAccountId, amount: body.amount, reference }, nowMs);
+}

@@ -1,0 +1,203 @@
+// The command routes of DESIGN §5, as data (method, url, schema, responses) plus a handler each:
+// fastify registers them, openapi.ts documents them. A handler turns a validated request into a
+// Command, answers from a remembered outcome or sends it and waits, then maps the outcome.
+import type { FastifyRequest } from 'fastify';
+import { creditCommandId } from '../schemas/ids.ts';
+import type { Command, CommandOutcome } from '../schemas/types.ts';
+import {
+  canonicalId,
+  closeAccountCommand,
+  moneyCommand,
+  openAccountCommand,
+  transferCommand,
+  type MoneyRequest,
+  type OpenAccountRequest,
+  type TransferRequest,
+} from './commands.ts';
+import type { GatewayConfig } from './config.ts';
+import { HttpProblem, UnavailableError, isRetriable } from './errors.ts';
+import * as s from './http-schemas.ts';
+import type { CommandSink, OutcomeSource, ReceivedOutcome } from './ports.ts';
+import {
+  isTransferInitiation,
+  outcomeReply,
+  pendingReply,
+  transferCompletedReply,
+  transferFailedReply,
+  transferProgress,
+  type Reply,
+} from './replies.ts';
+
+export interface RouteDeps {
+  commandSink: CommandSink;
+  outcomes: OutcomeSource;
+  config: GatewayConfig;
+}
+
+export interface RouteSpec {
+  method: 'GET' | 'POST';
+  url: string;
+  operationId: string;
+  summary: string;
+  schema: { body?: object; params?: object; headers?: object };
+  /** Status → [description, schema]; problem statuses name the codes they carry. */
+  responses: Record<number, [string, object?]>;
+  /** POST close: an absent body counts as `{}`. */
+  emptyBodyAllowed?: boolean;
+  handle(request: FastifyRequest, deps: RouteDeps): Promise<Reply>;
+}
+
+const problem = (codes: string): [string, object] => [`problem+json: ${codes}`, s.problemSchema];
+const unavailable = problem('UNAVAILABLE (Kafka or the schema registry unreachable, or too many waiting requests)');
+const invalid = problem('VALIDATION_FAILED, PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415)');
+const pending: [string, object] = ['no outcome within COMMAND_TIMEOUT_MS; Location names the command to poll', s.pendingSchema];
+
+function idempotencyKey(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  return typeof key === 'string' ? key : undefined;
+}
+
+/**
+ * Answers from a remembered outcome, or sends the command and waits for its outcome until the
+ * deadline (undefined: still pending). The waiter is registered before the send so an outcome
+ * that arrives before send() returns is not missed.
+ */
+async function execute(deps: RouteDeps, command: Command, deadlineMs: number): Promise<ReceivedOutcome | undefined> {
+  const known = deps.outcomes.get(command.commandId);
+  if (known !== undefined) return { outcome: known, replayed: true };
+  const expectation = deps.outcomes.expect(command.commandId, command.fingerprint, deadlineMs - Date.now());
+  try {
+    await deps.commandSink.send(command);
+  } catch (error) {
+    expectation.cancel();
+    // A 503 here is safe even if the command did land: a client retrying with the same
+    // Idempotency-Key sends the same commandId, which the processor applies at most once.
+    if (error instanceof UnavailableError) throw error;
+    if (isRetriable(error)) throw new UnavailableError(`Kafka is unavailable: ${(error as Error).message}`, { cause: error });
+    throw error;
+  }
+  return expectation.result;
+}
+
+type Accepted = (outcome: CommandOutcome) => Reply | Promise<Reply>;
+
+async function runCommand(deps: RouteDeps, command: Command, accepted: Accepted, pendingExtra: Record<string, string> = {}): Promise<Reply> {
+  const deadlineMs = Date.now() + deps.config.commandTimeoutMs;
+  const received = await execute(deps, command, deadlineMs);
+  if (received === undefined) return pendingReply(command.commandId, pendingExtra);
+  return outcomeReply(received, command.fingerprint, accepted);
+}
+
+const balanceChanged = (type: 'Deposit' | 'Withdraw') => async (request: FastifyRequest, deps: RouteDeps): Promise<Reply> => {
+  const { id } = request.params as { id: string };
+  const command = moneyCommand(type, id, request.body as MoneyRequest, idempotencyKey(request), Date.now());
+  return runCommand(deps, command, (o) => ({
+    status: 200,
+    body: { accountId: o.accountId, balance: o.balance, version: o.version, commandId: o.commandId },
+    headers: {},
+  }));
+};
+
+async function openAccount(request: FastifyRequest, deps: RouteDeps): Promise<Reply> {
+  const body = request.body as OpenAccountRequest;
+  const command = openAccountCommand(body, idempotencyKey(request), Date.now());
+  const accepted = (o: CommandOutcome): Reply => ({
+    status: 201,
+    body: { accountId: o.accountId, ownerName: body.ownerName, currency: body.currency, balance: o.balance ?? body.initialBalance, version: o.version, commandId: o.commandId },
+    headers: { location: `/api/v1/accounts/${o.accountId}` },
+  });
+  return runCommand(deps, command, accepted, { accountId: command.accountId });
+}
+
+async function closeAccount(request: FastifyRequest, deps: RouteDeps): Promise<Reply> {
+  const { id } = request.params as { id: string };
+  const command = closeAccountCommand(id, idempotencyKey(request), Date.now());
+  return runCommand(deps, command, (o) => ({
+    status: 200,
+    body: { accountId: o.accountId, status: 'CLOSED', version: o.version, commandId: o.commandId },
+    headers: {},
+  }));
+}
+
+/** A transfer completes when the destination's credit is accepted; both waits share one budget. */
+async function transfer(request: FastifyRequest, deps: RouteDeps): Promise<Reply> {
+  const deadlineMs = Date.now() + deps.config.commandTimeoutMs;
+  const command = transferCommand(request.body as TransferRequest, idempotencyKey(request), Date.now());
+  const { commandId } = command;
+  const { transferId } = command.payload;
+  const source = await execute(deps, command, deadlineMs);
+  if (source === undefined) return pendingReply(commandId, { transferId });
+  return outcomeReply(source, command.fingerprint, () => creditReply(deps, transferId, commandId, deadlineMs));
+}
+
+/** The source debited: the answer is the destination's credit outcome, if it comes in time. */
+async function creditReply(deps: RouteDeps, transferId: string, commandId: string, deadlineMs: number): Promise<Reply> {
+  let credit: ReceivedOutcome | undefined;
+  try {
+    credit = await deps.outcomes.wait(creditCommandId(transferId), undefined, deadlineMs - Date.now());
+  } catch (error) {
+    // The transfer is under way; too many waiters only means we cannot watch it finish.
+    if (!(error instanceof UnavailableError)) throw error;
+  }
+  if (credit === undefined) return pendingReply(commandId, { transferId });
+  if (credit.outcome.status === 'ACCEPTED') return transferCompletedReply(transferId, commandId);
+  return transferFailedReply(credit.outcome, transferId, commandId);
+}
+
+async function getCommand(request: FastifyRequest, deps: RouteDeps): Promise<Reply> {
+  const commandId = canonicalId((request.params as { commandId: string }).commandId);
+  const outcome = deps.outcomes.get(commandId);
+  if (outcome === undefined) {
+    if (!deps.outcomes.ready()) throw new UnavailableError('the gateway is not reading outcomes yet; retry shortly');
+    throw new HttpProblem('COMMAND_NOT_FOUND', `no outcome is known for command ${commandId}: it is unknown, still being processed, or older than this gateway remembers`);
+  }
+  if (!isTransferInitiation(outcome) || outcome.status !== 'ACCEPTED') return { status: 200, body: outcome, headers: {} };
+  const progress = transferProgress(outcome.transferId, deps.outcomes.get(creditCommandId(outcome.transferId)));
+  return { status: 200, body: { ...outcome, transfer: progress }, headers: {} };
+}
+
+const withKey = (body: object) => ({ body, headers: s.idempotencyHeaders });
+
+export const commandRoutes: RouteSpec[] = [
+  {
+    method: 'POST', url: '/api/v1/accounts', operationId: 'openAccount', summary: 'Open an account',
+    schema: withKey(s.openAccountBody),
+    responses: { 201: ['account opened', s.accountOpenedSchema], 202: pending, 400: invalid, 409: problem('ACCOUNT_ALREADY_EXISTS, IDEMPOTENCY_KEY_REUSED'), 503: unavailable },
+    handle: openAccount,
+  },
+  {
+    method: 'POST', url: '/api/v1/accounts/:id/deposit', operationId: 'deposit', summary: 'Deposit money',
+    schema: { ...withKey(s.moneyBody), params: s.accountParams },
+    responses: { 200: ['deposited', s.balanceChangedSchema], 202: pending, 400: invalid, 404: problem('ACCOUNT_NOT_FOUND'), 409: problem('ACCOUNT_CLOSED, IDEMPOTENCY_KEY_REUSED'), 422: problem('AMOUNT_TOO_LARGE'), 503: unavailable },
+    handle: balanceChanged('Deposit'),
+  },
+  {
+    method: 'POST', url: '/api/v1/accounts/:id/withdraw', operationId: 'withdraw', summary: 'Withdraw money',
+    schema: { ...withKey(s.moneyBody), params: s.accountParams },
+    responses: { 200: ['withdrawn', s.balanceChangedSchema], 202: pending, 400: invalid, 404: problem('ACCOUNT_NOT_FOUND'), 409: problem('ACCOUNT_CLOSED, IDEMPOTENCY_KEY_REUSED'), 422: problem('INSUFFICIENT_FUNDS'), 503: unavailable },
+    handle: balanceChanged('Withdraw'),
+  },
+  {
+    method: 'POST', url: '/api/v1/transfers', operationId: 'transfer', summary: 'Transfer money between accounts',
+    schema: withKey(s.transferBody),
+    responses: {
+      201: ['completed: the destination was credited', s.transferCompletedSchema], 202: pending, 400: invalid,
+      404: ['ACCOUNT_NOT_FOUND: at the source (problem+json), or at the destination (the transfer failed and was refunded)', s.transferFailedSchema],
+      409: problem('ACCOUNT_CLOSED (source, or destination: failed), IDEMPOTENCY_KEY_REUSED'),
+      422: problem('INSUFFICIENT_FUNDS, SAME_ACCOUNT_TRANSFER; CURRENCY_MISMATCH, AMOUNT_TOO_LARGE at the destination (failed)'), 503: unavailable,
+    },
+    handle: transfer,
+  },
+  {
+    method: 'POST', url: '/api/v1/accounts/:id/close', operationId: 'closeAccount', summary: 'Close an account (balance must be 0); no body',
+    schema: { ...withKey(s.emptyBody), params: s.accountParams }, emptyBodyAllowed: true,
+    responses: { 200: ['closed', s.accountClosedSchema], 202: pending, 400: invalid, 404: problem('ACCOUNT_NOT_FOUND'), 409: problem('ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY, IDEMPOTENCY_KEY_REUSED'), 503: unavailable },
+    handle: closeAccount,
+  },
+  {
+    method: 'GET', url: '/api/v1/commands/:commandId', operationId: 'getCommand', summary: "A command's outcome",
+    schema: { params: s.commandParams },
+    responses: { 200: ['the outcome', s.outcomeSchema], 400: problem('VALIDATION_FAILED'), 404: problem('COMMAND_NOT_FOUND'), 503: unavailable },
+    handle: getCommand,
+  },
+];
