@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-export const kafkaImage = 'apache/kafka:3.9.1';
+export const kafkaImage = 'apache/kafka:3.9.2';
 export const registryImage = 'apicurio/apicurio-registry:3.0.9';
 const containerStartupTimeoutMs = 180_000;
 
@@ -64,7 +64,7 @@ export async function startContainers(log: (line: string) => void) {
     .withEnvironment({
       APICURIO_STORAGE_KIND: 'kafkasql',
       APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: 'kafka:19092',
-      APICURIO_CCOMPAT_LEGACY_ID_MODE_ENABLED: 'true',
+      APICURIO_CCOMPAT_LEGACY_ID_MODE_ENABLED: 'false',
     })
     .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080).forStatusCode(200))
     .withStartupTimeout(containerStartupTimeoutMs)
