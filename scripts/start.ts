@@ -38,9 +38,10 @@ async function main(): Promise<void> {
 
   const gatewayPort = integerFromEnv(process.env, 'GATEWAY_PORT', 8080, 1, 65535);
   const queryPort = integerFromEnv(process.env, 'QUERY_PORT', 8081, 1, 65535);
+  const metricsPort = integerFromEnv(process.env, 'ACCOUNT_METRICS_PORT', 9464, 0, 65535);
   const env = { KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registryUrl, GATEWAY_PORT: String(gatewayPort), QUERY_PORT: String(queryPort) };
   const specs: ServiceSpec[] = [
-    { name: 'processor', script: 'processors/account/main.ts', env },
+    { name: 'processor', script: 'processors/account/main.ts', env: { ...env, ACCOUNT_METRICS_PORT: String(metricsPort) } },
     { name: 'gateway', script: 'gateway/main.ts', env },
     { name: 'query', script: 'processors/query/main.ts', env },
   ];
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
   say('ready:');
   say(`  gateway (commands)   http://127.0.0.1:${gatewayPort}/api/v1   docs: http://127.0.0.1:${gatewayPort}/docs`);
   say(`  query (views)        http://127.0.0.1:${queryPort}/api/v1/accounts`);
+  say(`  metrics              http://127.0.0.1:${gatewayPort}/metrics  http://127.0.0.1:${queryPort}/metrics  http://127.0.0.1:${metricsPort}/metrics (processor)`);
   say(`  kafka                ${brokers.join(',')}   (npm run kafka -- topics --list)`);
   say(`  schema registry      ${registryUrl}`);
   say('press Ctrl-C to stop everything');

@@ -43,6 +43,8 @@ export interface BatchResult {
   deadLetters: DeadLetter[];
   accepted: number;
   rejected: number;
+  /** Rejections of this transaction by code, for metrics. */
+  rejectedByCode: Map<string, number>;
 }
 
 function transferIdOf(payload: CommandPayload): string | null {
@@ -81,6 +83,7 @@ class BatchBuilder {
     deadLetters: [],
     accepted: 0,
     rejected: 0,
+    rejectedByCode: new Map(),
   };
   private readonly outcomesSeen = new Map<string, CommandOutcome>();
 
@@ -130,8 +133,13 @@ class BatchBuilder {
       eventSequences: [],
       processedAt: this.now,
     };
-    this.result.rejected += 1;
+    this.countRejection('IDEMPOTENCY_KEY_REUSED');
     this.result.outcomes.push({ key: `${command.commandId}#${command.fingerprint}`, outcome: refusal, replayed: false });
+  }
+
+  private countRejection(code: string): void {
+    this.result.rejected += 1;
+    this.result.rejectedByCode.set(code, (this.result.rejectedByCode.get(code) ?? 0) + 1);
   }
 
   private decideAndApply(command: Command): void {
@@ -148,7 +156,7 @@ class BatchBuilder {
       outcome = this.outcome(command, 'ACCEPTED', null, null, after);
       outcome.eventSequences = applied.events.map((e) => e.sequence);
     } else {
-      this.result.rejected += 1;
+      this.countRejection(decision.code);
       outcome = this.outcome(command, 'REJECTED', decision.code, decision.message, before);
     }
     for (const followUp of decision.followUps) this.result.followUps.push(followUpCommand(followUp, this.now));

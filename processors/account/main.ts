@@ -7,6 +7,7 @@ import { topicNames, topicSpecs } from '../../topics/topics.ts';
 import { LedgerRegistry, createCodecs } from '../../schemas/registry.ts';
 import { createLogger } from '../log.ts';
 import { AccountProcessor } from './processor.ts';
+import { ProcessorMetrics, serveMetrics } from './metrics.ts';
 
 /** Shutdown waits this long for the open transaction to finish before exiting anyway. */
 const shutdownTimeoutMs = 30_000;
@@ -26,6 +27,10 @@ async function main(): Promise<void> {
   }
   const codecs = await createCodecs(new LedgerRegistry(registryUrl), config.topicPrefix);
   const totals = { commands: 0, accepted: 0, rejected: 0, deadLettered: 0, transactions: 0, transactionMs: 0 };
+  const metrics = new ProcessorMetrics();
+  // Off unless a port is given (`npm start` gives 9464): several instances on one host need distinct ports.
+  const metricsPort = integerFromEnv(process.env, 'ACCOUNT_METRICS_PORT', 0, 0, 65535);
+  const metricsServer = metricsPort === 0 ? undefined : await serveMetrics(metrics, metricsPort, process.env.ACCOUNT_METRICS_HOST ?? '0.0.0.0');
   let stopping = false;
   const processor = new AccountProcessor({
     kafka,
@@ -40,7 +45,10 @@ async function main(): Promise<void> {
       log.error('account processor cannot continue; exiting so it restarts from committed offsets', { error: error.message, stack: error.stack });
       process.exit(1);
     },
-    onChunk: (_partition, stats) => {
+    onReady: (partition, restored) => metrics.restoredRecords.inc([String(partition)], restored),
+    onFailure: (partition) => metrics.partitionFailures.inc([String(partition)]),
+    onChunk: (partition, stats) => {
+      metrics.chunk(partition, stats);
       totals.commands += stats.commands;
       totals.accepted += stats.accepted;
       totals.rejected += stats.rejected;
@@ -49,7 +57,10 @@ async function main(): Promise<void> {
       totals.transactionMs += stats.transactionMs;
     },
   });
-  const stats = setInterval(() => log.info('progress', { ...totals }), statsIntervalMs);
+  const stats = setInterval(() => {
+    metrics.owned(processor.assignedPartitions());
+    log.info('progress', { ...totals });
+  }, statsIntervalMs);
   stats.unref();
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -60,6 +71,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, shutdownTimeoutMs);
     await processor.stop();
+    metricsServer?.close();
     clearTimeout(timer);
     log.info('stopped', { ...totals });
     process.exit(0);
@@ -67,7 +79,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   await processor.start();
-  log.info('account processor started', { brokers, registryUrl, appId: config.appId, prefix: config.topicPrefix, dataDir: config.dataDir });
+  log.info('account processor started', { brokers, registryUrl, appId: config.appId, prefix: config.topicPrefix, dataDir: config.dataDir, metricsPort });
 }
 
 main().catch((error: Error) => {

@@ -29,6 +29,9 @@ export interface ProcessorOptions {
   /** Called when the processor cannot go on (broken invariant, failures past the bound). */
   onFatal: (error: Error) => void;
   onChunk?: (partition: number, stats: ChunkStats) => void;
+  /** A partition finished (re)initializing: fenced, restored, positioned. */
+  onReady?: (partition: number, restoredRecords: number) => void;
+  onFailure?: (partition: number) => void;
   /** How long the group waits for a silent instance before moving its partitions (ACCOUNT_SESSION_TIMEOUT_MS). */
   sessionTimeoutMs: number;
 }
@@ -113,10 +116,15 @@ export class AccountProcessor {
   private task(partition: number): PartitionTask {
     let task = this.tasks.get(partition);
     if (task === undefined) {
-      task = new PartitionTask(partition, this.options);
+      task = new PartitionTask(partition, this.options, (restored) => this.options.onReady?.(partition, restored));
       this.tasks.set(partition, task);
     }
     return task;
+  }
+
+  /** Partitions this instance owns now. */
+  assignedPartitions(): number[] {
+    return [...this.tasks.keys()].sort((a, b) => a - b);
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
@@ -134,7 +142,7 @@ export class AccountProcessor {
       const messages = batch.messages.filter((m) => BigInt(m.offset) >= BigInt(task.nextOffset));
       for (const chunk of chunksOf(messages)) {
         if (!isRunning() || isStale()) return;
-        const stats = await task.process(chunk);
+        const stats = await task.process(chunk, batch.highWatermark);
         // Tells kafkajs where to fetch next; the group offset itself was committed in the transaction.
         resolveOffset(chunk[chunk.length - 1]?.offset ?? task.nextOffset);
         this.failures.delete(batch.partition);
@@ -160,6 +168,7 @@ export class AccountProcessor {
       this.options.onFatal(error);
       return;
     }
+    this.options.onFailure?.(task.partition);
     const count = (this.failures.get(task.partition) ?? 0) + 1;
     this.failures.set(task.partition, count);
     this.options.log.warn('partition failed; retrying from its last commit', {

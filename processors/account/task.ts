@@ -32,8 +32,11 @@ export interface ChunkStats {
   commands: number;
   accepted: number;
   rejected: number;
+  rejectedByCode: Map<string, number>;
   deadLettered: number;
   transactionMs: number;
+  /** Records of the commands topic after this chunk's last command (consumer lag). */
+  lag: number;
 }
 
 export class PartitionTask {
@@ -47,10 +50,13 @@ export class PartitionTask {
   positionVerified = false;
   private initializing: Promise<void> | undefined;
   private lastExpiry = Date.now();
+  /** Records restored from the changelogs by the last initialization (metrics). */
+  restoredRecords = 0;
 
   constructor(
     readonly partition: number,
     private readonly context: TaskContext,
+    private readonly onReady: (restoredRecords: number) => void = () => {},
   ) {}
 
   get groupId(): string {
@@ -94,9 +100,11 @@ export class PartitionTask {
       log: log.info,
     });
     this.checkpoint = restored.checkpoint;
+    this.restoredRecords = restored.states + restored.outcomes;
     this.nextOffset = await this.committedOffset();
     this.positionVerified = false;
     this.ready = true;
+    this.onReady(this.restoredRecords);
     log.info('partition ready', { partition: this.partition, nextOffset: this.nextOffset, restoredStates: restored.states, restoredOutcomes: restored.outcomes });
   }
 
@@ -129,7 +137,7 @@ export class PartitionTask {
   }
 
   /** Processes one chunk in one transaction. Throws on any failure; the caller resets the task. */
-  async process(messages: KafkaMessage[]): Promise<ChunkStats> {
+  async process(messages: KafkaMessage[], highWatermark: string): Promise<ChunkStats> {
     const store = this.store;
     const producer = this.producer;
     const last = messages[messages.length - 1];
@@ -161,7 +169,15 @@ export class PartitionTask {
       this.lastExpiry = Date.now();
       await store.expireOutcomes(Date.now() - idempotencyWindowMs, outcomeExpiryRecordsMax);
     }
-    return { commands: messages.length, accepted: result.accepted, rejected: result.rejected, deadLettered: result.deadLetters.length, transactionMs };
+    return {
+      commands: messages.length,
+      accepted: result.accepted,
+      rejected: result.rejected,
+      rejectedByCode: result.rejectedByCode,
+      deadLettered: result.deadLetters.length,
+      transactionMs,
+      lag: Math.max(0, Number(BigInt(highWatermark) - BigInt(this.nextOffset))),
+    };
   }
 
   private records(result: BatchResult): TopicMessages[] {

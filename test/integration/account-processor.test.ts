@@ -1,5 +1,6 @@
 // The account processor against the real broker and registry, in its own OS process: each
 // command's exact events, state and outcome; idempotency; transfers and refunds; poison input.
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
@@ -11,10 +12,20 @@ import { creditCommandId, refundCommandId } from '../../schemas/ids.ts';
 let ledger: TestLedger;
 let processor: ServiceProcess;
 let client: CommandClient;
+let metricsPort: number;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 beforeAll(async () => {
   ledger = await createTestLedger('processor-flows');
-  processor = startService('processors/account/main.ts', ledger.env);
+  metricsPort = await freePort();
+  processor = startService('processors/account/main.ts', { ...ledger.env, ACCOUNT_METRICS_PORT: String(metricsPort), ACCOUNT_METRICS_HOST: '127.0.0.1' });
   await processor.waitForLine(/account processor started/);
   client = new CommandClient(ledger);
   await client.start();
@@ -142,5 +153,15 @@ describe('account processor', () => {
     expect(snapshot.deadLetters.find((d) => d.key === a)?.headers['dlq.reason']).toMatch(/unknown to the schema registry/);
     const report = checkLedger(snapshot);
     expect(report.violations).toEqual([]);
+  });
+
+  it('exposes Prometheus metrics: commands by result, rejections by code, transactions, lag', async () => {
+    const { a } = ids();
+    await client.run(makeCommand(a, withdraw(1)));
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(text).toMatch(/^account_commands_total\{result="accepted"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^account_rejections_total\{code="ACCOUNT_NOT_FOUND"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^account_transaction_duration_seconds_count [1-9]\d*$/m);
+    expect(text).toMatch(/^account_consumer_lag\{partition="\d+"\} \d+$/m);
   });
 });
