@@ -7,6 +7,8 @@ export type StackErrorCode =
   | 'DOWNLOAD_FAILED'
   | 'START_FAILED'
   | 'START_TIMEOUT'
+  | 'STOP_FAILED'
+  | 'NOT_RUNNING'
   | 'LOCK_TIMEOUT';
 
 export class StackError extends Error {

@@ -1,7 +1,8 @@
 // The local stack's programmatic API: `ensureStack` returns only once both the broker and the
 // schema registry answer, starting (under a cross-process lock) whatever is not running; the
 // processes it starts are detached and keep running after the caller exits.
-import { kafkaAnswers, kafkaPid, startKafka, stopKafka } from './kafka.ts';
+import { kafkaAnswers, kafkaPid, killKafka, startKafka, stopKafka } from './kafka.ts';
+import { StackError } from './errors.ts';
 import { brokers, controllerPort, kafkaPort, registryPort, registryUrl } from './layout.ts';
 import { withStackLock } from './lock.ts';
 import { checkPortsFree } from './prerequisites.ts';
@@ -62,6 +63,31 @@ export async function stopStack(opts: StackOptions = {}): Promise<void> {
     // Registry first: stopped after the broker it would spin on reconnecting until killed.
     await stopRegistry(log);
     await stopKafka(log);
+  });
+}
+
+export interface KafkaRestart {
+  /** From the stop request until the broker process was gone. */
+  stopMs: number;
+  /** From the stop request until the broker answered again. */
+  downMs: number;
+}
+
+/**
+ * Stops the broker alone (SIGTERM and a clean shutdown, or SIGKILL when `hard`) and starts it
+ * again on the same data dir; the registry stays up and reconnects by itself. For the fault
+ * campaign. Holding the stack lock makes concurrent `ensureStack` callers wait instead of
+ * starting a second broker.
+ */
+export async function restartKafka(opts: StackOptions & { hard?: boolean } = {}): Promise<KafkaRestart> {
+  const log = opts.log ?? silent;
+  return withStackLock(log, async () => {
+    if ((await kafkaPid()) === undefined) throw new StackError('NOT_RUNNING', 'the embedded Kafka broker is not running: nothing to restart (`npm run stack -- start`)');
+    const startedMs = Date.now();
+    await (opts.hard ? killKafka(log) : stopKafka(log));
+    const stopMs = Date.now() - startedMs;
+    await startKafka(log);
+    return { stopMs, downMs: Date.now() - startedMs };
   });
 }
 

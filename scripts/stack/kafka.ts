@@ -8,7 +8,7 @@ import { StackError } from './errors.ts';
 import { ensureKafkaJars } from './install.ts';
 import { brokers, controllerPort, host, kafkaLayout, kafkaPort } from './layout.ts';
 import { checkJava, checkPortsFree } from './prerequisites.ts';
-import { ownedPid, runCommand, spawnDetached, stopService, tailLines, waitUntilAnswering } from './processes.ts';
+import { ownedPid, runCommand, spawnDetached, stopService, tailLines, waitForExit, waitUntilAnswering } from './processes.ts';
 
 type Log = (line: string) => void;
 
@@ -190,4 +190,18 @@ export async function startKafka(log: Log): Promise<{ pid: number; startedByUs: 
 
 export async function stopKafka(log: Log): Promise<void> {
   await stopService('Kafka broker', kafkaLayout(), await kafkaPid(), kafkaGracefulStopMs, log);
+}
+
+/**
+ * SIGKILL, as the fault campaign's hard broker crash: the OS keeps what the broker wrote (page
+ * cache), so nothing acknowledged is lost, and the next start runs KRaft and log recovery.
+ */
+export async function killKafka(log: Log): Promise<void> {
+  const layout = kafkaLayout();
+  const pid = await kafkaPid();
+  if (pid === undefined) return;
+  log(`killing Kafka broker (pid ${pid}) with SIGKILL`);
+  process.kill(pid, 'SIGKILL');
+  if (!(await waitForExit(pid, kafkaGracefulStopMs))) throw new StackError('STOP_FAILED', `the Kafka broker (pid ${pid}) survived SIGKILL for ${kafkaGracefulStopMs} ms`);
+  fs.rmSync(layout.pidFile, { force: true });
 }

@@ -1,0 +1,123 @@
+// The campaign's load: concurrent virtual clients, each a loop of seeded random requests through
+// the gateway until the load ends. The mix: opens (two currencies), deposits, withdrawals (some
+// unaffordable), transfers (some to missing, closed, other-currency accounts or to themselves),
+// drain-and-close, deposits to missing accounts and a few invalid bodies. Clients learn accounts
+// and balances only from answers they got, like real users.
+import { accountIdForKey, commandIdForKey, transferIdForCommand, uuidV5 } from '../../schemas/ids.ts';
+import { prng } from '../workload.ts';
+import { finalAttempt, sendCarefully, type Operation, type RequestRecord } from './client.ts';
+
+/** Fewer open accounts than this: the next request opens one. */
+const accountsMin = 4;
+const currencies = ['EUR', 'EUR', 'USD'];
+const initialBalanceMax = 50_000;
+const depositMax = 20_000;
+
+export interface LoadOptions {
+  clients: number;
+  seed: number;
+  /** Makes Idempotency-Keys unique to the run. */
+  runLabel: string;
+  baseUrl: string;
+  /** No request starts after this; those under way finish their retries. */
+  untilMs: number;
+}
+
+interface KnownAccount {
+  id: string;
+  currency: string;
+  balance: number;
+  version: number;
+  closed: boolean;
+}
+
+type Random = () => number;
+
+export class Load {
+  readonly records: RequestRecord[] = [];
+  private readonly accounts: KnownAccount[] = [];
+
+  constructor(private readonly options: LoadOptions) {}
+
+  async run(): Promise<void> {
+    await Promise.all(Array.from({ length: this.options.clients }, (_, index) => this.client(index)));
+  }
+
+  private async client(index: number): Promise<void> {
+    const random = prng(this.options.seed * 7919 + index);
+    for (let n = 0; Date.now() < this.options.untilMs; n += 1) await this.step(random, `${this.options.runLabel}-c${index}-${n}`);
+  }
+
+  private pick<T>(random: Random, items: T[]): T | undefined {
+    return items[Math.floor(random() * items.length)];
+  }
+
+  /** An open account mostly; now and then a closed one, which must be refused ACCOUNT_CLOSED. */
+  private account(random: Random): KnownAccount | undefined {
+    const closed = this.accounts.filter((a) => a.closed);
+    if (closed.length > 0 && random() < 0.05) return this.pick(random, closed);
+    return this.pick(random, this.accounts.filter((a) => !a.closed));
+  }
+
+  private async step(random: Random, key: string): Promise<void> {
+    const roll = random();
+    const account = this.account(random);
+    if (account === undefined || this.accounts.filter((a) => !a.closed).length < accountsMin || roll < 0.12) return this.open(random, key);
+    const amount = (max: number) => 1 + Math.floor(random() * Math.max(1, max));
+    if (roll < 0.37) await this.money('deposit', account.id, amount(depositMax), key);
+    else if (roll < 0.57) await this.money('withdraw', account.id, amount(account.balance * 1.3), key);
+    else if (roll < 0.9) await this.transfer(random, account, amount(account.balance * 1.2), key);
+    else if (roll < 0.94) await this.drainAndClose(account, key);
+    else if (roll < 0.97) await this.money('deposit', uuidV5(`chaos-missing:${key}`), amount(depositMax), key);
+    else await this.send('invalid', `/api/v1/accounts/${account.id}/deposit`, { amount: 0 }, account.id, key);
+  }
+
+  private async send(op: Operation, path: string, body: Record<string, unknown> | undefined, accountId: string, key: string, transfer = false): Promise<RequestRecord> {
+    const commandId = commandIdForKey(accountId, key);
+    const record: RequestRecord = { op, key, path, body, accountId, commandId, ...(transfer ? { transferId: transferIdForCommand(commandId) } : {}), attempts: [] };
+    this.records.push(record);
+    // Jitter comes from Math.random: backoff timing needs no replay, the choices of requests do.
+    return sendCarefully({ baseUrl: this.options.baseUrl, random: Math.random }, record);
+  }
+
+  private learn(accountId: string, status: number, body: Record<string, unknown> | undefined): void {
+    const known = this.accounts.find((a) => a.id === accountId);
+    if (known === undefined || status !== 200 || body === undefined) return;
+    const version = Number(body.version);
+    if (version <= known.version) return;
+    known.version = version;
+    if (typeof body.balance === 'number') known.balance = body.balance;
+    if (body.status === 'CLOSED') known.closed = true;
+  }
+
+  private async open(random: Random, key: string): Promise<void> {
+    const body = { ownerName: `Chaos ${key}`, currency: this.pick(random, currencies) ?? 'EUR', initialBalance: Math.floor(random() * initialBalanceMax) };
+    const record = await this.send('open', '/api/v1/accounts', body, accountIdForKey(key), key);
+    const final = finalAttempt(record);
+    if (final?.status === 201) this.accounts.push({ id: record.accountId, currency: body.currency, balance: Number(final.body?.balance ?? 0), version: 1, closed: false });
+  }
+
+  private async money(op: 'deposit' | 'withdraw', accountId: string, amount: number, key: string): Promise<RequestRecord> {
+    const record = await this.send(op, `/api/v1/accounts/${accountId}/${op}`, { amount }, accountId, key);
+    const final = finalAttempt(record);
+    if (final !== undefined) this.learn(accountId, final.status, final.body);
+    return record;
+  }
+
+  private async transfer(random: Random, from: KnownAccount, amount: number, key: string): Promise<void> {
+    const roll = random();
+    const to = roll < 0.08 ? uuidV5(`chaos-missing:${key}`) : roll < 0.12 ? from.id : (this.pick(random, this.accounts.filter((a) => a.id !== from.id))?.id ?? from.id);
+    await this.send('transfer', '/api/v1/transfers', { fromAccountId: from.id, toAccountId: to, amount }, from.id, key, true);
+  }
+
+  /** Withdraws what the client believes is left, then closes: concurrent clients make some fail. */
+  private async drainAndClose(account: KnownAccount, key: string): Promise<void> {
+    if (account.balance > 0) {
+      const drained = finalAttempt(await this.money('withdraw', account.id, account.balance, `${key}-drain`));
+      if (drained?.status !== 200 || drained.body?.balance !== 0) return;
+    }
+    const record = await this.send('close', `/api/v1/accounts/${account.id}/close`, undefined, account.id, key);
+    const final = finalAttempt(record);
+    if (final !== undefined) this.learn(account.id, final.status, final.body);
+  }
+}

@@ -1,0 +1,163 @@
+// What the clients were told against what the ledger holds. A 200/201 must be in the ledger
+// exactly as answered (ACCEPTED outcome, the events it implies, the balance and version it
+// reported); a 4xx must have left no trace (no events for its command; a refusal's outcome carries
+// the same code), except the one documented trace of a transfer the destination refused: debited
+// and refunded at the source; a 202 the client gave up on must have resolved to one outcome that
+// GET /api/v1/commands/:id reports too. 5xx and network errors promise nothing but "at most once",
+// which the ledger checker verifies for every command.
+import { creditCommandId } from '../../schemas/ids.ts';
+import type { AccountEvent, CommandOutcome } from '../../schemas/types.ts';
+import type { LedgerSnapshot } from '../ledger/read.ts';
+import { finalAttempt, type Attempt, type RequestRecord } from './client.ts';
+
+export interface ClientStats {
+  /** Logical requests (one Idempotency-Key each). */
+  requests: number;
+  /** HTTP requests, retries included. */
+  attempts: number;
+  /** Requests that needed more than one attempt. */
+  retried: number;
+  /** Intermediate and final 202s seen. */
+  pendingAnswers: number;
+  /** The final answer of each request, by status ("network" for no answer). */
+  finalStatus: Record<string, number>;
+}
+
+interface Index {
+  events: Map<string, AccountEvent[]>;
+  outcomes: Map<string, CommandOutcome>;
+  /** Events of each transfer by type. */
+  legs: Map<string, AccountEvent[]>;
+}
+
+function indexLedger(snapshot: LedgerSnapshot): Index {
+  const index: Index = { events: new Map(), outcomes: new Map(), legs: new Map() };
+  const push = <K>(map: Map<K, AccountEvent[]>, key: K, event: AccountEvent) => map.set(key, [...(map.get(key) ?? []), event]);
+  const seen = new Set<string>();
+  for (const { value: event } of snapshot.events) {
+    if (seen.has(event.eventId)) continue;
+    seen.add(event.eventId);
+    push(index.events, event.commandId, event);
+    if ('transferId' in event.payload) push(index.legs, event.payload.transferId, event);
+  }
+  for (const { key, value } of snapshot.outcomes) if (!key.includes('#') && !index.outcomes.has(key)) index.outcomes.set(key, value);
+  return index;
+}
+
+const types = (events: AccountEvent[] | undefined): string => (events ?? []).map((e) => `${e.payload.type}@${e.sequence}`).join(', ') || 'none';
+
+class Comparison {
+  readonly violations: string[] = [];
+  constructor(private readonly index: Index) {}
+
+  private fail(record: RequestRecord, answer: Attempt, message: string): void {
+    this.violations.push(`${record.op} ${record.key} (command ${record.commandId}) answered ${answer.status}: ${message}`);
+  }
+
+  check(record: RequestRecord): void {
+    const answer = finalAttempt(record);
+    if (answer === undefined) return;
+    const toldId = answer.body?.commandId;
+    if (typeof toldId === 'string' && toldId !== record.commandId) this.fail(record, answer, `the answer names command ${toldId}, the key derives ${record.commandId}`);
+    if (answer.status === 200 || answer.status === 201) this.success(record, answer);
+    else if (answer.status === 202) this.unresolved(record, answer);
+    else if (answer.status >= 400 && answer.status < 500) this.refusal(record, answer);
+  }
+
+  private success(record: RequestRecord, answer: Attempt): void {
+    const { events, outcomes, legs } = this.index;
+    const outcome = outcomes.get(record.commandId);
+    const own = events.get(record.commandId) ?? [];
+    const body = answer.body ?? {};
+    const request = record.body ?? {};
+    if (outcome?.status !== 'ACCEPTED') return this.fail(record, answer, `the ledger has ${outcome === undefined ? 'no outcome' : `a ${outcome.status} outcome`}`);
+    const only = own.length === 1 ? own[0] : undefined;
+    const expect = (ok: boolean, what: string) => ok || this.fail(record, answer, `${what}; ledger events: ${types(own)}; answer ${JSON.stringify(body)}`);
+    switch (record.op) {
+      case 'open':
+        expect(answer.status === 201 && body.accountId === record.accountId && body.version === 1 && body.balance === request.initialBalance, 'the answer is not the opening asked for');
+        expect(only?.payload.type === 'AccountOpened' && only.sequence === 1 && only.payload.initialBalance === request.initialBalance && only.payload.currency === request.currency, 'not exactly one matching AccountOpened');
+        return;
+      case 'deposit':
+      case 'withdraw': {
+        const type = record.op === 'deposit' ? 'MoneyDeposited' : 'MoneyWithdrawn';
+        const payload = only?.payload;
+        expect(payload?.type === type && payload.amount === request.amount && only?.sequence === body.version && payload.balanceAfter === body.balance, `not exactly one ${type} of ${String(request.amount)} at version ${String(body.version)} leaving ${String(body.balance)}`);
+        expect(outcome.version === body.version && outcome.balance === body.balance, `the outcome says v${outcome.version} balance ${outcome.balance}`);
+        return;
+      }
+      case 'close':
+        expect(only?.payload.type === 'AccountClosed' && only.sequence === body.version, `not exactly one AccountClosed at version ${String(body.version)}`);
+        return;
+      case 'transfer': {
+        const transfer = legs.get(record.transferId ?? '') ?? [];
+        const count = (type: string) => transfer.filter((e) => e.payload.type === type).length;
+        expect(body.transferId === record.transferId && body.status === 'completed', 'the answer is not a completed transfer');
+        expect(only?.payload.type === 'TransferDebited' && only.payload.amount === request.amount && only.payload.toAccountId === request.toAccountId, 'not exactly one matching TransferDebited');
+        expect(count('TransferCredited') === 1 && count('TransferRefunded') === 0, `completed, but the transfer's legs are ${types(transfer)}`);
+        return;
+      }
+      case 'invalid':
+        this.fail(record, answer, 'an invalid request was accepted');
+        return;
+      default: {
+        const unreachable: never = record.op;
+        throw new Error(`unknown operation ${String(unreachable)}`);
+      }
+    }
+  }
+
+  private refusal(record: RequestRecord, answer: Attempt): void {
+    const { events, outcomes, legs } = this.index;
+    const body = answer.body ?? {};
+    const outcome = outcomes.get(record.commandId);
+    const own = events.get(record.commandId);
+    if (answer.status === 400 || record.op === 'invalid') {
+      if (record.op !== 'invalid' || answer.status !== 400 || body.code !== 'VALIDATION_FAILED') this.fail(record, answer, `unexpected: ${JSON.stringify(body)}`);
+      if (outcome !== undefined || own !== undefined) this.fail(record, answer, `a request refused at the edge reached the ledger (outcome ${outcome?.status ?? 'none'}, events ${types(own)})`);
+      return;
+    }
+    if (record.op === 'transfer' && body.status === 'failed') {
+      // Refused by the destination: the documented trace is a debit and its refund at the source.
+      const transfer = legs.get(record.transferId ?? '') ?? [];
+      const credit = outcomes.get(creditCommandId(record.transferId ?? ''));
+      const shape = transfer.map((e) => e.payload.type).sort().join(',');
+      if (shape !== 'TransferDebited,TransferRefunded') this.fail(record, answer, `a failed transfer must be debited and refunded once; its legs are ${types(transfer)}`);
+      if (credit?.status !== 'REJECTED' || credit.code !== body.code) this.fail(record, answer, `failed with ${String(body.code)}, but the credit's outcome is ${credit === undefined ? 'missing' : `${credit.status} ${credit.code ?? ''}`}`);
+      return;
+    }
+    if (body.code === 'IDEMPOTENCY_KEY_REUSED') this.fail(record, answer, 'a fresh Idempotency-Key was refused as reused');
+    if (own !== undefined) this.fail(record, answer, `a refused command left events: ${types(own)}`);
+    if (outcome?.status !== 'REJECTED' || outcome.code !== body.code) this.fail(record, answer, `refused ${String(body.code)}, but the ledger's outcome is ${outcome === undefined ? 'missing' : `${outcome.status} ${outcome.code ?? ''}`}`);
+    const debits = (legs.get(record.transferId ?? '') ?? []).length;
+    if (record.op === 'transfer' && debits > 0) this.fail(record, answer, `a transfer refused at its source has ${debits} ledger events`);
+  }
+
+  private unresolved(record: RequestRecord, answer: Attempt): void {
+    const outcome = this.index.outcomes.get(record.commandId);
+    const resolution = record.resolution;
+    if (outcome === undefined) return this.fail(record, answer, 'the client gave up on a 202, and the command never got an outcome');
+    if (resolution?.status !== 200 || resolution.body?.status !== outcome.status || resolution.body?.version !== outcome.version) {
+      this.fail(record, answer, `GET /api/v1/commands/${record.commandId} answered ${resolution?.status ?? 'nothing'} ${JSON.stringify(resolution?.body ?? {})}, the outcomes topic has ${outcome.status} v${outcome.version}`);
+    }
+  }
+}
+
+export function clientStats(records: RequestRecord[]): ClientStats {
+  const stats: ClientStats = { requests: records.length, attempts: 0, retried: 0, pendingAnswers: 0, finalStatus: {} };
+  for (const record of records) {
+    stats.attempts += record.attempts.length;
+    stats.retried += record.attempts.length > 1 ? 1 : 0;
+    stats.pendingAnswers += record.attempts.filter((a) => a.status === 202).length;
+    const status = finalAttempt(record)?.status ?? 0;
+    const name = status === 0 ? 'network' : String(status);
+    stats.finalStatus[name] = (stats.finalStatus[name] ?? 0) + 1;
+  }
+  return stats;
+}
+
+export function compareWithClients(records: RequestRecord[], snapshot: LedgerSnapshot): string[] {
+  const comparison = new Comparison(indexLedger(snapshot));
+  for (const record of records) comparison.check(record);
+  return comparison.violations;
+}

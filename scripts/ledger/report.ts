@@ -1,0 +1,24 @@
+// The checker's report as text for people: totals first, then every violation listed.
+import type { LedgerReport, LedgerTotals } from './check.ts';
+
+const n = (value: number): string => value.toLocaleString('en-US');
+
+export function formatTotals(t: LedgerTotals, indent = ''): string[] {
+  return [
+    `accounts     ${n(t.accounts)}${t.brokenAccounts > 0 ? ` (${n(t.brokenAccounts)} with a broken history)` : ''}`,
+    `events       ${n(t.events)}`,
+    `commands     ${n(t.commands)} (${n(t.pendingCommands)} not processed yet, ${n(t.undecodableCommands)} undecodable, ${n(t.deadLetters)} dead-lettered)`,
+    `outcomes     ${n(t.outcomes)} records`,
+    `transfers    ${n(t.transfers.debited)} debited: ${n(t.transfers.credited)} credited, ${n(t.transfers.refunded)} refunded, ${n(t.transfers.pending)} in flight`,
+    `money        opened ${n(t.openedInitial)} + deposits ${n(t.deposited)} − withdrawals ${n(t.withdrawn)} = ${n(t.openedInitial + t.deposited - t.withdrawn)}`,
+    `             balances ${n(t.balances)} + in flight ${n(t.inFlight)} = ${n(t.balances + t.inFlight)}`,
+  ].map((line) => indent + line);
+}
+
+export function formatViolations(report: Pick<LedgerReport, 'violations' | 'violationCount'>, indent = ''): string[] {
+  if (report.violationCount === 0) return [`${indent}OK: every invariant holds`];
+  const lines = [`${indent}VIOLATIONS: ${n(report.violationCount)}`, ...report.violations.map((v) => `${indent}  - ${v}`)];
+  const unlisted = report.violationCount - report.violations.length;
+  if (unlisted > 0) lines.push(`${indent}  … and ${n(unlisted)} more`);
+  return lines;
+}

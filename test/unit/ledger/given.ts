@@ -1,0 +1,82 @@
+// A ledger without a broker: commands run one by one through the processor's own pure core
+// (processBatch), and everything a transaction would write lands in a LedgerSnapshot at made-up
+// partitions and offsets, follow-up commands included. Tests then break it on purpose.
+import { processBatch } from '../../../processors/account/batch.ts';
+import { fingerprintOf } from '../../../schemas/ids.ts';
+import type { AccountEvent, AccountState, Command, CommandOutcome, CommandPayload } from '../../../schemas/types.ts';
+import type { LedgerSnapshot, Located } from '../../../scripts/ledger/read.ts';
+
+export const t0 = 1_700_000_000_000;
+export const partitions = 2;
+
+let commandCounter = 0;
+
+export function command(accountId: string, payload: CommandPayload, commandId = `cmd-${++commandCounter}`): Command {
+  return { commandId, accountId, issuedAt: t0, fingerprint: fingerprintOf({ ...payload, accountId }), payload };
+}
+
+export const open = (accountId: string, initialBalance: number, currency = 'EUR'): Command => command(accountId, { type: 'OpenAccount', ownerName: 'Ada', currency, initialBalance });
+export const deposit = (accountId: string, amount: number): Command => command(accountId, { type: 'Deposit', amount, reference: null });
+export const withdraw = (accountId: string, amount: number): Command => command(accountId, { type: 'Withdraw', amount, reference: null });
+export const transfer = (from: string, to: string, amount: number, transferId: string): Command => command(from, { type: 'InitiateTransfer', transferId, toAccountId: to, amount, reference: null });
+export const close = (accountId: string): Command => command(accountId, { type: 'CloseAccount' });
+
+const partitionOf = (accountId: string): number => [...accountId].reduce((sum, c) => sum + c.charCodeAt(0), 0) % partitions;
+
+export function emptySnapshot(): LedgerSnapshot {
+  return { commands: [], undecodableCommands: [], events: [], states: [], outcomes: [], deadLetters: [] };
+}
+
+/** Appends at the next offset of that topic's partition. */
+function appender<T>(list: Located<T>[]) {
+  return (partition: number, key: string, value: T, headers: Record<string, string> = {}): Located<T> => {
+    const offset = String(list.filter((l) => l.partition === partition).length);
+    const located = { partition, offset, key, value, headers };
+    list.push(located);
+    return located;
+  };
+}
+
+/** Runs the commands (and the follow-ups they cause, until none are left) one transaction each. */
+export function ledgerOf(commands: Command[]): LedgerSnapshot {
+  const snapshot = emptySnapshot();
+  const states = new Map<string, AccountState>();
+  const outcomes = new Map<string, CommandOutcome>();
+  const queue = [...commands];
+  let now = t0;
+  for (let command = queue.shift(); command !== undefined; command = queue.shift()) {
+    const partition = partitionOf(command.accountId);
+    const { offset } = appender(snapshot.commands)(partition, command.accountId, command);
+    const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], { state: (id) => states.get(id), outcome: (id) => outcomes.get(id) }, (now += 1000));
+    for (const event of result.events) appender(snapshot.events)(partition, event.eventId, event);
+    for (const state of result.states.values()) {
+      states.set(state.accountId, state);
+      appender(snapshot.states)(partition, state.accountId, state);
+    }
+    for (const o of result.outcomes) appender(snapshot.outcomes)(partition, o.key, o.outcome);
+    for (const o of result.newOutcomes) outcomes.set(o.commandId, o);
+    for (const d of result.deadLetters) appender(snapshot.deadLetters)(partition, command.accountId, d.value, { 'dlq.reason': d.reason, 'dlq.source.partition': String(partition), 'dlq.source.offset': d.offset });
+    queue.push(...result.followUps);
+  }
+  return snapshot;
+}
+
+/** Appends a forged event to the account's partition, as a rogue producer would. */
+export function appendEvent(snapshot: LedgerSnapshot, event: AccountEvent): void {
+  appender(snapshot.events)(partitionOf(event.accountId), event.eventId, event);
+}
+
+export function appendOutcome(snapshot: LedgerSnapshot, outcome: CommandOutcome): void {
+  appender(snapshot.outcomes)(partitionOf(outcome.accountId), outcome.commandId, outcome);
+}
+
+export function appendCommand(snapshot: LedgerSnapshot, command: Command): Located<Command> {
+  return appender(snapshot.commands)(partitionOf(command.accountId), command.accountId, command);
+}
+
+export function lastEvent(snapshot: LedgerSnapshot, accountId: string): AccountEvent {
+  const events = snapshot.events.filter((l) => l.value.accountId === accountId).map((l) => l.value);
+  const last = events.sort((a, b) => b.sequence - a.sequence)[0];
+  if (last === undefined) throw new Error(`no events for ${accountId}`);
+  return last;
+}
