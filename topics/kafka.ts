@@ -20,10 +20,17 @@ function levelName(level: logLevel): string {
   }
 }
 
+/**
+ * Retried by kafkajs and expected after every commit (the coordinator is still writing markers
+ * when the next transaction starts), yet logged at error level: noise, unless debugging.
+ */
+const expectedTransactionRetry = /CONCURRENT_TRANSACTIONS|another concurrent operation on the same transaction/;
+
 /** kafkajs log lines as one JSON object per line on stderr, so they mix with ours. */
 function jsonLogCreator() {
   return ({ namespace, level, log }: LogEntry) => {
     const { message, timestamp: _timestamp, ...rest } = log;
+    if (level !== logLevel.DEBUG && (expectedTransactionRetry.test(message) || expectedTransactionRetry.test(String(rest.error ?? '')))) return;
     process.stderr.write(
       JSON.stringify({ time: new Date().toISOString(), level: levelName(level), component: `kafkajs.${namespace}`, msg: message, ...rest }) + '\n',
     );
