@@ -1,20 +1,25 @@
 // buildApp(deps): the gateway's HTTP surface without listening, so tests drive it with inject().
 // Every error leaves as problem+json with a code from the one registry (errors.ts), including
 // fastify's own (body too large, media type, malformed JSON, schema validation).
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { HttpProblem, UnavailableError, errorRegistry, problemContentType, unavailableRetryAfterSeconds } from './errors.ts';
+import { GatewayMetrics, metricsContentType } from './metrics.ts';
 import { openApiDocument, type DocumentedRoute } from './openapi.ts';
 import { commandRoutes, type RouteDeps } from './routes.ts';
 import type { Reply } from './replies.ts';
 
-export interface AppDeps extends RouteDeps {
+export interface AppDeps extends Omit<RouteDeps, 'metrics'> {
   /** fastify's logger option: false in tests, pino options (JSON lines) in main. */
   log?: FastifyServerOptions['logger'];
+  /** Shared with the adapters that record into it; a fresh one when absent. */
+  metrics?: GatewayMetrics;
 }
 
-export function buildApp(deps: AppDeps): FastifyInstance {
+export function buildApp(appDeps: AppDeps): FastifyInstance {
+  const deps: RouteDeps = { ...appDeps, metrics: appDeps.metrics ?? new GatewayMetrics() };
   const app = Fastify({
-    logger: deps.log ?? false,
+    logger: appDeps.log ?? false,
+    logController: new RequestLogController(),
     bodyLimit: deps.config.bodyBytesMax,
     // We answer requests that arrive while closing ourselves, as problem+json (see onRequest).
     return503OnClosing: false,
@@ -32,10 +37,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
+  // Callback style, not async: this runs for every request, and a promise per request is waste.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
     reply.header('connection', 'close');
-    throw new UnavailableError('the gateway is shutting down');
+    done(new UnavailableError('the gateway is shutting down'));
   });
 
   for (const route of commandRoutes) {
@@ -48,7 +54,38 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     });
   }
   registerOperationalRoutes(app, deps);
+  recordRequests(app, deps.metrics);
   return app;
+}
+
+const statusClasses = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+/** Every answered request into the latency histogram, by route template (never the raw URL). */
+function recordRequests(app: FastifyInstance, metrics: GatewayMetrics): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.httpRequestSeconds.observe([route, request.method, statusClasses[Math.floor(status / 100)] ?? 'other'], reply.elapsedTime / 1000);
+    if (status === 202) metrics.commandTimeouts.inc([route]);
+    done();
+  });
+}
+
+/**
+ * fastify's per-request lines ("incoming request", "request completed") at debug instead of info:
+ * at info they were two synchronous writes to stdout per request, the gateway's largest single
+ * cost under load. /metrics counts and times every request instead; failed requests still log
+ * at error, 503s at warn (sendProblem), and LOG_LEVEL=debug brings the access lines back.
+ */
+class RequestLogController extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) super.requestCompleted(error, request, reply);
+    else reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }
 
 /** application/json only (anything else is 415); an empty body is "no body". */
@@ -104,6 +141,7 @@ const operationalRoutes: DocumentedRoute[] = [
     method: 'GET', url: '/ready', operationId: 'ready', summary: 'The producer is connected and the outcome consumer runs',
     schema: {}, responses: { 200: ['ready'], 503: ['problem+json UNAVAILABLE, with checks'] },
   },
+  { method: 'GET', url: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics (text format 0.0.4)', schema: {}, responses: { 200: ['metrics'] } },
   { method: 'GET', url: '/docs', operationId: 'openApi', summary: 'This OpenAPI document (also at /docs/openapi.json)', schema: {}, responses: { 200: ['OpenAPI 3.1'] } },
   { method: 'GET', url: '/docs/errors', operationId: 'errorCodes', summary: 'Every error code with its status and title', schema: {}, responses: { 200: ['codes'] } },
 ];
@@ -118,6 +156,7 @@ function registerOperationalRoutes(app: FastifyInstance, deps: RouteDeps): void 
     const problem = new UnavailableError(`not ready: ${waiting.join(' and ')} not connected`);
     return reply.code(problem.status).type(problemContentType).send({ ...problem.toProblem(), checks });
   });
+  app.get('/metrics', async (_request, reply) => reply.type(metricsContentType).send(deps.metrics.registry.render()));
   app.get('/docs', async () => document);
   app.get('/docs/openapi.json', async () => document);
   app.get('/docs/errors', async () => ({

@@ -66,6 +66,11 @@ export class MicroBatcher<T> {
     });
   }
 
+  /** Items queued behind the in-flight batch (some may have timed out already). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** A batch has waited longer than the produce bound for its acknowledgement. */
   stalled(nowMs: number = Date.now()): boolean {
     return this.inFlightSinceMs !== undefined && nowMs - this.inFlightSinceMs > this.bounds.produceTimeoutMs;

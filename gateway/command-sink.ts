@@ -8,6 +8,7 @@ import type { TopicCodec } from '../schemas/codec.ts';
 import type { Command } from '../schemas/types.ts';
 import { MicroBatcher, type BatcherBounds } from './batcher.ts';
 import { UnavailableError } from './errors.ts';
+import type { GatewayMetrics } from './metrics.ts';
 import type { CommandSink, Log } from './ports.ts';
 import { retryUntilDone } from './retry.ts';
 
@@ -24,8 +25,10 @@ export class KafkaCommandSink implements CommandSink {
     private readonly topic: string,
     bounds: BatcherBounds,
     private readonly log: Log,
+    private readonly metrics?: GatewayMetrics,
   ) {
     this.batcher = new MicroBatcher(bounds, (messages) => this.produce(messages));
+    metrics?.gauge('gateway_produce_queue_records', 'Commands waiting for a produce request (bounded by queuedRecordsMax)', () => this.batcher.queued);
   }
 
   /** Connects the producer; rejects (retriable) when Kafka is unreachable, for the caller to retry. */
@@ -59,8 +62,11 @@ export class KafkaCommandSink implements CommandSink {
   private async produce(messages: Message[]): Promise<void> {
     const producer = this.producer;
     if (producer === undefined || !this.connected) throw new UnavailableError('the gateway is reconnecting to Kafka');
+    const startedMs = performance.now();
+    this.metrics?.produceBatchRecords.observe([], messages.length);
     try {
       await producer.send({ topic: this.topic, acks: -1, messages });
+      this.metrics?.produceSeconds.observe([], (performance.now() - startedMs) / 1000);
     } catch (error) {
       // The idempotent producer retries retriable errors by itself (without end), so an error
       // here is one it cannot recover from (a fenced or unknown producer id, a closed client):

@@ -8,7 +8,7 @@ type Env = Record<string, string | undefined>;
 export interface GatewayConfig {
   host: string;
   port: number;
-  /** Names this instance's outcome consumer group: `<appId>.gateway.<instanceId>`. */
+  /** Names this instance's outcome consumer group: `<appId>.gateway.<instanceId>.<random per start>`. */
   instanceId: string;
   /** How long a request waits for its outcome before answering 202 (DESIGN §5). */
   commandTimeoutMs: number;

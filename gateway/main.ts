@@ -1,6 +1,7 @@
 // The gateway process: listens at once (503 UNAVAILABLE and /ready 503 until Kafka and the schema
 // registry answer), connects in the background and keeps reconnecting by itself; SIGINT/SIGTERM
 // stop accepting, let in-flight requests finish (each bounded by COMMAND_TIMEOUT_MS) and disconnect.
+import { randomBytes } from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { createKafka } from '../topics/kafka.ts';
 import { verifyTopics, TopicMismatchError } from '../topics/admin.ts';
@@ -9,6 +10,7 @@ import { LedgerRegistry, createCodecs, type Codecs } from '../schemas/registry.t
 import { buildApp } from './app.ts';
 import { KafkaCommandSink } from './command-sink.ts';
 import { loadGatewaySettings, type GatewaySettings } from './config.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { OutcomeTable } from './outcome-table.ts';
 import { KafkaOutcomeFeed } from './outcomes.ts';
 import type { Log } from './ports.ts';
@@ -28,8 +30,11 @@ async function main(): Promise<void> {
   const settings = loadGatewaySettings();
   const { ledger, gateway } = settings;
   const names = topicNames(ledger.topicPrefix);
-  const groupId = `${ledger.appId}.gateway.${gateway.instanceId}`;
-  const table = new OutcomeTable(gateway);
+  // A group of its own per process start: the gateway commits no offsets (it seeks by time), and
+  // reusing a crashed instance's group would make the restart wait out the dead member's session.
+  const groupId = `${ledger.appId}.gateway.${gateway.instanceId}.${randomBytes(3).toString('hex')}`;
+  const metrics = new GatewayMetrics();
+  const table = new OutcomeTable(gateway, metrics);
   const kafka = createKafka(ledger.brokers, groupId);
   const admin = kafka.admin();
   // Everything logs through the app's pino logger (JSON lines on stdout); adapters are built
@@ -39,9 +44,9 @@ async function main(): Promise<void> {
     warn: (fields, message) => app.log.warn(fields, message),
     error: (fields, message) => app.log.error(fields, message),
   };
-  const sink = new KafkaCommandSink(kafka, names.commands, gateway, log);
+  const sink = new KafkaCommandSink(kafka, names.commands, gateway, log, metrics);
   const feed = new KafkaOutcomeFeed({ kafka, admin, topic: names.outcomes, groupId, outcomeLookbackMs: gateway.outcomeLookbackMs, table, log });
-  const app = buildApp({ commandSink: sink, outcomes: table, config: gateway, log: { level: process.env.LOG_LEVEL ?? 'info' } });
+  const app = buildApp({ commandSink: sink, outcomes: table, config: gateway, metrics, log: { level: process.env.LOG_LEVEL ?? 'info' } });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

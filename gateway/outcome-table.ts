@@ -3,6 +3,7 @@
 // `get`/`expect`. Everything is bounded: an LRU of remembered outcomes and a capped waiter table.
 import type { CommandOutcome } from '../schemas/types.ts';
 import { UnavailableError } from './errors.ts';
+import type { GatewayMetrics } from './metrics.ts';
 import type { Expectation, OutcomeSource, ReceivedOutcome } from './ports.ts';
 
 export interface OutcomeTableBounds {
@@ -10,11 +11,39 @@ export interface OutcomeTableBounds {
   pendingRequestsMax: number;
 }
 
-interface Waiter {
-  commandId: string;
-  fingerprint: string | undefined;
-  settle(received: ReceivedOutcome | undefined): void;
+/**
+ * One request waiting for one command's outcome. Settles once: by an outcome, by the timeout or
+ * by cancel(), whichever comes first. A class, not closures: one of these is made per request.
+ */
+class Waiter implements Expectation {
+  readonly result: Promise<ReceivedOutcome | undefined>;
+  private resolve!: (received: ReceivedOutcome | undefined) => void;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    readonly commandId: string,
+    readonly fingerprint: string | undefined,
+    timeoutMs: number,
+    /** Unregisters the waiter; false when it was not registered (settled already). */
+    private readonly release: (waiter: Waiter) => boolean,
+  ) {
+    this.result = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+    this.timer = setTimeout(settleUnanswered, Math.max(0, timeoutMs), this);
+  }
+
+  settle(received: ReceivedOutcome | undefined): void {
+    clearTimeout(this.timer);
+    if (this.release(this)) this.resolve(received);
+  }
+
+  cancel(): void {
+    this.settle(undefined);
+  }
 }
+
+const settleUnanswered = (waiter: Waiter): void => waiter.settle(undefined);
 
 const keyReused = 'IDEMPOTENCY_KEY_REUSED';
 
@@ -25,10 +54,16 @@ export class OutcomeTable implements OutcomeSource {
   private waiting = 0;
   /** Set by the feed: true while outcomes flow in. */
   feedRunning = false;
+  private readonly release = (waiter: Waiter): boolean => this.remove(waiter);
 
-  constructor(readonly bounds: OutcomeTableBounds) {
+  constructor(
+    readonly bounds: OutcomeTableBounds,
+    private readonly metrics?: GatewayMetrics,
+  ) {
     if (!(bounds.outcomesRememberedMax >= 1)) throw new Error('outcomesRememberedMax must be at least 1');
     if (!(bounds.pendingRequestsMax >= 1)) throw new Error('pendingRequestsMax must be at least 1');
+    metrics?.gauge('gateway_pending_waiters', 'Requests waiting for an outcome (bounded by pendingRequestsMax)', () => this.waiting);
+    metrics?.gauge('gateway_outcomes_remembered', 'Outcomes remembered for replays and GET /commands (bounded by outcomesRememberedMax)', () => this.remembered.size);
   }
 
   ready(): boolean {
@@ -47,6 +82,11 @@ export class OutcomeTable implements OutcomeSource {
 
   /** Feeds one outcome, as read from `<prefix>outcomes` (or as a test scripts it). Idempotent. */
   accept(outcome: CommandOutcome, options: { replayed?: boolean } = {}): void {
+    if (this.metrics !== undefined) {
+      this.metrics.outcomes.inc([outcome.status, outcome.code ?? 'none']);
+      // History reread at start would only say how old it is.
+      if (this.feedRunning) this.metrics.outcomeReadDelaySeconds.observe([], Math.max(0, Date.now() - outcome.processedAt) / 1000);
+    }
     // A key-reuse refusal answers one later request; it is not the command's outcome and must
     // never replace the original (the processor keys it `<commandId>#<fingerprint>` for the same reason).
     if (outcome.code !== keyReused) this.touch(outcome.commandId, outcome);
@@ -68,21 +108,9 @@ export class OutcomeTable implements OutcomeSource {
         `the gateway is waiting for ${this.waiting} outcomes already (pendingRequestsMax=${this.bounds.pendingRequestsMax}); retry shortly`,
       );
     }
-    let waiter!: Waiter;
-    const result = new Promise<ReceivedOutcome | undefined>((resolve) => {
-      // Settles once: by an outcome, by the timeout or by cancel(), whichever comes first.
-      const timer = setTimeout(() => waiter.settle(undefined), Math.max(0, timeoutMs));
-      waiter = {
-        commandId,
-        fingerprint,
-        settle: (received) => {
-          clearTimeout(timer);
-          if (this.remove(waiter)) resolve(received);
-        },
-      };
-      this.add(waiter);
-    });
-    return { result, cancel: () => waiter.settle(undefined) };
+    const waiter = new Waiter(commandId, fingerprint, timeoutMs, this.release);
+    this.add(waiter);
+    return waiter;
   }
 
   wait(commandId: string, fingerprint: string | undefined, timeoutMs: number): Promise<ReceivedOutcome | undefined> {

@@ -46,7 +46,7 @@ export interface OutcomeFeedOptions {
   kafka: Kafka;
   admin: Admin;
   topic: string;
-  /** `<appId>.gateway.<instanceId>`: its own group, so this instance reads every partition. */
+  /** `<appId>.gateway.<instanceId>.<random>`: its own group, so this instance reads every partition. */
   groupId: string;
   outcomeLookbackMs: number;
   table: OutcomeTable;
@@ -82,7 +82,9 @@ export class KafkaOutcomeFeed {
       this.catchUp ??= new CatchUp(starts, await admin.fetchTopicOffsets(topic));
       setTimeout(() => this.updateReady(), outcomeCatchUpMaxMs + 1).unref();
       this.catchUpDeadlineMs = Date.now() + outcomeCatchUpMaxMs;
-      await consumer.run({ eachBatch: (payload) => this.eachBatch(payload) });
+      // No offset commits: every start seeks by timestamp (below), so a committed offset would
+      // never be read, and committing after each batch cost a broker round trip per fetch.
+      await consumer.run({ autoCommit: false, eachBatch: (payload) => this.eachBatch(payload) });
       // Seeks after run() are applied before the first fetch of each partition.
       for (const { partition, offset } of starts) consumer.seek({ topic, partition, offset });
       log.info({ topic, groupId, partitions: starts.length, sinceMs: since }, 'outcome consumer started');
@@ -139,27 +141,64 @@ export class KafkaOutcomeFeed {
   }
 
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
-      await this.acceptMessage(message, batch.partition);
-      resolveOffset(message.offset);
+    // The consumer's state can only change while we wait, so it is checked before the batch and
+    // after each await, and the offset is resolved once per batch, not per outcome (both parse
+    // and look up per call in kafkajs, a measurable cost at thousands of outcomes per second).
+    if (!isRunning() || isStale()) return;
+    let accepted: string | undefined;
+    try {
+      for (const message of batch.messages) {
+        // Known schema ids decode synchronously: no promise per outcome on the hot path.
+        const pending = this.acceptMessage(message, batch.partition);
+        if (pending !== undefined) await pending;
+        accepted = message.offset;
+        if (pending !== undefined && (!isRunning() || isStale())) return;
+      }
+    } finally {
+      if (accepted !== undefined) resolveOffset(accepted);
     }
     await heartbeat();
   }
 
-  private async acceptMessage(message: KafkaMessage, partition: number): Promise<void> {
+  /** Accepts the outcome in `message`; a promise only when its schema must be fetched first. */
+  private acceptMessage(message: KafkaMessage, partition: number): Promise<void> | undefined {
     const codec = this.codec;
-    if (codec === undefined || message.value === null) return; // a tombstone answers no request
+    if (codec === undefined || message.value === null) return undefined; // a tombstone answers no request
+    let known: CommandOutcome | undefined;
+    try {
+      known = codec.decodeKnown(message.value);
+    } catch (error) {
+      this.skipUndecodable(error, message, partition);
+      return undefined;
+    }
+    if (known !== undefined) {
+      this.acceptOutcome(known, message);
+      return undefined;
+    }
+    return this.acceptUnknownSchema(message, partition);
+  }
+
+  private async acceptUnknownSchema(message: KafkaMessage, partition: number): Promise<void> {
+    const codec = this.codec;
+    if (codec === undefined || message.value === null) return;
     let outcome: CommandOutcome;
     try {
-      outcome = codec.decodeKnown(message.value) ?? (await codec.decode(message.value));
+      outcome = await codec.decode(message.value);
     } catch (error) {
-      // Undecodable outcomes answer nobody; skipping them loses no money (the processor's
-      // store is the idempotency record). Registry outages are retriable: the batch is retried.
-      if (!(error instanceof DecodeError)) throw error;
-      this.options.log.error({ err: error, topic: this.options.topic, partition, offset: message.offset }, 'skipping an undecodable outcome');
+      this.skipUndecodable(error, message, partition);
       return;
     }
+    this.acceptOutcome(outcome, message);
+  }
+
+  private skipUndecodable(error: unknown, message: KafkaMessage, partition: number): void {
+    // Undecodable outcomes answer nobody; skipping them loses no money (the processor's
+    // store is the idempotency record). Registry outages are retriable: the batch is retried.
+    if (!(error instanceof DecodeError)) throw error;
+    this.options.log.error({ err: error, topic: this.options.topic, partition, offset: message.offset }, 'skipping an undecodable outcome');
+  }
+
+  private acceptOutcome(outcome: CommandOutcome, message: KafkaMessage): void {
     this.options.table.accept(outcome, { replayed: headerText(message.headers, replayedHeader) === 'true' });
   }
 }

@@ -17,6 +17,7 @@ import {
 import type { GatewayConfig } from './config.ts';
 import { HttpProblem, UnavailableError, isRetriable } from './errors.ts';
 import * as s from './http-schemas.ts';
+import type { GatewayMetrics } from './metrics.ts';
 import type { CommandSink, OutcomeSource, ReceivedOutcome } from './ports.ts';
 import {
   isTransferInitiation,
@@ -32,6 +33,7 @@ export interface RouteDeps {
   commandSink: CommandSink;
   outcomes: OutcomeSource;
   config: GatewayConfig;
+  metrics: GatewayMetrics;
 }
 
 export interface RouteSpec {
@@ -68,8 +70,10 @@ async function execute(deps: RouteDeps, command: Command, deadlineMs: number): P
   const expectation = deps.outcomes.expect(command.commandId, command.fingerprint, deadlineMs - Date.now());
   try {
     await deps.commandSink.send(command);
+    deps.metrics.commandsSent.inc([command.payload.type]);
   } catch (error) {
     expectation.cancel();
+    deps.metrics.commandSendFailures.inc([command.payload.type]);
     // A 503 here is safe even if the command did land: a client retrying with the same
     // Idempotency-Key sends the same commandId, which the processor applies at most once.
     if (error instanceof UnavailableError) throw error;

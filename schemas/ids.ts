@@ -9,8 +9,12 @@ function uuidBytes(uuid: string): Buffer {
   return Buffer.from(uuid.replace(/-/g, ''), 'hex');
 }
 
+/** The namespace's bytes, parsed once: every request derives two or three ids from it. */
+const ledgerNamespaceBytes = uuidBytes(ledgerNamespace);
+
 export function uuidV5(name: string, namespace: string = ledgerNamespace): string {
-  const hash = createHash('sha1').update(uuidBytes(namespace)).update(name, 'utf8').digest();
+  const namespaceBytes = namespace === ledgerNamespace ? ledgerNamespaceBytes : uuidBytes(namespace);
+  const hash = createHash('sha1').update(namespaceBytes).update(name, 'utf8').digest();
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

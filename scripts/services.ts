@@ -15,6 +15,8 @@ export interface ServiceSpec {
   name: string;
   script: string;
   env: Record<string, string>;
+  /** Options for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -50,7 +52,7 @@ export class ServiceProcess {
   ) {}
 
   start(): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', this.spec.script], {
+    const child = spawn(process.execPath, [...(this.spec.nodeArgs ?? []), '--import', 'tsx', this.spec.script], {
       cwd: root,
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 // The account processor's Prometheus metrics and the small HTTP server that exposes them
 // (`/metrics`, `/health`) on ACCOUNT_METRICS_PORT. Recording never throws into the loop.
 import { createServer, type Server } from 'node:http';
-import { Counter, Histogram, MetricsRegistry, metricsContentType } from '../../gateway/metrics.ts';
+import { Counter, Histogram, MetricsRegistry, metricsContentType } from '../metrics.ts';
 import type { ChunkStats } from './task.ts';
 
 /** Transaction durations (seconds): commits take tens to hundreds of milliseconds under load. */

@@ -3,6 +3,7 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../../../gateway/app.ts';
 import { defaultGatewayConfig, type GatewayConfig } from '../../../gateway/config.ts';
+import { GatewayMetrics } from '../../../gateway/metrics.ts';
 import { OutcomeTable } from '../../../gateway/outcome-table.ts';
 import type { CommandSink } from '../../../gateway/ports.ts';
 import type { Command, CommandOutcome } from '../../../schemas/types.ts';
@@ -39,21 +40,24 @@ export interface Harness {
   sink: InMemoryCommandSink;
   outcomes: OutcomeTable;
   config: GatewayConfig;
+  metrics: GatewayMetrics;
   request(options: InjectOptions): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }>;
 }
 
 /** A short command timeout keeps "no outcome" tests fast; tests that need outcomes get them at once. */
 export function harness(overrides: Partial<GatewayConfig> = {}): Harness {
   const config: GatewayConfig = { ...defaultGatewayConfig, commandTimeoutMs: 100, ...overrides };
-  const outcomes = new OutcomeTable(config);
+  const metrics = new GatewayMetrics();
+  const outcomes = new OutcomeTable(config, metrics);
   outcomes.feedRunning = true;
   const sink = new InMemoryCommandSink(outcomes);
-  const app = buildApp({ commandSink: sink, outcomes, config });
+  const app = buildApp({ commandSink: sink, outcomes, config, metrics });
   return {
     app,
     sink,
     outcomes,
     config,
+    metrics,
     async request(options) {
       const response = await app.inject(options);
       const body = response.body === '' ? {} : (JSON.parse(response.body) as Record<string, unknown>);
