@@ -2,8 +2,6 @@
 import { CallbackGauge, Counter, Histogram, MetricsRegistry } from '../processors/metrics.ts';
 
 export { metricsContentType } from '../processors/metrics.ts';
-// Until the query processor imports the registry from its new home.
-export { CallbackGauge, Counter, Histogram, MetricsRegistry } from '../processors/metrics.ts';
 
 /** Request latency buckets (seconds): the 25 ms p99 target sits between two of them. */
 const httpSecondsBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -1,0 +1,50 @@
+// The query processor's settings and named bounds, read once from the environment; a bad value
+// is a startup error naming the variable (topics/config.ts's integerFromEnv).
+import { endpoints, integerFromEnv, loadConfig, type LedgerConfig } from '../../topics/config.ts';
+import { defaultWaitersMax } from './waiters.ts';
+
+type Env = Record<string, string | undefined>;
+
+export interface QuerySettings {
+  host: string;
+  port: number;
+  /** DESIGN §6: how long ?minVersion waits for the view before 503 VIEW_LAGGING (default 2 s). */
+  minVersionWaitMs: number;
+  /** Requests parked on ?minVersion at most; more answer 503 at once. */
+  waitersMax: number;
+  /** Partitions folded at once; each has its own store, so they never contend for a lock. */
+  partitionsConsumedConcurrently: number;
+  /** A graceful shutdown that takes longer than this exits anyway. */
+  shutdownTimeoutMs: number;
+}
+
+export interface QueryConfig {
+  ledger: LedgerConfig & { brokers: string[]; registryUrl: string };
+  query: QuerySettings;
+}
+
+export const defaultQuerySettings: QuerySettings = {
+  host: '0.0.0.0',
+  port: 8081,
+  minVersionWaitMs: 2000,
+  waitersMax: defaultWaitersMax,
+  partitionsConsumedConcurrently: 4,
+  shutdownTimeoutMs: 15_000,
+};
+
+export function loadQueryConfig(env: Env = process.env): QueryConfig {
+  const ledger = loadConfig(env);
+  const d = defaultQuerySettings;
+  return {
+    // With no KAFKA_BROKERS / SCHEMA_REGISTRY_URL: the embedded stack's addresses.
+    ledger: { ...ledger, ...endpoints(ledger) },
+    query: {
+      host: env.QUERY_HOST || d.host,
+      port: integerFromEnv(env, 'QUERY_PORT', d.port, 0, 65_535),
+      minVersionWaitMs: integerFromEnv(env, 'MIN_VERSION_WAIT_MS', d.minVersionWaitMs, 0, 60_000),
+      waitersMax: integerFromEnv(env, 'MIN_VERSION_WAITERS_MAX', d.waitersMax, 1, 1_000_000),
+      partitionsConsumedConcurrently: integerFromEnv(env, 'QUERY_PARTITIONS_CONCURRENCY', d.partitionsConsumedConcurrently, 1, 64),
+      shutdownTimeoutMs: d.shutdownTimeoutMs,
+    },
+  };
+}

@@ -1,0 +1,241 @@
+// The query processor's consumer: group `<appId>.query` on the events topic, read_committed,
+// offsets committed by hand. Delivery: at least once from Kafka, effectively once on the views:
+// each chunk's view rows and the partition checkpoint are one atomic LevelDB write, and the
+// offset is committed only after it, so a crash in between replays events that the per-account
+// sequence check skips. On every assignment each partition is paused until replay.ts decided
+// whether its store can resume or must be wiped and rebuilt from the start of the log.
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Codecs } from '../../schemas/registry.ts';
+import { DecodeError } from '../../schemas/codec.ts';
+import type { AccountEvent } from '../../schemas/types.ts';
+import type { Logger } from '../log.ts';
+import type { Progress } from './progress.ts';
+import { replayDecision } from './replay.ts';
+import type { ViewStores } from './stores.ts';
+import { accountsOf, applyEvents } from './views/index.ts';
+import type { VersionWaiters } from './waiters.ts';
+
+/** Events per store write (and offset commit): bounds the write batch and the memory of a fold. */
+export const batchEventsMax = 5000;
+/** Bytes fetched per partition per request: about 6,000 events of ~160 bytes. */
+export const fetchBytesPerPartitionMax = 1024 * 1024;
+/** Attempts to read the group's offsets and the log's ends for an assignment before giving up. */
+const prepareAttemptsMax = 5;
+const prepareBackoffMs = 500;
+
+/** An event the processor cannot fold: stopping beats serving views with a hole in them. */
+export class UnprocessableEventError extends Error {
+  override name = 'UnprocessableEventError';
+  readonly retriable = false;
+}
+
+/** kafkajs wraps what eachBatch threw (KafkaJSNonRetriableError); the cause names what broke. */
+function rootCause(error: Error): Error {
+  let current = error;
+  while (current.name.startsWith('KafkaJS') && current.cause instanceof Error) current = current.cause;
+  return current;
+}
+
+export interface QueryConsumerOptions {
+  kafka: Kafka;
+  admin: Admin;
+  appId: string;
+  topic: string;
+  stores: ViewStores;
+  codecs: Codecs;
+  waiters: VersionWaiters;
+  progress: Progress;
+  log: Logger;
+  /** Partitions folded at the same time (each has its own store, so they never contend). */
+  partitionsConsumedConcurrently: number;
+  /** The consumer cannot go on (broken invariant, undecodable event): stop the process. */
+  onFatal: (error: Error) => void;
+}
+
+interface PartitionOffsets {
+  committed: Map<number, bigint | null>;
+  ends: Map<number, { low: bigint; high: bigint }>;
+}
+
+export class QueryConsumer {
+  private readonly consumer: Consumer;
+  private generation = 0;
+  /** Partitions prepared in the current generation: only their batches are applied. */
+  private readonly active = new Set<number>();
+  /** Serializes preparation, batches and closing of each partition's store. */
+  private readonly locks = new Map<number, Promise<unknown>>();
+
+  constructor(private readonly options: QueryConsumerOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: `${options.appId}.query`,
+      readUncommitted: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: fetchBytesPerPartitionMax,
+      retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 10 },
+    });
+    const { GROUP_JOIN, END_BATCH_PROCESS, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment[options.topic] ?? []));
+    // Batches holding only transaction markers or aborted records never reach eachBatch, but
+    // kafkajs moves past them: follow it, or a log ending in a marker would never look caught up.
+    this.consumer.on(END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0 && payload.topic === options.topic && this.active.has(payload.partition)) {
+        options.progress.advance(payload.partition, BigInt(payload.lastOffset) + 1n, 0);
+      }
+    });
+    this.consumer.on(CRASH, (event) => {
+      if (!event.payload.restart) options.onFatal(rootCause(event.payload.error));
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.withLock(payload.batch.partition, () => this.onBatch(payload)),
+    });
+  }
+
+  /** Leaves the group after the batch in progress is written and committed. */
+  async stop(): Promise<void> {
+    this.generation += 1;
+    this.active.clear();
+    await this.consumer.disconnect();
+  }
+
+  private withLock<T>(partition: number, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(partition) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    this.locks.set(partition, next.catch(() => undefined));
+    return next;
+  }
+
+  /** Runs synchronously inside kafkajs's join, before any fetch of the new generation. */
+  private onAssignment(partitions: number[]): void {
+    this.generation += 1;
+    const generation = this.generation;
+    this.active.clear();
+    if (partitions.length > 0) this.consumer.pause([{ topic: this.options.topic, partitions }]);
+    this.options.progress.assign(partitions);
+    this.options.log.info('partitions assigned', { topic: this.options.topic, partitions, generation });
+    this.prepareAll(generation, partitions).catch((error: Error) => this.options.onFatal(error));
+  }
+
+  private async prepareAll(generation: number, partitions: number[]): Promise<void> {
+    const { stores } = this.options;
+    for (const partition of this.openPartitions().filter((p) => !partitions.includes(p))) {
+      await this.withLock(partition, () => stores.closePartition(partition));
+    }
+    if (partitions.length === 0) return;
+    const offsets = await this.fetchOffsets(partitions);
+    for (const partition of partitions) {
+      if (generation !== this.generation) return;
+      await this.withLock(partition, () => this.preparePartition(generation, partition, offsets));
+    }
+  }
+
+  private openPartitions(): number[] {
+    return Array.from({ length: this.options.stores.partitions }, (_, p) => p).filter((p) => this.options.stores.store(p) !== undefined);
+  }
+
+  private async fetchOffsets(partitions: number[]): Promise<PartitionOffsets> {
+    const { admin, appId, topic } = this.options;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const [group] = await admin.fetchOffsets({ groupId: `${appId}.query`, topics: [topic] });
+        const topicOffsets = await admin.fetchTopicOffsets(topic);
+        const committed = new Map(partitions.map((p) => [p, null as bigint | null]));
+        for (const { partition, offset } of group?.partitions ?? []) committed.set(partition, BigInt(offset) < 0n ? null : BigInt(offset));
+        const ends = new Map(topicOffsets.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
+        return { committed, ends };
+      } catch (error) {
+        if (attempt >= prepareAttemptsMax) throw error;
+        this.options.log.warn('reading offsets for an assignment failed; retrying', { attempt, error: (error as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, prepareBackoffMs * attempt));
+      }
+    }
+  }
+
+  private async preparePartition(generation: number, partition: number, offsets: PartitionOffsets): Promise<void> {
+    const { stores, topic, log, progress } = this.options;
+    const ends = offsets.ends.get(partition);
+    if (ends === undefined) throw new Error(`${topic} has no partition ${partition}`);
+    const { store, problem } = await stores.openPartition(partition);
+    const decision = replayDecision({
+      committed: offsets.committed.get(partition) ?? null,
+      checkpoint: store.checkpoint(),
+      storeProblem: problem,
+      logStart: ends.low,
+      logEnd: ends.high,
+    });
+    if (decision.action === 'rebuild' && store.checkpoint() !== null) await stores.wipePartition(partition);
+    if (generation !== this.generation) return;
+    log.info(decision.action === 'rebuild' ? 'rebuilding partition views from the start of the log' : 'resuming partition views', {
+      partition,
+      reason: decision.reason,
+      from: String(decision.from),
+      committed: String(offsets.committed.get(partition) ?? 'none'),
+      logEnd: String(ends.high),
+    });
+    progress.begin(partition, decision.action, decision.from, ends.high, decision.reason);
+    this.consumer.seek({ topic, partition, offset: String(decision.from) });
+    this.active.add(partition);
+    this.consumer.resume([{ topic, partitions: [partition] }]);
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, stores, waiters, progress } = this.options;
+    const partition = batch.partition;
+    const store = stores.store(partition);
+    if (batch.topic !== topic || store === undefined) return;
+    for (let start = 0; start < batch.messages.length; start += batchEventsMax) {
+      // A batch fetched before a re-assignment or seek belongs to a position we left.
+      if (!isRunning() || isStale() || !this.active.has(partition)) return;
+      const chunk = batch.messages.slice(start, start + batchEventsMax);
+      const isLast = start + batchEventsMax >= batch.messages.length;
+      // The last chunk ends at the batch's last offset, which may be a transaction marker.
+      const lastOffset = isLast ? BigInt(batch.lastOffset()) : BigInt(chunk[chunk.length - 1]?.offset ?? '0');
+      const events = await this.decodeAll(chunk, partition);
+      const accountIds = accountsOf(events);
+      this.checkPartitioning(accountIds, partition, chunk[0]?.offset ?? '');
+      const changes = applyEvents(await store.readAccounts(accountIds), events);
+      await store.write(changes, lastOffset + 1n);
+      for (const [accountId, row] of changes.accounts) waiters.notify(accountId, row.version);
+      resolveOffset(String(lastOffset));
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(lastOffset + 1n) }] }] });
+      progress.advance(partition, lastOffset + 1n, events.length);
+      await heartbeat();
+    }
+  }
+
+  private async decodeAll(messages: KafkaMessage[], partition: number): Promise<AccountEvent[]> {
+    const { codecs, topic } = this.options;
+    const events: AccountEvent[] = [];
+    for (const message of messages) {
+      let event: AccountEvent;
+      try {
+        event = codecs.events.decodeKnown(message.value) ?? (await codecs.events.decode(message.value));
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        // No `cause`: kafkajs's crash error keeps only the innermost cause, and this one names the record.
+        throw new UnprocessableEventError(`${topic}/${partition}@${message.offset}: ${error.message}`);
+      }
+      events.push(event);
+    }
+    return events;
+  }
+
+  /** Reads look for an account in the partition Kafka's partitioner gives its id (DESIGN §2). */
+  private checkPartitioning(accountIds: string[], partition: number, firstOffset: string): void {
+    for (const accountId of accountIds) {
+      const expected = this.options.stores.partitionOf(accountId);
+      if (expected !== partition) {
+        throw new UnprocessableEventError(`${this.options.topic}/${partition}@${firstOffset}+: events of account ${accountId} belong in partition ${expected}`);
+      }
+    }
+  }
+}

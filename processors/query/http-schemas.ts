@@ -1,0 +1,124 @@
+// JSON schemas of every query route: what it accepts and what it answers. fastify validates
+// requests with them (a bad limit, cursor, version or id is 400 VALIDATION_FAILED) and
+// serializes answers with them (fast-json-stringify, which also keeps internal fields out).
+
+/** DESIGN §6: pages hold 1 to 1000 entries, 100 unless asked. */
+export const pageBounds = { limitMin: 1, limitMax: 1000, limitDefault: 100, cursorLengthMax: 1024 } as const;
+
+const uuid = { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' } as const;
+const money = { type: 'integer', description: 'minor units (cents)' } as const;
+const timestamp = { type: 'string', format: 'date-time' } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
+const minVersion = {
+  type: 'integer',
+  minimum: 1,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: 'wait (bounded) until the view has applied this sequence of the account; 503 VIEW_LAGGING if it does not in time',
+} as const;
+const limit = { type: 'integer', minimum: pageBounds.limitMin, maximum: pageBounds.limitMax, default: pageBounds.limitDefault } as const;
+const cursor = { type: 'string', minLength: 1, maxLength: pageBounds.cursorLengthMax, pattern: '^[A-Za-z0-9_-]+$' } as const;
+
+export const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: uuid } } as const;
+export const accountQuery = { type: 'object', properties: { minVersion } } as const;
+export const pageQuery = { type: 'object', properties: { limit, cursor } } as const;
+export const historyQuery = { type: 'object', properties: { limit, cursor, minVersion } } as const;
+
+const partitionsProgress = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      partition: { type: 'integer' },
+      phase: { type: 'string', enum: ['preparing', 'rebuilding', 'catching-up', 'live'] },
+      position: { type: 'string', description: 'next offset to apply' },
+      target: { type: 'string', description: 'the log end to reach before the partition is ready' },
+      percent: { type: 'number' },
+    },
+  },
+} as const;
+
+export const problem = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'code', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    code: { type: 'string' },
+    detail: { type: 'string' },
+    accountId: { type: 'string' },
+    minVersion: { type: 'integer' },
+    version: { type: ['integer', 'null'] },
+    partitions: partitionsProgress,
+  },
+} as const;
+
+export const account = {
+  type: 'object',
+  required: ['accountId', 'ownerName', 'currency', 'balance', 'status', 'version', 'openedAt', 'updatedAt'],
+  properties: {
+    accountId: { type: 'string' },
+    ownerName: { type: 'string' },
+    currency: { type: 'string' },
+    balance: money,
+    status: { type: 'string', enum: ['OPEN', 'CLOSED'] },
+    version: { type: 'integer' },
+    openedAt: timestamp,
+    updatedAt: timestamp,
+  },
+} as const;
+
+export const balance = {
+  type: 'object',
+  required: ['accountId', 'currency', 'balance', 'version'],
+  properties: { accountId: { type: 'string' }, currency: { type: 'string' }, balance: money, version: { type: 'integer' } },
+} as const;
+
+export const historyEntry = {
+  type: 'object',
+  required: ['sequence', 'type', 'amount', 'balanceAfter', 'occurredAt', 'commandId', 'transferId', 'counterpartyAccountId', 'reference', 'reason'],
+  properties: {
+    sequence: { type: 'integer' },
+    type: { type: 'string' },
+    amount: money,
+    balanceAfter: money,
+    occurredAt: timestamp,
+    commandId: { type: 'string' },
+    transferId: nullableString,
+    counterpartyAccountId: nullableString,
+    reference: nullableString,
+    reason: nullableString,
+  },
+} as const;
+
+export const transfer = {
+  type: 'object',
+  required: ['transferId', 'status', 'fromAccountId', 'toAccountId', 'amount', 'currency', 'reason', 'debitedAt', 'creditedAt', 'refundedAt'],
+  properties: {
+    transferId: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'completed', 'failed'] },
+    fromAccountId: { type: 'string' },
+    toAccountId: { type: 'string' },
+    amount: money,
+    currency: { type: 'string' },
+    reason: nullableString,
+    debitedAt: nullableTimestamp,
+    creditedAt: nullableTimestamp,
+    refundedAt: nullableTimestamp,
+  },
+} as const;
+
+export const pageOf = (item: object) =>
+  ({
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: { items: { type: 'array', items: item }, nextCursor: { type: ['string', 'null'] } },
+  }) as const;
+
+export const readiness = {
+  type: 'object',
+  properties: { ready: { type: 'boolean' }, partitions: partitionsProgress },
+} as const;
+
+export const health = { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['up'] } } } as const;

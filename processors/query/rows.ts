@@ -1,0 +1,32 @@
+// How view rows are stored: JSON arrays in a fixed field order instead of objects. Half the
+// bytes (no field names in every row) and a cheaper JSON.stringify, which matters when a rebuild
+// writes two rows per event. Changing an order here changes the store format: bump storeFormat
+// in store.ts, so old stores are rebuilt rather than misread.
+import type { AccountSummary, HistoryEntry } from './views/types.ts';
+
+export interface RowCodec<T> {
+  encode(row: T): string;
+  decode(text: string): T;
+}
+
+type AccountTuple = [string, string, string, number, AccountSummary['status'], number, number, number];
+type HistoryTuple = [number, HistoryEntry['type'], number, number, number, string, string | null, string | null, string | null, string | null];
+
+const account: RowCodec<AccountSummary> = {
+  encode: (a) => JSON.stringify([a.accountId, a.ownerName, a.currency, a.balance, a.status, a.version, a.openedAt, a.updatedAt] satisfies AccountTuple),
+  decode: (text) => {
+    const [accountId, ownerName, currency, balance, status, version, openedAt, updatedAt] = JSON.parse(text) as AccountTuple;
+    return { accountId, ownerName, currency, balance, status, version, openedAt, updatedAt };
+  },
+};
+
+const history: RowCodec<HistoryEntry> = {
+  encode: (e) =>
+    JSON.stringify([e.sequence, e.type, e.amount, e.balanceAfter, e.occurredAt, e.commandId, e.transferId, e.counterpartyAccountId, e.reference, e.reason] satisfies HistoryTuple),
+  decode: (text) => {
+    const [sequence, type, amount, balanceAfter, occurredAt, commandId, transferId, counterpartyAccountId, reference, reason] = JSON.parse(text) as HistoryTuple;
+    return { sequence, type, amount, balanceAfter, occurredAt, commandId, transferId, counterpartyAccountId, reference, reason };
+  },
+};
+
+export const rows = { account, history };

@@ -1,0 +1,122 @@
+// Assembles the query processor: topic check, codecs, view stores, consumer and HTTP app, with
+// one stop() that undoes it in order. main.ts runs it as a process; tests run it in-process.
+// The server listens before the views are caught up: /health and /ready (with rebuild progress)
+// answer during a rebuild, and /ready stays 503 until every partition reached the log's end.
+import type { Admin } from 'kafkajs';
+import type { FastifyInstance } from 'fastify';
+import { createKafka } from '../../topics/kafka.ts';
+import { TopicMismatchError, verifyTopics } from '../../topics/admin.ts';
+import { topicNames, topicSpecs } from '../../topics/topics.ts';
+import { LedgerRegistry, createCodecs, type Codecs } from '../../schemas/registry.ts';
+import type { Logger } from '../log.ts';
+import type { QueryConfig } from './config.ts';
+import { QueryConsumer } from './consumer.ts';
+import { Progress } from './progress.ts';
+import { buildApp } from './routes.ts';
+import { QueryMetrics } from './metrics.ts';
+import { ViewStores } from './stores.ts';
+import { VersionWaiters } from './waiters.ts';
+
+export interface QueryProcessor {
+  app: FastifyInstance;
+  /** http://host:port the server listens on (the real port when QUERY_PORT=0). */
+  url: string;
+  stores: ViewStores;
+  progress: Progress;
+  stop(): Promise<void>;
+}
+
+export interface QueryProcessorOptions {
+  config: QueryConfig;
+  log: Logger;
+  /** The consumer cannot go on (broken invariant, undecodable event): the caller stops. */
+  onFatal: (error: Error) => void;
+}
+
+/** How long startup waits for Kafka, the registry, the topic and the schemas (`npm start` brings them up alongside). */
+export const startupWaitMs = 60_000;
+const startupRetryMaxMs = 2000;
+
+async function checkEventsTopic(admin: Admin, config: QueryConfig): Promise<string> {
+  const topic = topicNames(config.ledger.topicPrefix).events;
+  // Missing is retried (`npm run topics` may still be creating it); a wrong one is fatal.
+  if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist yet (\`npm run topics\` creates it)`);
+  const spec = topicSpecs(config.ledger.topicPrefix).filter((s) => s.role === 'events');
+  // The events topic must have exactly BANK_PARTITIONS partitions: reads locate accounts with it.
+  await verifyTopics(admin, spec, config.ledger.partitions);
+  return topic;
+}
+
+/** Connects and looks up topic and codecs, retrying with backoff up to startupWaitMs; a mismatched topic fails at once. */
+async function connect(admin: Admin, config: QueryConfig, log: Logger): Promise<{ topic: string; codecs: Codecs }> {
+  const deadline = Date.now() + startupWaitMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await admin.connect();
+      const topic = await checkEventsTopic(admin, config);
+      return { topic, codecs: await createCodecs(new LedgerRegistry(config.ledger.registryUrl), config.ledger.topicPrefix) };
+    } catch (error) {
+      if (error instanceof TopicMismatchError || Date.now() > deadline) throw error;
+      log.warn('waiting for Kafka, the schema registry, the topic and the schemas', { attempt, error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, Math.min(startupRetryMaxMs, 100 * 2 ** attempt)));
+    }
+  }
+}
+
+export async function startQueryProcessor(options: QueryProcessorOptions): Promise<QueryProcessor> {
+  const { config, log } = options;
+  const { ledger, query } = config;
+  const kafka = createKafka(ledger.brokers, `${ledger.appId}.query`);
+  const admin = kafka.admin();
+  let consumer: QueryConsumer | undefined;
+  let app: FastifyInstance | undefined;
+  let views: ViewStores | undefined;
+  try {
+    const { topic, codecs } = await connect(admin, config, log);
+    views = new ViewStores(ledger.dataDir, topic, ledger.partitions);
+    const waiters = new VersionWaiters(query.waitersMax);
+    const progress = new Progress(log);
+    consumer = new QueryConsumer({
+      kafka,
+      admin,
+      appId: ledger.appId,
+      topic,
+      stores: views,
+      codecs,
+      waiters,
+      progress,
+      log,
+      partitionsConsumedConcurrently: query.partitionsConsumedConcurrently,
+      onFatal: options.onFatal,
+    });
+    const metrics = new QueryMetrics(progress, waiters);
+    app = buildApp({ views, waiters, readiness: () => progress.report(), minVersionWaitMs: query.minVersionWaitMs, log, metrics });
+    const address = await app.listen({ host: query.host, port: query.port });
+    log.info('query processor listening', { address, topic, group: `${ledger.appId}.query`, dataDir: views.root });
+    progress.startLogging();
+    await consumer.start();
+    const running = { consumer, app, views };
+    return {
+      app,
+      url: address.replace('0.0.0.0', '127.0.0.1'),
+      stores: views,
+      progress,
+      async stop() {
+        progress.stopLogging();
+        // Consumer first: the batch in flight is written and committed, then the group is left.
+        await running.consumer.stop();
+        // Parked ?minVersion requests answer 503 now instead of waiting out their deadline.
+        waiters.releaseAll();
+        await running.app.close();
+        await running.views.closeAll();
+        await admin.disconnect();
+      },
+    };
+  } catch (error) {
+    await consumer?.stop().catch(() => undefined);
+    await app?.close().catch(() => undefined);
+    await views?.closeAll().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,217 @@
+// One LevelDB per partition of the events topic, under `${DATA_DIR}/query/p<partition>`. Each
+// batch's view rows and the partition's checkpoint (next offset) go in ONE atomic LevelDB batch,
+// so the store always holds exactly the fold of the events before its checkpoint. The offset is
+// committed to Kafka only after that write: a crash in between replays events that the
+// per-account sequence check skips. The store is a cache of the log, wiped and rebuilt when in
+// doubt (see replay.ts).
+//
+// Key layout (ids never contain NUL; views/apply.ts asserts it). Rows are JSON arrays in a fixed
+// field order (see rows.ts): half the bytes of objects, and faster to write during a rebuild.
+//   a\0<accountId>                       account row (the summary and the account list)
+//   h\0<accountId>\0<sequence, 16 digits> history entry (fixed width: byte order = numeric order)
+//   t\0<transferId>\0<role>              "<accountId>\0<sequence>": the history entry holding
+//                                        this partition's fact of the transfer (read back with
+//                                        views' factFromEntry, so the fact is not written twice)
+//   m\0checkpoint                        { format, topic, partition, nextOffset, previousNextOffset }
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Level } from 'level';
+import type { BatchChanges } from './views/batch.ts';
+import type { AccountSummary, HistoryEntry, TransferFacts, TransferRole } from './views/types.ts';
+import type { StoredCheckpoint } from './replay.ts';
+import { rows } from './rows.ts';
+import { factFromEntry } from './views/transfer.ts';
+
+/** Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. */
+export const storeFormat = 1;
+/** Account rows kept in memory per partition (about 300 bytes each, so ~60 MB for 8 partitions): the hot GET path and the fold read them. */
+export const accountsCachedMax = 25_000;
+
+interface CheckpointRecord {
+  format: number;
+  topic: string;
+  partition: number;
+  nextOffset: string;
+  previousNextOffset: string | null;
+}
+
+const separator = '\u0000';
+const sequenceDigits = 16; // Number.MAX_SAFE_INTEGER has 16 digits
+const accountKey = (accountId: string) => `a${separator}${accountId}`;
+const accountsFirst = `a${separator}`;
+const accountsEnd = 'a\u0001';
+const historyPrefix = (accountId: string) => `h${separator}${accountId}${separator}`;
+const historyKey = (accountId: string, sequence: number) => historyPrefix(accountId) + String(sequence).padStart(sequenceDigits, '0');
+const transferKey = (transferId: string, role: TransferRole) => `t${separator}${transferId}${separator}${role}`;
+const checkpointKey = `m${separator}checkpoint`;
+const transferRoles: TransferRole[] = ['debited', 'credited', 'refunded'];
+/** Values are strings we encode ourselves (rows.ts); LevelDB's own defaults otherwise (4 MiB memtable, 8 MiB block cache). */
+const levelOptions = { valueEncoding: 'utf8' } as const;
+
+export interface OpenedStore {
+  store: PartitionStore;
+  /** Why the store's contents cannot be trusted (then it has been wiped), or null. */
+  problem: string | null;
+}
+
+export class PartitionStore {
+  private readonly accounts = new Map<string, AccountSummary>();
+  private stored: StoredCheckpoint | null = null;
+
+  private constructor(
+    readonly path: string,
+    readonly topic: string,
+    readonly partition: number,
+    private db: Level<string, string>,
+  ) {}
+
+  static async open(root: string, topic: string, partition: number): Promise<OpenedStore> {
+    const path = join(root, `p${partition}`);
+    mkdirSync(path, { recursive: true });
+    const store = new PartitionStore(path, topic, partition, new Level<string, string>(path, levelOptions));
+    let problem: string | null;
+    try {
+      await store.db.open();
+      problem = await store.loadCheckpoint();
+    } catch (error) {
+      problem = `the view store cannot be read: ${(error as Error).message}`;
+    }
+    if (problem !== null) await store.wipe();
+    return { store, problem };
+  }
+
+  /** Reads and checks the checkpoint; returns why the store is unusable, or null. */
+  private async loadCheckpoint(): Promise<string | null> {
+    const text = await this.db.get(checkpointKey);
+    if (text === undefined) return 'the view store is missing';
+    const record = JSON.parse(text) as CheckpointRecord;
+    if (record.format !== storeFormat) return `the view store has format ${record.format}, not ${storeFormat}`;
+    if (record.topic !== this.topic || record.partition !== this.partition) {
+      return `the view store belongs to ${record.topic}/${record.partition}, not ${this.topic}/${this.partition}`;
+    }
+    this.stored = {
+      nextOffset: BigInt(record.nextOffset),
+      previousNextOffset: record.previousNextOffset === null ? null : BigInt(record.previousNextOffset),
+    };
+    return null;
+  }
+
+  checkpoint(): StoredCheckpoint | null {
+    return this.stored;
+  }
+
+  /** Deletes every view of the partition: deleting the directory is O(1) where clear() is O(rows). */
+  async wipe(): Promise<void> {
+    if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close();
+    rmSync(this.path, { recursive: true, force: true });
+    mkdirSync(this.path, { recursive: true });
+    this.db = new Level<string, string>(this.path, levelOptions);
+    await this.db.open();
+    this.accounts.clear();
+    this.stored = null;
+  }
+
+  /** The current rows of these accounts (undefined for an account not seen yet). */
+  async readAccounts(accountIds: readonly string[]): Promise<Map<string, AccountSummary | undefined>> {
+    const found = new Map<string, AccountSummary | undefined>();
+    const missing = accountIds.filter((id) => {
+      const cached = this.accounts.get(id);
+      if (cached !== undefined) found.set(id, cached);
+      return cached === undefined;
+    });
+    if (missing.length > 0) {
+      const values = await this.db.getMany(missing.map(accountKey));
+      missing.forEach((id, i) => {
+        const value = values[i];
+        found.set(id, value === undefined ? undefined : rows.account.decode(value));
+      });
+    }
+    return found;
+  }
+
+  /** Writes a batch's view changes and the new checkpoint atomically. */
+  async write(changes: BatchChanges, nextOffset: bigint): Promise<void> {
+    // A chained batch: one native call per row and no intermediate operation objects.
+    const batch = this.db.batch();
+    for (const [accountId, row] of changes.accounts) batch.put(accountKey(accountId), rows.account.encode(row));
+    for (const { accountId, entry } of changes.history) batch.put(historyKey(accountId, entry.sequence), rows.history.encode(entry));
+    for (const { fact, accountId, sequence } of changes.transferFacts) batch.put(transferKey(fact.transferId, fact.role), accountId + separator + sequence);
+    const previousNextOffset = this.stored?.nextOffset ?? null;
+    const checkpoint: CheckpointRecord = {
+      format: storeFormat,
+      topic: this.topic,
+      partition: this.partition,
+      nextOffset: String(nextOffset),
+      previousNextOffset: previousNextOffset === null ? null : String(previousNextOffset),
+    };
+    batch.put(checkpointKey, JSON.stringify(checkpoint));
+    await batch.write();
+    this.stored = { nextOffset, previousNextOffset };
+    for (const [accountId, row] of changes.accounts) this.remember(accountId, row);
+  }
+
+  private remember(accountId: string, row: AccountSummary): void {
+    this.accounts.delete(accountId);
+    this.accounts.set(accountId, row);
+    if (this.accounts.size > accountsCachedMax) {
+      const oldest = this.accounts.keys().next();
+      if (oldest.done !== true) this.accounts.delete(oldest.value);
+    }
+  }
+
+  /** Synchronous: the hot GET path costs no thread-pool hop (LevelDB's block cache or ours). */
+  account(accountId: string): AccountSummary | undefined {
+    const cached = this.accounts.get(accountId);
+    if (cached !== undefined) return cached;
+    const value = this.db.getSync(accountKey(accountId));
+    if (value === undefined) return undefined;
+    const row = rows.account.decode(value);
+    this.remember(accountId, row);
+    return row;
+  }
+
+  /**
+   * Up to `limit` entries, newest first, from sequence `newest` down. An account's sequences are
+   * gapless (views/apply.ts asserts it) and its row and entries are written together, so the keys
+   * are known: one multi-get, no iterator to open and close. Undefined when an entry is missing,
+   * which only a concurrent wipe can cause.
+   */
+  async history(accountId: string, newest: number, limit: number): Promise<HistoryEntry[] | undefined> {
+    const keys: string[] = [];
+    for (let sequence = newest; sequence >= 1 && keys.length < limit; sequence -= 1) keys.push(historyKey(accountId, sequence));
+    const values = await this.db.getMany(keys);
+    const entries: HistoryEntry[] = [];
+    for (const value of values) {
+      if (value === undefined) return undefined;
+      entries.push(rows.history.decode(value));
+    }
+    return entries;
+  }
+
+  /** Up to `limit` account rows in accountId order, after `after` (from the first when null). */
+  async accountsAfter(after: string | null, limit: number): Promise<AccountSummary[]> {
+    const range = after === null ? { gte: accountsFirst } : { gt: accountKey(after) };
+    const values = await this.db.values({ ...range, lt: accountsEnd, limit }).all();
+    return values.map(rows.account.decode);
+  }
+
+  async transferFacts(transferId: string): Promise<TransferFacts> {
+    const pointers = await this.db.getMany(transferRoles.map((role) => transferKey(transferId, role)));
+    const facts: TransferFacts = {};
+    for (const pointer of pointers) {
+      if (pointer === undefined) continue;
+      const [accountId = '', sequence = ''] = pointer.split(separator);
+      const value = await this.db.get(historyKey(accountId, Number(sequence)));
+      const account = this.account(accountId);
+      if (value === undefined || account === undefined) throw new Error(`store ${this.path}: transfer ${transferId} points at missing row ${accountId}:${sequence}`);
+      const fact = factFromEntry(accountId, account.currency, rows.history.decode(value));
+      facts[fact.role] = fact;
+    }
+    return facts;
+  }
+
+  async close(): Promise<void> {
+    this.accounts.clear();
+    await this.db.close();
+  }
+}

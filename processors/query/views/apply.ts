@@ -1,0 +1,132 @@
+// applyEvent(account, event): what one event changes in the views. Applying is idempotent by
+// sequence: an event at or below the account's version was applied before (a re-published
+// record, or a replay after a crash between the store write and the offset commit) and changes
+// nothing. Anything else must be exactly the next sequence; a gap means events were lost or
+// reordered, which the log's contract forbids, so it is an assertion, never a skip.
+import type { AccountEvent, EventPayload } from '../../../schemas/types.ts';
+import { ViewInvariantViolation } from './assert.ts';
+import type { AccountSummary, HistoryEntry, TransferFact, TransferRole, ViewChange } from './types.ts';
+
+/** Store keys join ids with NUL (see store.ts), so an id holding one could read another's rows. */
+const keySeparator = '\u0000';
+
+export function applyEvent(account: AccountSummary | undefined, event: AccountEvent): ViewChange | null {
+  // Messages are built only when a check fails: this runs once per event of a million-event rebuild.
+  if (!Number.isSafeInteger(event.sequence)) fail(event, 'sequence must be a safe integer');
+  if (event.sequence < 1) fail(event, 'sequence must be at least 1');
+  if (!Number.isSafeInteger(event.occurredAt)) fail(event, 'occurredAt must be a safe integer');
+  if (event.accountId.includes(keySeparator)) fail(event, 'accountId must not contain NUL');
+  if (account !== undefined && event.sequence <= account.version) return null;
+  if (account === undefined) {
+    if (event.sequence !== 1) fail(event, 'gap: the account is unknown, so its next sequence is 1');
+    if (event.payload.type !== 'AccountOpened') fail(event, 'the first event of an account must be AccountOpened');
+  } else {
+    if (event.sequence !== account.version + 1) fail(event, `gap: sequence does not follow version ${account.version}`);
+    if (account.accountId !== event.accountId) fail(event, `applied to the row of ${account.accountId}`);
+  }
+  const next = nextSummary(account, event);
+  return { account: next, history: historyEntry(event, next.balance), transferFact: transferFact(next, event) };
+}
+
+/** A broken invariant of the log, named by the event that broke it. */
+function fail(event: AccountEvent, message: string): never {
+  throw new ViewInvariantViolation(`event ${event.accountId}:${event.sequence} (${event.payload.type}): ${message}`);
+}
+
+/** Literal objects, no spreads: every row has one hidden class, which keeps the fold fast. */
+function summary(account: AccountSummary, event: AccountEvent, balance: number, status: AccountSummary['status']): AccountSummary {
+  return {
+    accountId: account.accountId,
+    ownerName: account.ownerName,
+    currency: account.currency,
+    balance,
+    status,
+    version: event.sequence,
+    openedAt: account.openedAt,
+    updatedAt: event.occurredAt,
+  };
+}
+
+function nextSummary(account: AccountSummary | undefined, event: AccountEvent): AccountSummary {
+  const payload = event.payload;
+  if (payload.type === 'AccountOpened') {
+    if (!Number.isSafeInteger(payload.initialBalance)) fail(event, 'initialBalance must be a safe integer');
+    const opened = { accountId: event.accountId, ownerName: payload.ownerName, currency: payload.currency, openedAt: event.occurredAt } as AccountSummary;
+    return summary(opened, event, payload.initialBalance, 'OPEN');
+  }
+  if (account === undefined) return fail(event, 'the account has no row');
+  if (payload.type === 'AccountClosed') return summary(account, event, account.balance, 'CLOSED');
+  const sign = payload.type === 'MoneyWithdrawn' || payload.type === 'TransferDebited' ? -1 : 1;
+  if (!Number.isSafeInteger(payload.amount)) fail(event, 'amount must be a safe integer');
+  if (payload.amount <= 0) fail(event, 'amount must be positive');
+  // Both operands are safe integers, so an out-of-range sum rounds to at least 2**53 and can
+  // never equal the safe balanceAfter: the comparison is exact.
+  if (payload.balanceAfter !== account.balance + sign * payload.amount) {
+    fail(event, `balanceAfter ${payload.balanceAfter} is not ${account.balance} ${sign > 0 ? '+' : '-'} ${payload.amount}`);
+  }
+  return summary(account, event, payload.balanceAfter, account.status);
+}
+
+function entry(event: AccountEvent, amount: number, balanceAfter: number, transferId: string | null, counterparty: string | null, reference: string | null, reason: string | null): HistoryEntry {
+  return {
+    sequence: event.sequence,
+    type: event.payload.type,
+    amount,
+    balanceAfter,
+    occurredAt: event.occurredAt,
+    commandId: event.commandId,
+    transferId,
+    counterpartyAccountId: counterparty,
+    reference,
+    reason,
+  };
+}
+
+function historyEntry(event: AccountEvent, balanceAfter: number): HistoryEntry {
+  const payload: EventPayload = event.payload;
+  switch (payload.type) {
+    case 'AccountOpened':
+      return entry(event, payload.initialBalance, balanceAfter, null, null, null, null);
+    case 'MoneyDeposited':
+    case 'MoneyWithdrawn':
+      return entry(event, payload.amount, balanceAfter, null, null, payload.reference, null);
+    case 'TransferDebited':
+      return entry(event, payload.amount, balanceAfter, payload.transferId, payload.toAccountId, null, null);
+    case 'TransferCredited':
+      return entry(event, payload.amount, balanceAfter, payload.transferId, payload.fromAccountId, null, null);
+    case 'TransferRefunded':
+      return entry(event, payload.amount, balanceAfter, payload.transferId, payload.toAccountId, null, payload.reason);
+    case 'AccountClosed':
+      return entry(event, 0, balanceAfter, null, null, null, null);
+    default: {
+      const unreachable: never = payload;
+      throw new ViewInvariantViolation(`unknown event type ${String((unreachable as { type: unknown }).type)}`);
+    }
+  }
+}
+
+function fact(role: TransferRole, transferId: string, from: string, to: string, amount: number, account: AccountSummary, event: AccountEvent, reason: string | null): TransferFact {
+  return { role, transferId, fromAccountId: from, toAccountId: to, amount, currency: account.currency, reason, occurredAt: event.occurredAt };
+}
+
+/** The fact this event contributes to its transfer, recorded in this account's partition. */
+function transferFact(account: AccountSummary, event: AccountEvent): TransferFact | null {
+  const payload = event.payload;
+  switch (payload.type) {
+    case 'TransferDebited':
+      return fact('debited', payload.transferId, event.accountId, payload.toAccountId, payload.amount, account, event, null);
+    case 'TransferCredited':
+      return fact('credited', payload.transferId, payload.fromAccountId, event.accountId, payload.amount, account, event, null);
+    case 'TransferRefunded':
+      return fact('refunded', payload.transferId, event.accountId, payload.toAccountId, payload.amount, account, event, payload.reason);
+    case 'AccountOpened':
+    case 'MoneyDeposited':
+    case 'MoneyWithdrawn':
+    case 'AccountClosed':
+      return null;
+    default: {
+      const unreachable: never = payload;
+      throw new ViewInvariantViolation(`unknown event type ${String((unreachable as { type: unknown }).type)}`);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+// A seeded, consistent event log for the query benchmark: every account opened first, then
+// deposits, withdrawals and transfers (a debit at the source and a credit at the destination),
+// each with the right sequence and balanceAfter, generated in chunks so a million events never
+// sit in memory at once.
+import { uuidV5 } from '../schemas/ids.ts';
+import type { AccountEvent, EventPayload } from '../schemas/types.ts';
+import { prng } from './workload.ts';
+
+export interface BenchEventsOptions {
+  events: number;
+  accounts: number;
+  seed: number;
+  chunk: number;
+}
+
+export const benchAccountId = (seed: number, index: number): string => uuidV5(`bench-query:${seed}:account:${index}`);
+
+export function* benchEvents(options: BenchEventsOptions): Generator<AccountEvent[]> {
+  const random = prng(options.seed);
+  const ids = Array.from({ length: options.accounts }, (_, i) => benchAccountId(options.seed, i));
+  const versions = new Float64Array(options.accounts);
+  const balances = new Float64Array(options.accounts);
+  const start = Date.now() - options.events;
+  let emitted = 0;
+  let chunk: AccountEvent[] = [];
+  const emit = (index: number, payload: EventPayload): void => {
+    const accountId = ids[index] as string;
+    const sequence = (versions[index] as number) + 1;
+    versions[index] = sequence;
+    chunk.push({ eventId: `${accountId}:${sequence}`, accountId, sequence, commandId: uuidV5(`bench-query:${accountId}:${sequence}`), occurredAt: start + emitted, payload });
+    emitted += 1;
+  };
+  const move = (index: number, delta: number): number => (balances[index] = (balances[index] as number) + delta);
+  for (let i = 0; i < options.accounts && emitted < options.events; i += 1) {
+    balances[i] = 10_000;
+    emit(i, { type: 'AccountOpened', ownerName: `Bench customer ${i}`, currency: 'EUR', initialBalance: 10_000 });
+    if (chunk.length >= options.chunk) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  let transfer = 0;
+  while (emitted < options.events) {
+    const a = Math.floor(random() * options.accounts);
+    const amount = 1 + Math.floor(random() * 5_000);
+    const roll = random();
+    const affordable = (balances[a] as number) >= amount;
+    if (roll < 0.7 && options.events - emitted >= 2 && affordable && options.accounts > 1) {
+      const b = (a + 1 + Math.floor(random() * (options.accounts - 1))) % options.accounts;
+      const transferId = uuidV5(`bench-query:transfer:${options.seed}:${transfer++}`);
+      emit(a, { type: 'TransferDebited', transferId, toAccountId: ids[b] as string, amount, balanceAfter: move(a, -amount) });
+      emit(b, { type: 'TransferCredited', transferId, fromAccountId: ids[a] as string, amount, balanceAfter: move(b, amount) });
+    } else if (roll < 0.85 && affordable) {
+      emit(a, { type: 'MoneyWithdrawn', amount, balanceAfter: move(a, -amount), reference: null });
+    } else {
+      emit(a, { type: 'MoneyDeposited', amount, balanceAfter: move(a, amount), reference: roll < 0.9 ? `bench ${emitted}` : null });
+    }
+    if (chunk.length >= options.chunk) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
