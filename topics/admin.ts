@@ -54,11 +54,31 @@ export async function verifyTopics(admin: Admin, specs: TopicSpec[], partitions:
   if (differences.length > 0) throw new TopicMismatchError(differences);
 }
 
-export async function ensureTopics(admin: Admin, options: EnsureTopicsOptions): Promise<EnsureTopicsResult> {
-  const specs = topicSpecs(options.prefix);
-  const existing = new Set(await admin.listTopics());
-  const missing = specs.filter((s) => !existing.has(s.name));
-  if (missing.length > 0) {
+/** Verification right after creation retries this often while metadata propagates. */
+const verifyAttemptsMax = 10;
+const verifyRetryDelayMs = 200;
+
+const isUnknownTopic = (error: unknown): boolean =>
+  (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic-partition|unknown topic/i.test((error as Error).message);
+
+/**
+ * Newly created topics can be unknown to the broker's metadata for a moment (kafkajs'
+ * waitForLeaders only waits out LEADER_NOT_AVAILABLE): retry that, nothing else.
+ */
+async function verifyAfterCreate(admin: Admin, specs: TopicSpec[], partitions: number): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await verifyTopics(admin, specs, partitions);
+      return;
+    } catch (error) {
+      if (!isUnknownTopic(error) || attempt >= verifyAttemptsMax) throw error;
+      await new Promise((resolve) => setTimeout(resolve, verifyRetryDelayMs * attempt));
+    }
+  }
+}
+
+async function createTopics(admin: Admin, missing: TopicSpec[], options: EnsureTopicsOptions): Promise<void> {
+  try {
     await admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((s) => ({
@@ -68,7 +88,19 @@ export async function ensureTopics(admin: Admin, options: EnsureTopicsOptions): 
         configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
       })),
     });
+  } catch (error) {
+    // The topics exist; only waiting for their metadata failed. Verification retries that.
+    if (!isUnknownTopic(error)) throw error;
   }
-  await verifyTopics(admin, specs, options.partitions);
+}
+
+export async function ensureTopics(admin: Admin, options: EnsureTopicsOptions): Promise<EnsureTopicsResult> {
+  const specs = topicSpecs(options.prefix);
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.name));
+  if (missing.length > 0) {
+    await createTopics(admin, missing, options);
+  }
+  await verifyAfterCreate(admin, specs, options.partitions);
   return { created: missing.map((s) => s.name), verified: specs.filter((s) => existing.has(s.name)).map((s) => s.name) };
 }

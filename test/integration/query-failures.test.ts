@@ -3,7 +3,8 @@
 // committed, so a restart meets it again rather than skipping it.
 import { afterEach, expect, it } from 'vitest';
 import { waitFor, type TestLedger } from '../support/ledger.ts';
-import { createQueryLedger, EventWriter, getJson, ModelBank, startQuery, type InProcessQuery } from './query-support.ts';
+import { EventWriter, getJson, ModelBank, startQuery, type InProcessQuery } from './query-support.ts';
+import { createTestLedger } from '../support/ledger.ts';
 import { ViewInvariantViolation } from '../../processors/query/views/index.ts';
 import { UnprocessableEventError } from '../../processors/query/consumer.ts';
 
@@ -13,7 +14,7 @@ afterEach(async () => {
 });
 
 async function setUp(name: string): Promise<{ ledger: TestLedger; writer: EventWriter; query: InProcessQuery }> {
-  const ledger = await createQueryLedger(name, { partitions: 2 });
+  const ledger = await createTestLedger(name, { partitions: 2 });
   const writer = await EventWriter.start(ledger);
   const query = await startQuery(ledger);
   cleanups.push(() => ledger.close(), () => writer.stop(), () => query.processor.stop());

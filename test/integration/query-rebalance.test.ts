@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitFor, type TestLedger } from '../support/ledger.ts';
-import { createQueryLedger, EventWriter, getJson, ModelBank, startQuery, type InProcessQuery } from './query-support.ts';
+import { EventWriter, getJson, ModelBank, startQuery, type InProcessQuery } from './query-support.ts';
+import { createTestLedger } from '../support/ledger.ts';
 
 let ledger: TestLedger;
 let writer: EventWriter;
@@ -22,7 +23,7 @@ const ready = (query: InProcessQuery) =>
 const assigned = (query: InProcessQuery) => query.processor.progress.report().partitions.map((p) => p.partition).sort();
 
 beforeAll(async () => {
-  ledger = await createQueryLedger('query-rebalance', { partitions: 4 });
+  ledger = await createTestLedger('query-rebalance', { partitions: 4 });
   writer = await EventWriter.start(ledger);
   for (let i = 0; i < 40; i += 1) bank.deposit(bank.open(`Owner ${i}`, 'EUR', i), 1 + i);
   await writer.write(bank.drain());

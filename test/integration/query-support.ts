@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Producer } from 'kafkajs';
 import type { AccountEvent, EventPayload } from '../../schemas/types.ts';
-import { createTestLedger, type TestLedger, type TestLedgerOptions } from '../support/ledger.ts';
+import type { TestLedger } from '../support/ledger.ts';
 import { createPartitionOf } from '../../processors/query/stores.ts';
 import { loadQueryConfig } from '../../processors/query/config.ts';
 import { startQueryProcessor, type QueryProcessor } from '../../processors/query/service.ts';
@@ -44,21 +44,6 @@ export interface ModelTransfer {
   toAccountId: string;
   amount: number;
   reason: string | null;
-}
-
-/**
- * createTestLedger, retried: on a busy broker, createTopics({ waitForLeaders }) can fail with
- * UNKNOWN_TOPIC_OR_PARTITION while the new topics' metadata propagates (kafkajs waits only on
- * LEADER_NOT_AVAILABLE). Each attempt uses a fresh prefix. Remove once ensureTopics waits itself.
- */
-export async function createQueryLedger(name: string, options: TestLedgerOptions = {}): Promise<TestLedger> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await createTestLedger(name, options);
-    } catch (error) {
-      if (attempt >= 3 || (error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
-    }
-  }
 }
 
 /** A bank whose every operation is an event (or two) with the right sequence and balanceAfter. */

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, type TestLedger } from '../support/ledger.ts';
-import { allPages, createQueryLedger, EventWriter, getJson, ModelBank, startQuery, type InProcessQuery, type ModelAccount, type ModelEntry } from './query-support.ts';
+import { allPages, EventWriter, getJson, ModelBank, startQuery, type InProcessQuery, type ModelAccount, type ModelEntry } from './query-support.ts';
+import { createTestLedger } from '../support/ledger.ts';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -67,7 +68,7 @@ function scriptBank(): void {
 }
 
 beforeAll(async () => {
-  ledger = await createQueryLedger('query', { partitions: 4 });
+  ledger = await createTestLedger('query', { partitions: 4 });
   writer = await EventWriter.start(ledger);
   scriptBank();
   const events = bank.drain();
