@@ -25,12 +25,21 @@ function levelName(level: logLevel): string {
  * when the next transaction starts), yet logged at error level: noise, unless debugging.
  */
 const expectedTransactionRetry = /CONCURRENT_TRANSACTIONS|another concurrent operation on the same transaction/;
+/**
+ * kafkajs warns whenever an idempotent producer has bounded retries. Ours are bounded on
+ * purpose (a request must fail fast rather than hang): a resend after a failure is a new
+ * produce of the same command id, which the processor applies at most once.
+ */
+const boundedRetriesWarning = /Limiting retries for the idempotent producer/;
+
+// Every producer here chooses its partitioner (murmur2, Java-compatible) or its partition.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
 /** kafkajs log lines as one JSON object per line on stderr, so they mix with ours. */
 function jsonLogCreator() {
   return ({ namespace, level, log }: LogEntry) => {
     const { message, timestamp: _timestamp, ...rest } = log;
-    if (level !== logLevel.DEBUG && (expectedTransactionRetry.test(message) || expectedTransactionRetry.test(String(rest.error ?? '')))) return;
+    if (level !== logLevel.DEBUG && (boundedRetriesWarning.test(message) || expectedTransactionRetry.test(message) || expectedTransactionRetry.test(String(rest.error ?? '')))) return;
     process.stderr.write(
       JSON.stringify({ time: new Date().toISOString(), level: levelName(level), component: `kafkajs.${namespace}`, msg: message, ...rest }) + '\n',
     );
