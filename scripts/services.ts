@@ -143,3 +143,14 @@ export async function waitForHttp(url: string, timeoutMs: number, isAlive: () =>
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/** A port free on 127.0.0.1 right now, for a service (or a test) that needs its own. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('no port was assigned');
+  return address.port;
+}

@@ -2,6 +2,8 @@
 // requests with them (a bad limit, cursor, version or id is 400 VALIDATION_FAILED) and
 // serializes answers with them (fast-json-stringify, which also keeps internal fields out).
 
+import { problemSchema } from '../../gateway/http-schemas.ts';
+
 /** DESIGN §6: pages hold 1 to 1000 entries, 100 unless asked. */
 export const pageBounds = { limitMin: 1, limitMax: 1000, limitDefault: 100, cursorLengthMax: 1024 } as const;
 
@@ -38,15 +40,11 @@ const partitionsProgress = {
   },
 } as const;
 
+/** The edge's problem+json (one shape for both HTTP services), with the query side's extensions. */
 export const problem = {
-  type: 'object',
-  required: ['type', 'title', 'status', 'code', 'detail'],
+  ...problemSchema,
   properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    code: { type: 'string' },
-    detail: { type: 'string' },
+    ...problemSchema.properties,
     accountId: { type: 'string' },
     minVersion: { type: 'integer' },
     version: { type: ['integer', 'null'] },

@@ -4,7 +4,6 @@
 // told. A run's topics and data are deleted when it passes and kept for inspection when it fails.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { logLevel, type Kafka } from 'kafkajs';
@@ -22,6 +21,7 @@ import { Load } from './load.ts';
 import { startServices, stopServices, waitUntilReady, type ChaosService, type ServiceName } from './services.ts';
 import { checkQueryViews, resolvePending, waitForQuiet } from './settle.ts';
 import { clientStats, compareWithClients, type ClientStats } from './verify.ts';
+import { freePort } from '../services.ts';
 
 /** A killed processor's partitions move after this (ACCOUNT_SESSION_TIMEOUT_MS; the default 30 s would stall the load). */
 const processorSessionTimeoutMs = 10_000;
@@ -68,14 +68,6 @@ export interface RunReport {
   violationCount: number;
   /** The run could not be carried out (the broker did not come back, a service never got ready…). */
   operationalError?: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 interface Ledger {

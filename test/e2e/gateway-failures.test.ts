@@ -1,24 +1,13 @@
 // The gateway when something is missing: no Kafka at all (503 at once, never a hang, not ready),
 // and no account processor yet (202 with Location; the command completes once one starts).
-import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
+import { freePort } from '../../scripts/services.ts';
 
 const services: ServiceProcess[] = [];
 let ledger: TestLedger;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 async function startGateway(env: Record<string, string>): Promise<string> {
   const port = await freePort();

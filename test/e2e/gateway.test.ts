@@ -1,28 +1,17 @@
 // HTTP in, HTTP out: the gateway and the account processor as OS processes on a real broker and
 // registry. Every route, idempotent retries, racing withdrawals, transfers the destination refuses,
 // and GET /commands after a gateway restart.
-import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
+import { freePort } from '../../scripts/services.ts';
 
 let ledger: TestLedger;
 let processor: ServiceProcess;
 let gateway: ServiceProcess;
 let base: string;
 let gatewayEnv: Record<string, string>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 async function startGateway(): Promise<ServiceProcess> {
   const service = startService('gateway/main.ts', gatewayEnv);

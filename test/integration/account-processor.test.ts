@@ -1,6 +1,5 @@
 // The account processor against the real broker and registry, in its own OS process: each
 // command's exact events, state and outcome; idempotency; transfers and refunds; poison input.
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
@@ -8,19 +7,12 @@ import { CommandClient, close, deposit, makeCommand, open, transfer, withdraw } 
 import { readLedger } from '../../scripts/ledger/read.ts';
 import { checkLedger } from '../../scripts/ledger/check.ts';
 import { creditCommandId, refundCommandId } from '../../schemas/ids.ts';
+import { freePort } from '../../scripts/services.ts';
 
 let ledger: TestLedger;
 let processor: ServiceProcess;
 let client: CommandClient;
 let metricsPort: number;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   ledger = await createTestLedger('processor-flows');

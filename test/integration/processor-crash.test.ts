@@ -4,11 +4,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
 import { startService } from '../support/processes.ts';
-import { CommandClient } from '../support/command-client.ts';
+import { CommandClient, outcomeValuesPerCommand } from '../support/command-client.ts';
 import { generateWorkload } from '../../scripts/workload.ts';
 import { readLedger } from '../../scripts/ledger/read.ts';
 import { checkLedger } from '../../scripts/ledger/check.ts';
-import { creditCommandId, refundCommandId } from '../../schemas/ids.ts';
 
 const commandsTotal = 20_000;
 let ledger: TestLedger;
@@ -38,20 +37,7 @@ it('survives SIGKILL mid-run: one outcome per command, gapless sequences, money 
 
   const second = startService('processors/account/main.ts', ledger.env);
   try {
-    const distinct = [...new Set(commands.map((c) => c.commandId))];
-    await waitFor(() => (distinct.every((id) => client.outcomes.has(id)) ? true : undefined), { what: 'an outcome for every command after the restart', timeoutMs: 120_000 });
-    // Transfers settle after their initiating command: wait for each accepted one's credit, and refund when refused.
-    const transfers = commands.flatMap((c) => (c.payload.type === 'InitiateTransfer' && client.outcomes.get(c.commandId)?.[0]?.outcome.status === 'ACCEPTED' ? [c.payload.transferId] : []));
-    await waitFor(
-      () =>
-        transfers.every((t) => {
-          const credit = client.outcomes.get(creditCommandId(t))?.[0]?.outcome;
-          return credit !== undefined && (credit.status === 'ACCEPTED' || client.outcomes.has(refundCommandId(t)));
-        })
-          ? true
-          : undefined,
-      { what: 'every accepted transfer credited or refunded', timeoutMs: 120_000 },
-    );
+    await client.settled(commands);
   } finally {
     await second.kill('SIGTERM');
   }
@@ -60,8 +46,7 @@ it('survives SIGKILL mid-run: one outcome per command, gapless sequences, money 
   const report = checkLedger(snapshot);
   expect(report.violations).toEqual([]);
   // Exactly one outcome value per command id, however often it was re-emitted.
-  const byCommand = new Map<string, Set<string>>();
-  for (const o of snapshot.outcomes) if (!o.key.includes('#')) byCommand.set(o.key, (byCommand.get(o.key) ?? new Set()).add(JSON.stringify(o.value)));
+  const byCommand = outcomeValuesPerCommand(snapshot);
   for (const c of commands) expect(byCommand.get(c.commandId)?.size, `outcomes of ${c.commandId}`).toBe(1);
   expect(report.totals.transfers.pending).toBe(0);
   expect(report.totals.accounts).toBeGreaterThan(300);

@@ -4,11 +4,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
-import { CommandClient } from '../support/command-client.ts';
+import { CommandClient, outcomeValuesPerCommand } from '../support/command-client.ts';
 import { generateWorkload } from '../../scripts/workload.ts';
 import { readLedger } from '../../scripts/ledger/read.ts';
 import { checkLedger } from '../../scripts/ledger/check.ts';
-import { creditCommandId, refundCommandId } from '../../schemas/ids.ts';
 import type { Command } from '../../schemas/types.ts';
 
 let ledger: TestLedger;
@@ -37,27 +36,10 @@ function processor(): ServiceProcess {
   return p;
 }
 
-async function settled(commands: Command[]): Promise<void> {
-  const ids = [...new Set(commands.map((c) => c.commandId))];
-  await waitFor(() => (ids.every((id) => client.outcomes.has(id)) ? true : undefined), { what: 'an outcome for every command', timeoutMs: 120_000 });
-  const transfers = commands.flatMap((c) => (c.payload.type === 'InitiateTransfer' && client.outcomes.get(c.commandId)?.[0]?.outcome.status === 'ACCEPTED' ? [c.payload.transferId] : []));
-  await waitFor(
-    () =>
-      transfers.every((t) => {
-        const credit = client.outcomes.get(creditCommandId(t))?.[0]?.outcome;
-        return credit !== undefined && (credit.status === 'ACCEPTED' || client.outcomes.has(refundCommandId(t)));
-      })
-        ? true
-        : undefined,
-    { what: 'every accepted transfer credited or refunded', timeoutMs: 120_000 },
-  );
-}
-
 async function expectConsistent(commands: Command[]): Promise<void> {
   const snapshot = await readLedger(ledger.kafka, ledger.codecs, ledger.topics, `${ledger.config.appId}.audit`);
   expect(checkLedger(snapshot).violations).toEqual([]);
-  const byCommand = new Map<string, Set<string>>();
-  for (const o of snapshot.outcomes) if (!o.key.includes('#')) byCommand.set(o.key, (byCommand.get(o.key) ?? new Set()).add(JSON.stringify(o.value)));
+  const byCommand = outcomeValuesPerCommand(snapshot);
   for (const c of commands) expect(byCommand.get(c.commandId)?.size, `outcomes of ${c.commandId}`).toBe(1);
 }
 
@@ -72,7 +54,7 @@ it('a killed instance hands its partitions over and nothing is applied twice', a
   for (let i = 0; i < commands.length; i += 500) await client.send(...commands.slice(i, i + 500));
   await waitFor(() => (client.outcomes.size >= 1500 ? true : undefined), { what: '1500 outcomes before the kill', timeoutMs: 60_000 });
   await a.kill('SIGKILL');
-  await settled(commands);
+  await client.settled(commands);
   await expectConsistent(commands);
 }, 300_000);
 
@@ -87,10 +69,10 @@ it('a frozen instance that wakes up after its partitions moved is fenced', async
   zombie.child.kill('SIGSTOP');
   // The survivor takes every partition once the zombie's session expires.
   await survivor.waitForLine(/"partitions assigned","partitions":\[0,1,2,3\]/, 60_000);
-  await settled(commands);
+  await client.settled(commands);
   zombie.child.kill('SIGCONT');
   // Awake, the zombie's in-flight transaction fails (fenced or rebalanced) and it rejoins as a member.
   await zombie.waitForLine(/partition failed|partitions assigned/, 60_000);
-  await settled(commands);
+  await client.settled(commands);
   await expectConsistent(commands);
 }, 300_000);

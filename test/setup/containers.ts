@@ -1,7 +1,7 @@
 // The test stack as containers, for machines with a Docker engine: Apache Kafka 3.9 (KRaft) and
 // Apicurio Registry with KafkaSQL storage on one network, the same pair docker-compose.yml runs.
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../scripts/services.ts';
 
 export const kafkaImage = 'apache/kafka:3.9.2';
 export const registryImage = 'apicurio/apicurio-registry:3.0.9';
@@ -19,17 +19,6 @@ export async function dockerReachable(): Promise<boolean> {
 }
 
 /** A free host port, so the broker can advertise the very port the host reaches it on. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 export async function startContainers(log: (line: string) => void) {
   const { GenericContainer, Network, Wait } = await import('testcontainers');
   const network = await new Network().start();

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs, { type Consumer, type Producer } from 'kafkajs';
 import type { Command, CommandOutcome, CommandPayload } from '../../schemas/types.ts';
-import { fingerprintOf } from '../../schemas/ids.ts';
+import { creditCommandId, fingerprintOf, refundCommandId } from '../../schemas/ids.ts';
+import type { LedgerSnapshot } from '../../scripts/ledger/read.ts';
 import type { TestLedger } from './ledger.ts';
 import { waitFor } from './ledger.ts';
 
@@ -73,4 +74,23 @@ export class CommandClient {
     await this.send(command);
     return this.outcome(command.commandId, timeoutMs);
   }
+
+  /** Waits (bounded) until every command has an outcome and every accepted transfer was credited or refunded. */
+  async settled(commands: Command[], timeoutMs = 120_000): Promise<void> {
+    const ids = [...new Set(commands.map((c) => c.commandId))];
+    await waitFor(() => (ids.every((id) => this.outcomes.has(id)) ? true : undefined), { what: 'an outcome for every command', timeoutMs });
+    const transfers = commands.flatMap((c) => (c.payload.type === 'InitiateTransfer' && this.outcomes.get(c.commandId)?.[0]?.outcome.status === 'ACCEPTED' ? [c.payload.transferId] : []));
+    const done = (t: string) => {
+      const credit = this.outcomes.get(creditCommandId(t))?.[0]?.outcome;
+      return credit !== undefined && (credit.status === 'ACCEPTED' || this.outcomes.has(refundCommandId(t)));
+    };
+    await waitFor(() => (transfers.every(done) ? true : undefined), { what: 'every accepted transfer credited or refunded', timeoutMs });
+  }
+}
+
+/** Distinct outcome values per command id on the outcomes topic (key-reuse refusals aside): exactly-once means one each. */
+export function outcomeValuesPerCommand(snapshot: LedgerSnapshot): Map<string, Set<string>> {
+  const byCommand = new Map<string, Set<string>>();
+  for (const o of snapshot.outcomes) if (!o.key.includes('#')) byCommand.set(o.key, (byCommand.get(o.key) ?? new Set()).add(JSON.stringify(o.value)));
+  return byCommand;
 }

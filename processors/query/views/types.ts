@@ -1,19 +1,10 @@
 // The shapes of the query side's views. Pure data: the store persists them as JSON and the
 // routes render them. Money is integer minor units; timestamps are epoch milliseconds here and
 // become ISO-8601 strings only at the HTTP edge.
-import type { AccountStatus, EventType } from '../../../schemas/types.ts';
+import type { AccountState, EventType } from '../../../schemas/types.ts';
 
-/** One account as the last applied event left it; `version` is that event's sequence. */
-export interface AccountSummary {
-  accountId: string;
-  ownerName: string;
-  currency: string;
-  balance: number;
-  status: AccountStatus;
-  version: number;
-  openedAt: number;
-  updatedAt: number;
-}
+/** One account as the last applied event left it; `version` is that event's sequence (the same shape as the changelog's state). */
+export type AccountSummary = AccountState;
 
 /** One line of an account's statement: exactly one per event, keyed by its sequence. */
 export interface HistoryEntry {

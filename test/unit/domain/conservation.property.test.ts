@@ -14,18 +14,9 @@ import {
 } from '../../../schemas/types.ts';
 import { applyDecision, decide, evolve, limits, validateCommand, type Decision } from '../../../processors/account/domain/index.ts';
 import { MAX, commandFor, t0 } from './given.ts';
+import { prng } from '../../../scripts/workload.ts';
 
-/** mulberry32: a tiny seeded PRNG, so a failing seed replays exactly. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seededRandom = prng;
 
 const slotCount = 20;
 const currencies = ['USD', 'EUR', 'JPY'];
