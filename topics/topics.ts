@@ -1,6 +1,13 @@
 // The topics of DESIGN §2 as data: one place that names them, their keys and their configs.
 
 const dayMs = 24 * 60 * 60 * 1000;
+/** Kafka's default record batch limit, pinned on the commands topic whatever the broker's default. */
+export const commandBatchBytesMax = 1024 * 1024 + 12;
+/**
+ * The DLQ must take any record the commands topic took plus our headers: a poison record at the
+ * commands topic's limit would otherwise be refused by the DLQ and wedge its partition.
+ */
+export const deadLetterBatchBytesMax = 2 * commandBatchBytesMax;
 
 export type TopicRole = 'commands' | 'events' | 'accountState' | 'outcomes' | 'commandsDlq';
 
@@ -33,7 +40,12 @@ export function topicNames(prefix: string): TopicNames {
 export function topicSpecs(prefix: string): TopicSpec[] {
   const names = topicNames(prefix);
   return [
-    { role: 'commands', name: names.commands, key: 'accountId', configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * dayMs) } },
+    {
+      role: 'commands',
+      name: names.commands,
+      key: 'accountId',
+      configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * dayMs), 'max.message.bytes': String(commandBatchBytesMax) },
+    },
     // Keys are unique per event, so compaction keeps every event and only collapses re-publishes.
     { role: 'events', name: names.events, key: '<accountId>:<sequence>', configs: { 'cleanup.policy': 'compact' } },
     { role: 'accountState', name: names.accountState, key: 'accountId', configs: { 'cleanup.policy': 'compact' } },
@@ -44,7 +56,12 @@ export function topicSpecs(prefix: string): TopicSpec[] {
       key: 'commandId',
       configs: { 'cleanup.policy': 'compact,delete', 'retention.ms': String(7 * dayMs) },
     },
-    { role: 'commandsDlq', name: names.commandsDlq, key: 'original key', configs: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * dayMs) } },
+    {
+      role: 'commandsDlq',
+      name: names.commandsDlq,
+      key: 'original key',
+      configs: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * dayMs), 'max.message.bytes': String(deadLetterBatchBytesMax) },
+    },
   ];
 }
 

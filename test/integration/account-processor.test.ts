@@ -7,6 +7,7 @@ import { CommandClient, close, deposit, makeCommand, open, transfer, withdraw } 
 import { readLedger } from '../../scripts/ledger/read.ts';
 import { checkLedger } from '../../scripts/ledger/check.ts';
 import { creditCommandId, refundCommandId } from '../../schemas/ids.ts';
+import { commandBatchBytesMax } from '../../topics/topics.ts';
 import { freePort } from '../../scripts/services.ts';
 
 let ledger: TestLedger;
@@ -155,5 +156,18 @@ describe('account processor', () => {
     expect(text).toMatch(/^account_rejections_total\{code="ACCOUNT_NOT_FOUND"\} [1-9]\d*$/m);
     expect(text).toMatch(/^account_transaction_duration_seconds_count [1-9]\d*$/m);
     expect(text).toMatch(/^account_consumer_lag\{partition="\d+"\} \d+$/m);
+  });
+
+  it('a poison record as large as the broker accepts is dead-lettered whole, and processing goes on', async () => {
+    const { a } = ids();
+    // Within ~100 bytes of the commands topic's record batch limit (commandBatchBytesMax): with the
+    // DLQ headers added it would not fit a topic of the same limit, and used to wedge the partition.
+    const huge = Buffer.alloc(commandBatchBytesMax - 108, 0x41);
+    await client.sendRaw(a, huge);
+    expect(await client.run(makeCommand(a, open(3)))).toMatchObject({ status: 'ACCEPTED', balance: 3 });
+    const { snapshot } = await eventsOf(a);
+    const letter = snapshot.deadLetters.find((d) => d.key === a);
+    expect(letter?.value?.length).toBe(huge.length);
+    expect(letter?.headers['dlq.reason']).toMatch(/magic byte/);
   });
 });
