@@ -55,6 +55,18 @@ export function chunksOf(messages: KafkaMessage[]): KafkaMessage[][] {
   return chunks;
 }
 
+/** While awaiting work inside eachBatch, the group session must stay alive. */
+const heartbeatIntervalMs = 3000;
+
+async function whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+  const timer = setInterval(() => void heartbeat().catch(() => undefined), heartbeatIntervalMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export class AccountProcessor {
   private readonly consumer: Consumer;
   private readonly tasks = new Map<number, PartitionTask>();
@@ -130,7 +142,9 @@ export class AccountProcessor {
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const task = this.task(batch.partition);
     try {
-      await task.ensureReady(heartbeat);
+      // The initialization may have started at assignment without this batch's heartbeat: keep
+      // the session alive while a long restore finishes.
+      await whileHeartbeating(task.ensureReady(heartbeat), heartbeat);
       if (!task.positionVerified) {
         task.positionVerified = true;
         // After (re)initialization the fetch position may be past the last commit: go back to it.
