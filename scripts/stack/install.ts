@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { StackError } from './errors.ts';
-import { kafkaLayout, kafkaPomFile, kafkaVersion, registryLayout, registryPomFile, registryVersion } from './layout.ts';
+import { kafkaLayout, kafkaPomFile, kafkaVersion, registryLayout, registryPomFile } from './layout.ts';
+import { registryRuntime } from './registry-runtime.ts';
 import { checkMaven, checkJava } from './prerequisites.ts';
 import { runCommand } from './processes.ts';
 
@@ -95,14 +96,14 @@ export function registryLauncherJar(distDir: string): string | undefined {
 
 /** Copies the registry tarball (cached in the local Maven repository) into `targetDir`. */
 async function fetchRegistryTarball(targetDir: string): Promise<string> {
-  await runMaven(`Apicurio Registry ${registryVersion}`, registryPomFile, [
+  await runMaven(`Apicurio Registry ${registryRuntime().version}`, registryPomFile, [
     'dependency:copy',
-    `-Dregistry.version=${registryVersion}`,
+    `-Dregistry.version=${registryRuntime().version}`,
     `-DoutputDirectory=${targetDir}`,
   ]);
   const tarball = path.join(targetDir, 'apicurio-registry-app.tar.gz');
   if (!fs.existsSync(tarball)) {
-    throw new StackError('DOWNLOAD_FAILED', `Maven reported success but left no ${tarball}. Delete ~/.m2/repository/io/apicurio/apicurio-registry-app/${registryVersion} and rerun \`npm run stack -- start\`.`);
+    throw new StackError('DOWNLOAD_FAILED', `Maven reported success but left no ${tarball}. Delete ~/.m2/repository/io/apicurio/apicurio-registry-app/${registryRuntime().version} and rerun \`npm run stack -- start\`.`);
   }
   return tarball;
 }
@@ -119,21 +120,21 @@ function removeOtherRegistryVersions(distDir: string): void {
 /** Apicurio Registry's Quarkus app extracted into .stack/apicurio/dist-<version>; returns that folder. */
 export async function ensureRegistryDist(log: Log): Promise<string> {
   const { distDir } = registryLayout();
-  const marker = markerText(registryVersion, registryPomFile);
+  const marker = markerText(registryRuntime().version, registryPomFile);
   if (isInstalled(distDir, marker)) return distDir;
   await checkJava();
-  log(`installing Apicurio Registry ${registryVersion} from Maven Central into ${distDir}`);
+  log(`installing Apicurio Registry ${registryRuntime().version} from Maven Central into ${distDir}`);
   const staging = stagingDirFor(distDir);
   try {
     const tarball = await fetchRegistryTarball(staging);
     // System tar, not Maven's unpack: the tarball uses PAX long names that plexus-archiver truncates.
     const result = await runCommand('tar', ['-xzf', tarball, '-C', staging]);
     if (result.exitCode !== 0) {
-      throw new StackError('DOWNLOAD_FAILED', `Extracting ${tarball} failed: ${result.stderr.trim()}. Delete ~/.m2/repository/io/apicurio/apicurio-registry-app/${registryVersion} so Maven downloads it again, then rerun \`npm run stack -- start\`.`);
+      throw new StackError('DOWNLOAD_FAILED', `Extracting ${tarball} failed: ${result.stderr.trim()}. Delete ~/.m2/repository/io/apicurio/apicurio-registry-app/${registryRuntime().version} so Maven downloads it again, then rerun \`npm run stack -- start\`.`);
     }
     fs.rmSync(tarball);
     if (registryLauncherJar(staging) === undefined) {
-      throw new StackError('DOWNLOAD_FAILED', `The Apicurio ${registryVersion} tarball has neither quarkus-run.jar nor *-runner.jar at its root; the distribution layout changed. Check registryVersion in scripts/stack/layout.ts.`);
+      throw new StackError('DOWNLOAD_FAILED', `The Apicurio ${registryRuntime().version} tarball has neither quarkus-run.jar nor *-runner.jar at its root; the distribution layout changed. Check the releases in scripts/stack/registry-runtime.ts.`);
     }
     publish(staging, distDir, marker);
     removeOtherRegistryVersions(distDir);

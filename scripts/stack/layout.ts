@@ -2,13 +2,11 @@
 // it uses. Everything lives under one git-ignored folder so `rm -rf .stack` is a full reset.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registryRuntime } from './registry-runtime.ts';
 
 // The newest 3.9.x on Maven Central.
 export const kafkaVersion = '3.9.2';
-// Not 3.3.x: Apicurio 3.1+ is compiled for Java 21 (class file 65) and dies at boot on the
-// Java 17 that dev machines and CI have (Debian 12 packages no Java 21). 3.0.9 is the newest
-// release on Central that runs on 17, with the same v3 REST, ccompat v7 and KafkaSQL storage.
-export const registryVersion = '3.0.9';
+// The registry's release depends on the Java at hand: see registry-runtime.ts.
 
 export const host = '127.0.0.1';
 export const kafkaPort = 9092;
@@ -75,7 +73,7 @@ export function registryLayout(): ServiceFiles & { home: string; distDir: string
   return {
     name: 'registry',
     home,
-    distDir: path.join(home, `dist-${registryVersion}`),
+    distDir: path.join(home, `dist-${registryRuntime().version}`),
     snapshotDir: path.join(home, 'snapshots'),
     pidFile: path.join(home, 'registry.pid'),
     consoleLog,

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { ensureRegistryDist, registryLauncherJar } from './install.ts';
 import { brokers, host, registryLayout, registryPort, registryUrl } from './layout.ts';
 import { checkJava, checkPortsFree } from './prerequisites.ts';
+import { registryRuntime } from './registry-runtime.ts';
 import { ownedPid, spawnDetached, stopService, tailLines, waitUntilAnswering } from './processes.ts';
 
 type Log = (line: string) => void;
@@ -60,7 +61,9 @@ function registrySettings(snapshotDir: string): Record<string, string> {
 
 export function registryPid(): Promise<number | undefined> {
   const layout = registryLayout();
-  return ownedPid(layout, layout.distDir);
+  // Any release under our apicurio folder counts, so `stop` still finds a registry started
+  // before the release changed (with another Java at hand).
+  return ownedPid(layout, layout.home);
 }
 
 /** True when the Confluent-compatible API lists subjects, i.e. the journal has been replayed. */
@@ -105,12 +108,13 @@ export async function startRegistry(log: Log): Promise<{ pid: number; startedByU
   const layout = registryLayout();
   fs.mkdirSync(layout.snapshotDir, { recursive: true });
   const systemProperties = Object.entries(registrySettings(layout.snapshotDir)).map(([key, value]) => `-D${key}=${value}`);
-  const pid = spawnDetached(layout, 'java', [
+  const runtime = registryRuntime();
+  const pid = spawnDetached(layout, runtime.java, [
     '-Xms128m', '-Xmx512m', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true',
     ...systemProperties,
     '-jar', launcherJar,
   ], layout.home);
-  log(`Apicurio Registry starting (pid ${pid}), log ${layout.mainLog}`);
+  log(`Apicurio Registry ${runtime.version} starting with ${runtime.java} (pid ${pid}), log ${layout.mainLog}`);
   await waitUntilReady(pid);
   return { pid, startedByUs: true };
 }

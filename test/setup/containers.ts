@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { freePort } from '../../scripts/services.ts';
 
 export const kafkaImage = 'apache/kafka:3.9.2';
-export const registryImage = 'apicurio/apicurio-registry:3.0.9';
+export const registryImage = 'apicurio/apicurio-registry:3.3.3';
 const containerStartupTimeoutMs = 180_000;
 
 export async function dockerReachable(): Promise<boolean> {
