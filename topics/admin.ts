@@ -10,8 +10,11 @@ const { ConfigResourceTypes } = kafkajs;
 export class TopicMismatchError extends Error {
   override name = 'TopicMismatchError';
   readonly retriable = false;
-  constructor(readonly differences: string[]) {
-    super(`existing topics do not match the ledger's specification:\n  - ${differences.join('\n  - ')}`);
+  constructor(
+    readonly differences: string[],
+    hints: string[] = [],
+  ) {
+    super(`existing topics do not match the ledger's specification:\n  - ${differences.join('\n  - ')}${hints.length > 0 ? `\n${hints.join('\n')}` : ''}`);
   }
 }
 
@@ -43,15 +46,19 @@ async function describeTopics(admin: Admin, specs: TopicSpec[]) {
 export async function verifyTopics(admin: Admin, specs: TopicSpec[], partitions: number): Promise<void> {
   const { partitionCounts, configs } = await describeTopics(admin, specs);
   const differences: string[] = [];
+  const hints: string[] = [];
   for (const spec of specs) {
     const count = partitionCounts.get(spec.name);
     if (count !== partitions) differences.push(`${spec.name}: ${count} partitions, expected ${partitions}`);
     for (const [name, expected] of Object.entries(spec.configs)) {
       const actual = configs.get(spec.name)?.get(name);
-      if (actual !== expected) differences.push(`${spec.name}: ${name}=${actual}, expected ${expected}`);
+      if (actual === expected) continue;
+      differences.push(`${spec.name}: ${name}=${actual}, expected ${expected}`);
+      // A config (unlike a partition count) can be changed in place with Kafka's own tool.
+      hints.push(`  fix: npm run kafka -- configs --alter --entity-type topics --entity-name ${spec.name} --add-config ${name}=${expected}`);
     }
   }
-  if (differences.length > 0) throw new TopicMismatchError(differences);
+  if (differences.length > 0) throw new TopicMismatchError(differences, hints);
 }
 
 /** Verification right after creation retries this often while metadata propagates. */
