@@ -7,9 +7,8 @@ import type { CommandOutcome } from '../schemas/types.ts';
 import type { OutcomeTable } from './outcome-table.ts';
 import type { Log } from './ports.ts';
 import { retryUntilDone } from './retry.ts';
+import { replayedHeader } from '../topics/topics.ts';
 
-/** Header the processor sets on an outcome it re-emits for a duplicate command. */
-export const replayedHeader = 'ledger-replayed';
 /** The broker answers a fetch after this at the latest when no outcome arrives: bounds shutdown and lag. */
 const fetchWaitMaxMs = 250;
 /** Readiness waits this long at most for the lookback history; after it, misses may be stale. */

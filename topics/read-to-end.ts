@@ -23,9 +23,11 @@ export interface ReadToEndOptions {
   onBatch: (topic: string, partition: number, messages: KafkaMessage[], nextOffset: bigint) => Promise<void>;
   heartbeat?: () => Promise<void>;
   timeoutMs: number;
+  /** Ranges the caller already looked up with rangesToRead (saves a second round of metadata requests). */
+  ranges?: Range[];
 }
 
-type Range = { topic: string; partition: number; start: bigint; end: bigint };
+export type Range = { topic: string; partition: number; start: bigint; end: bigint };
 
 function assignExactly(wanted: Record<string, number[]>): PartitionAssigner {
   return () => ({
@@ -65,7 +67,7 @@ export async function rangesToRead(options: ReadToEndOptions): Promise<Range[]> 
 
 /** Reads every range to its end; returns the end offset reached per `topic/partition`. */
 export async function readToEnd(options: ReadToEndOptions): Promise<Map<string, bigint>> {
-  const ranges = (await rangesToRead(options)).filter((r) => r.start < r.end);
+  const ranges = (options.ranges ?? (await rangesToRead(options))).filter((r) => r.start < r.end);
   const reached = new Map<string, bigint>();
   if (ranges.length === 0) return reached;
   const id = (topic: string, partition: number) => `${topic}/${partition}`;

@@ -67,3 +67,6 @@ export function topicSpecs(prefix: string): TopicSpec[] {
 
 /** How long an idempotency record is honoured: the outcomes topic's retention. */
 export const idempotencyWindowMs = 7 * dayMs;
+
+/** Header on an outcome the processor re-emits for a duplicate command (the gateway answers `Idempotent-Replayed`). */
+export const replayedHeader = 'ledger-replayed';

@@ -37,7 +37,9 @@ export async function restorePartition(options: RestoreOptions): Promise<Restore
   let checkpoint = (await store.checkpoint()) ?? { stateOffset: '0', outcomesOffset: '0' };
   let rebuilt = checkpoint.stateOffset === '0' && checkpoint.outcomesOffset === '0';
   const read = { kafka: options.kafka, groupIdPrefix: `${options.appId}.account.restore.p${partition}`, topics: [stateTopic, outcomesTopic], partitions: [partition], timeoutMs: restoreTimeoutMs };
-  const ends = new Map((await rangesToRead({ ...read, onBatch: async () => {} })).map((r) => [r.topic, r.end]));
+  // Read once: [log start, end) per changelog; the end offsets are final because the caller fenced.
+  const bounds = await rangesToRead({ ...read, onBatch: async () => {} });
+  const ends = new Map(bounds.map((r) => [r.topic, r.end]));
   if (BigInt(checkpoint.stateOffset) > (ends.get(stateTopic) ?? 0n) || BigInt(checkpoint.outcomesOffset) > (ends.get(outcomesTopic) ?? 0n)) {
     // A checkpoint past the end of the log belongs to another incarnation of the topics.
     log('store checkpoint is ahead of the changelogs; rebuilding', { partition, checkpoint });
@@ -47,10 +49,11 @@ export async function restorePartition(options: RestoreOptions): Promise<Restore
   }
   const counts = { states: 0, outcomes: 0 };
   const started = Date.now();
+  const from = (topic: string) => BigInt(topic === stateTopic ? checkpoint.stateOffset : checkpoint.outcomesOffset);
   await readToEnd({
     ...read,
     heartbeat: options.heartbeat,
-    startOffset: (topic) => BigInt(topic === stateTopic ? checkpoint.stateOffset : checkpoint.outcomesOffset),
+    ranges: bounds.map((r) => ({ ...r, start: from(r.topic) > r.start ? from(r.topic) : r.start })),
     onBatch: async (topic, _partition, messages, nextOffset) => {
       const states: AccountState[] = [];
       const outcomes: CommandOutcome[] = [];

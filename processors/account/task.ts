@@ -6,7 +6,7 @@
 import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import { DecodeError } from '../../schemas/codec.ts';
 import type { Codecs } from '../../schemas/registry.ts';
-import { idempotencyWindowMs, type TopicNames } from '../../topics/topics.ts';
+import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
 import type { Logger } from '../log.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
 import { restorePartition } from './restore.ts';
@@ -183,7 +183,7 @@ export class PartitionTask {
   private records(result: BatchResult): TopicMessages[] {
     const { topics, codecs } = this.context;
     const partition = this.partition;
-    const replayed: IHeaders = { 'ledger-replayed': 'true' };
+    const replayed: IHeaders = { [replayedHeader]: 'true' };
     const byTopic: TopicMessages[] = [
       { topic: topics.events, messages: result.events.map((e) => ({ partition, key: `${e.accountId}:${e.sequence}`, value: codecs.events.encode(e) })) },
       { topic: topics.accountState, messages: [...result.states.values()].map((s) => ({ partition, key: s.accountId, value: codecs.accountState.encode(s) })) },
