@@ -1,5 +1,5 @@
 // From an outcome (or its absence) to the HTTP answer of DESIGN §5. Pure: no Kafka, no fastify.
-import { creditCommandId, refundCommandId } from '../schemas/ids.ts';
+import { creditCommandId } from '../schemas/ids.ts';
 import type { CommandOutcome } from '../schemas/types.ts';
 import { errorRegistry, isRejectionCode, problemOf, problemType, type Problem } from './errors.ts';
 import type { ReceivedOutcome } from './ports.ts';
@@ -74,15 +74,22 @@ export function transferFailedReply(credit: CommandOutcome, transferId: string, 
 
 export type TransferProgress = { transferId: string; status: 'pending' | 'completed' | 'failed'; code?: string };
 
-/** Whether an outcome is the source side of a transfer (not its internal credit or refund). */
+/** Whether an outcome is the accepted source side of a transfer (not its internal credit, refund or settlement). */
 export function isTransferInitiation(outcome: CommandOutcome): outcome is CommandOutcome & { transferId: string } {
-  const transferId = outcome.transferId;
-  if (transferId === null) return false;
-  return outcome.commandId !== creditCommandId(transferId) && outcome.commandId !== refundCommandId(transferId);
+  return outcome.transferId !== null && outcome.transferStatus !== null;
 }
 
-/** How far an initiated transfer got, from the credit's outcome if it is known. */
-export function transferProgress(transferId: string, credit: CommandOutcome | undefined): TransferProgress {
+/** The credit's command id: caused by the initiation's TransferDebited event (DESIGN §8). */
+export function creditCommandIdOf(initiation: CommandOutcome): string | undefined {
+  const debitSequence = initiation.eventSequences[0];
+  return debitSequence === undefined ? undefined : creditCommandId(`${initiation.accountId}:${debitSequence}`);
+}
+
+/** How far an initiated transfer got: its own record once final, else the credit's outcome if it is known. */
+export function transferProgress(initiation: CommandOutcome & { transferId: string }, credit: CommandOutcome | undefined): TransferProgress {
+  const transferId = initiation.transferId;
+  if (initiation.transferStatus === 'completed') return { transferId, status: 'completed' };
+  if (initiation.transferStatus === 'failed') return { transferId, status: 'failed', ...(initiation.transferCode === null ? {} : { code: initiation.transferCode }) };
   if (credit === undefined) return { transferId, status: 'pending' };
   if (credit.status === 'ACCEPTED') return { transferId, status: 'completed' };
   return { transferId, status: 'failed', ...(credit.code === null ? {} : { code: credit.code }) };

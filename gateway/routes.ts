@@ -2,7 +2,7 @@
 // fastify registers them, openapi.ts documents them. A handler turns a validated request into a
 // Command, answers from a remembered outcome or sends it and waits, then maps the outcome.
 import type { FastifyRequest } from 'fastify';
-import { creditCommandId } from '../schemas/ids.ts';
+import { creditCommandIdOf } from './replies.ts';
 import type { Command, CommandOutcome } from '../schemas/types.ts';
 import {
   canonicalId,
@@ -131,21 +131,41 @@ async function transfer(request: FastifyRequest, deps: RouteDeps): Promise<Reply
   const { transferId } = command.payload;
   const source = await execute(deps, command, deadlineMs);
   if (source === undefined) return pendingReply(commandId, { transferId });
-  return outcomeReply(source, command.fingerprint, () => creditReply(deps, transferId, commandId, deadlineMs));
+  return outcomeReply(source, command.fingerprint, (initiation) => creditReply(deps, initiation, deadlineMs));
 }
 
-/** The source debited: the answer is the destination's credit outcome, if it comes in time. */
-async function creditReply(deps: RouteDeps, transferId: string, commandId: string, deadlineMs: number): Promise<Reply> {
+/**
+ * The source debited: the answer is the transfer's final status if the source already knows it
+ * (a retry after it settled or was refunded, at any age), else the destination's credit outcome
+ * if it comes in time.
+ */
+async function creditReply(deps: RouteDeps, initiation: CommandOutcome, deadlineMs: number): Promise<Reply> {
+  const { commandId } = initiation;
+  const transferId = initiation.transferId ?? '';
+  const known = finalStatusReply(initiation);
+  if (known !== undefined) return known;
+  const creditId = creditCommandIdOf(initiation);
+  if (creditId === undefined) return pendingReply(commandId, { transferId });
   let credit: ReceivedOutcome | undefined;
   try {
-    credit = await deps.outcomes.wait(creditCommandId(transferId), undefined, deadlineMs - Date.now());
+    credit = await deps.outcomes.wait(creditId, undefined, deadlineMs - Date.now());
   } catch (error) {
     // The transfer is under way; too many waiters only means we cannot watch it finish.
     if (!(error instanceof UnavailableError)) throw error;
   }
-  if (credit === undefined) return pendingReply(commandId, { transferId });
+  if (credit === undefined) return finalStatusReply(deps.outcomes.get(commandId) ?? initiation) ?? pendingReply(commandId, { transferId });
   if (credit.outcome.status === 'ACCEPTED') return transferCompletedReply(transferId, commandId);
   return transferFailedReply(credit.outcome, transferId, commandId);
+}
+
+/** The answer an initiation's own record gives once its transfer settled or was refunded. */
+function finalStatusReply(initiation: CommandOutcome): Reply | undefined {
+  const transferId = initiation.transferId ?? '';
+  if (initiation.transferStatus === 'completed') return transferCompletedReply(transferId, initiation.commandId);
+  if (initiation.transferStatus === 'failed') {
+    return transferFailedReply({ ...initiation, status: 'REJECTED', code: initiation.transferCode, message: null }, transferId, initiation.commandId);
+  }
+  return undefined;
 }
 
 async function getCommand(request: FastifyRequest, deps: RouteDeps): Promise<Reply> {
@@ -156,7 +176,8 @@ async function getCommand(request: FastifyRequest, deps: RouteDeps): Promise<Rep
     throw new HttpProblem('COMMAND_NOT_FOUND', `no outcome is known for command ${commandId}: it is unknown, still being processed, or older than this gateway remembers`);
   }
   if (!isTransferInitiation(outcome) || outcome.status !== 'ACCEPTED') return { status: 200, body: outcome, headers: {} };
-  const progress = transferProgress(outcome.transferId, deps.outcomes.get(creditCommandId(outcome.transferId)));
+  const creditId = creditCommandIdOf(outcome);
+  const progress = transferProgress(outcome, creditId === undefined ? undefined : deps.outcomes.get(creditId));
   return { status: 200, body: { ...outcome, transfer: progress }, headers: {} };
 }
 

@@ -1,5 +1,5 @@
 // Deterministic identities. A retried request must become the same command, so ids derive from
-// the Idempotency-Key (UUIDv5, RFC 4122 §4.3) and internal commands from their transfer.
+// the Idempotency-Key (UUIDv5, RFC 4122 §4.3) and internal commands from the event that caused them.
 import { createHash, randomUUID } from 'node:crypto';
 
 /** The kafka-ledger UUIDv5 namespace (fixed forever: changing it changes every derived id). */
@@ -31,11 +31,18 @@ export const commandIdForKey = (accountId: string, idempotencyKey: string): stri
 
 export const transferIdForCommand = (commandId: string): string => uuidV5(`transfer:${commandId}`);
 
-/** The internal command that credits a transfer's destination. */
-export const creditCommandId = (transferId: string): string => uuidV5(`credit:${transferId}`);
+// Internal commands are identified by what caused them, never by a client-chosen id (DESIGN §8):
+// an event id (`<accountId>:<sequence>`) is unique forever, so a client retrying a transfer
+// after any time can never make a second credit collide with, or replay, the first one.
 
-/** The internal command that refunds a transfer the destination refused. */
-export const refundCommandId = (transferId: string): string => uuidV5(`refund:${transferId}`);
+/** The internal command that credits a transfer's destination: caused by the source's TransferDebited event. */
+export const creditCommandId = (debitEventId: string): string => uuidV5(`credit:${debitEventId}`);
+
+/** The internal command that refunds a transfer the destination refused: caused by that credit command. */
+export const refundCommandId = (creditCommandIdValue: string): string => uuidV5(`refund:${creditCommandIdValue}`);
+
+/** The internal command that ends a transfer's flight at the source: caused by the destination's TransferCredited event. */
+export const settleCommandId = (creditedEventId: string): string => uuidV5(`settle:${creditedEventId}`);
 
 /** Hash of a request's meaning: the same key with another meaning is IDEMPOTENCY_KEY_REUSED. */
 export function fingerprintOf(meaning: Record<string, string | number | null>): string {

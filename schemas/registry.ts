@@ -30,6 +30,8 @@ export interface Codecs {
   events: TopicCodec<AccountEvent>;
   accountState: TopicCodec<AccountState>;
   outcomes: TopicCodec<CommandOutcome>;
+  /** The movements changelog: CommandOutcome records under their own subject. */
+  movements: TopicCodec<CommandOutcome>;
 }
 
 /** The value subject of each Avro topic (TopicNameStrategy) and its mapping. */
@@ -40,6 +42,7 @@ export function subjects(prefix: string) {
     events: { subject: `${names.events}-value`, mapping: eventMapping },
     accountState: { subject: `${names.accountState}-value`, mapping: stateMapping },
     outcomes: { subject: `${names.outcomes}-value`, mapping: outcomeMapping },
+    movements: { subject: `${names.movements}-value`, mapping: outcomeMapping },
   } as const;
 }
 
@@ -125,5 +128,6 @@ export async function createCodecs(registry: LedgerRegistry, prefix: string, opt
     events: await codecFor(registry, s.events.subject, s.events.mapping, register),
     accountState: await codecFor(registry, s.accountState.subject, s.accountState.mapping, register),
     outcomes: await codecFor(registry, s.outcomes.subject, s.outcomes.mapping, register),
+    movements: await codecFor(registry, s.movements.subject, s.movements.mapping, register),
   };
 }

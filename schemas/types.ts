@@ -30,6 +30,13 @@ export type RefundTransfer = {
   reason: string;
 };
 export type CloseAccount = { type: 'CloseAccount' };
+/** Internal: sent back to the source when the destination credited; the money is no longer in flight. */
+export type SettleTransfer = {
+  type: 'SettleTransfer';
+  transferId: string;
+  toAccountId: string;
+  amount: number;
+};
 
 export type CommandPayload =
   | OpenAccount
@@ -38,7 +45,8 @@ export type CommandPayload =
   | InitiateTransfer
   | CreditTransfer
   | RefundTransfer
-  | CloseAccount;
+  | CloseAccount
+  | SettleTransfer;
 export type CommandType = CommandPayload['type'];
 
 export interface Command {
@@ -75,6 +83,8 @@ export type TransferRefunded = {
   reason: string;
 };
 export type AccountClosed = { type: 'AccountClosed' };
+/** At the source: the destination credited the transfer; its amount is no longer in flight. */
+export type TransferSettled = { type: 'TransferSettled'; transferId: string; toAccountId: string; amount: number };
 
 export type EventPayload =
   | AccountOpened
@@ -83,7 +93,8 @@ export type EventPayload =
   | TransferDebited
   | TransferCredited
   | TransferRefunded
-  | AccountClosed;
+  | AccountClosed
+  | TransferSettled;
 export type EventType = EventPayload['type'];
 
 export interface AccountEvent {
@@ -106,6 +117,11 @@ export interface AccountState {
   version: number;
   openedAt: number;
   updatedAt: number;
+  /**
+   * Sum of this account's debited transfers that are neither credited nor refunded yet. It counts
+   * toward the upper money bound (so a refund always fits) and blocks closing the account.
+   */
+  outgoingInFlight: number;
 }
 
 /** Business refusals, in the order of precedence the domain checks them (DESIGN §3). */
@@ -136,7 +152,13 @@ export interface CommandOutcome {
   transferId: string | null;
   eventSequences: number[];
   processedAt: number;
+  /** On an accepted transfer initiation: how far the transfer got (updated by its settlement or refund). */
+  transferStatus: TransferStatus | null;
+  /** The destination's refusal code when transferStatus is `failed`. */
+  transferCode: string | null;
 }
+
+export type TransferStatus = 'pending' | 'completed' | 'failed';
 
 /**
  * Largest amount or balance, in minor units. One below Number.MAX_SAFE_INTEGER because avsc

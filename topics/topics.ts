@@ -9,7 +9,7 @@ export const commandBatchBytesMax = 1024 * 1024 + 12;
  */
 export const deadLetterBatchBytesMax = 2 * commandBatchBytesMax;
 
-export type TopicRole = 'commands' | 'events' | 'accountState' | 'outcomes' | 'commandsDlq';
+export type TopicRole = 'commands' | 'events' | 'accountState' | 'outcomes' | 'movements' | 'commandsDlq';
 
 export interface TopicSpec {
   role: TopicRole;
@@ -24,6 +24,7 @@ export interface TopicNames {
   events: string;
   accountState: string;
   outcomes: string;
+  movements: string;
   commandsDlq: string;
 }
 
@@ -33,6 +34,7 @@ export function topicNames(prefix: string): TopicNames {
     events: `${prefix}events`,
     accountState: `${prefix}account-state`,
     outcomes: `${prefix}outcomes`,
+    movements: `${prefix}movements`,
     commandsDlq: `${prefix}commands.dlq`,
   };
 }
@@ -56,6 +58,10 @@ export function topicSpecs(prefix: string): TopicSpec[] {
       key: 'commandId',
       configs: { 'cleanup.policy': 'compact,delete', 'retention.ms': String(7 * dayMs) },
     },
+    // The outcome of every transfer initiation (and later holds and reversals), kept forever: ids
+    // that move money are unique forever (DESIGN §8). Keys are commandIds; compaction keeps the
+    // latest record of each (pending, then completed or failed).
+    { role: 'movements', name: names.movements, key: 'commandId', configs: { 'cleanup.policy': 'compact' } },
     {
       role: 'commandsDlq',
       name: names.commandsDlq,

@@ -3,7 +3,7 @@
 // the transaction must carry and every store write to make once it commits. No I/O here, so the
 // loop's decisions are unit-tested without Kafka (test/unit/account/batch.test.ts).
 import { applyDecision, decide, validateCommand, type FollowUp } from './domain/index.ts';
-import { creditCommandId, fingerprintOf, refundCommandId } from '../../schemas/ids.ts';
+import { creditCommandId, fingerprintOf, refundCommandId, settleCommandId } from '../../schemas/ids.ts';
 import type { AccountEvent, AccountState, Command, CommandOutcome, CommandPayload } from '../../schemas/types.ts';
 
 /** A consumed record: decoded, or poison with the reason it cannot be. Raw bytes go to the DLQ as they came. */
@@ -14,7 +14,10 @@ export type DecodedRecord =
 /** Store reads for the accounts and command ids of one transaction, prefetched by the caller. */
 export interface BatchLookups {
   state(accountId: string): AccountState | undefined;
+  /** The idempotency record of a command: within the window, or forever for a movement (see movements). */
   outcome(commandId: string): CommandOutcome | undefined;
+  /** The accepted initiation of a transfer by its transferId, kept forever. */
+  initiation(transferId: string): CommandOutcome | undefined;
 }
 
 export interface OutcomeRecord {
@@ -37,8 +40,14 @@ export interface BatchResult {
   /** The latest state of each account the transaction changed. */
   states: Map<string, AccountState>;
   outcomes: OutcomeRecord[];
-  /** Idempotency records to keep: the first outcome of each newly processed command. */
+  /** Idempotency records to keep for the window: the first outcome of each newly processed command. */
   newOutcomes: CommandOutcome[];
+  /**
+   * Records kept forever (DESIGN §8: ids that move money are unique forever): the outcome of each
+   * accepted transfer initiation, by commandId, as it stands after this transaction (its
+   * transferStatus moves from pending to completed or failed when the settlement or refund lands).
+   */
+  movements: Map<string, CommandOutcome>;
   followUps: Command[];
   deadLetters: DeadLetter[];
   accepted: number;
@@ -52,6 +61,7 @@ function transferIdOf(payload: CommandPayload): string | null {
     case 'InitiateTransfer':
     case 'CreditTransfer':
     case 'RefundTransfer':
+    case 'SettleTransfer':
       return payload.transferId;
     case 'OpenAccount':
     case 'Deposit':
@@ -65,12 +75,40 @@ function transferIdOf(payload: CommandPayload): string | null {
   }
 }
 
-/** The internal command a saga follow-up becomes; its id derives from the transfer, so a replay is a duplicate. */
-export function followUpCommand(followUp: FollowUp, now: number): Command {
+/** Internal commands: identified by what caused them and never refused for idempotency reasons (DESIGN §8). */
+export function isInternal(payload: CommandPayload): boolean {
+  return payload.type === 'CreditTransfer' || payload.type === 'RefundTransfer' || payload.type === 'SettleTransfer';
+}
+
+/**
+ * The id of the internal command a follow-up becomes, from what caused it: a credit from the
+ * source's TransferDebited event, a settlement from the destination's TransferCredited event, a
+ * refund from the refused credit command (itself derived from the debit). Event ids are unique
+ * forever, so no client retry at any age can make two follow-ups share an id.
+ */
+function followUpCommandId(followUp: FollowUp, cause: Command, events: AccountEvent[]): string {
+  const causingEvent = events[0];
+  switch (followUp.payload.type) {
+    case 'CreditTransfer':
+      if (causingEvent === undefined) throw new Error(`credit of transfer ${followUp.payload.transferId} has no debit event`);
+      return creditCommandId(causingEvent.eventId);
+    case 'SettleTransfer':
+      if (causingEvent === undefined) throw new Error(`settlement of transfer ${followUp.payload.transferId} has no credit event`);
+      return settleCommandId(causingEvent.eventId);
+    case 'RefundTransfer':
+      return refundCommandId(cause.commandId);
+    default: {
+      const unreachable: never = followUp.payload;
+      return unreachable;
+    }
+  }
+}
+
+/** The internal command a saga follow-up becomes. */
+export function followUpCommand(followUp: FollowUp, cause: Command, events: AccountEvent[], now: number): Command {
   const payload = followUp.payload;
-  const commandId = payload.type === 'CreditTransfer' ? creditCommandId(payload.transferId) : refundCommandId(payload.transferId);
   const meaning: Record<string, string | number | null> = { ...payload, accountId: followUp.accountId };
-  return { commandId, accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload };
+  return { commandId: followUpCommandId(followUp, cause, events), accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload };
 }
 
 class BatchBuilder {
@@ -79,6 +117,7 @@ class BatchBuilder {
     states: new Map(),
     outcomes: [],
     newOutcomes: [],
+    movements: new Map(),
     followUps: [],
     deadLetters: [],
     accepted: 0,
@@ -86,6 +125,8 @@ class BatchBuilder {
     rejectedByCode: new Map(),
   };
   private readonly outcomesSeen = new Map<string, CommandOutcome>();
+  /** transferId → commandId of the initiations this transaction accepted or updated. */
+  private readonly initiationsSeen = new Map<string, string>();
 
   constructor(
     private readonly lookups: BatchLookups,
@@ -97,7 +138,13 @@ class BatchBuilder {
   }
 
   private previousOutcome(commandId: string): CommandOutcome | undefined {
-    return this.outcomesSeen.get(commandId) ?? this.lookups.outcome(commandId);
+    return this.result.movements.get(commandId) ?? this.outcomesSeen.get(commandId) ?? this.lookups.outcome(commandId);
+  }
+
+  private initiation(transferId: string): CommandOutcome | undefined {
+    const commandId = this.initiationsSeen.get(transferId);
+    if (commandId !== undefined) return this.result.movements.get(commandId);
+    return this.lookups.initiation(transferId);
   }
 
   add(record: DecodedRecord): void {
@@ -116,22 +163,39 @@ class BatchBuilder {
       this.duplicate(command, previous);
       return;
     }
+    if (command.payload.type === 'InitiateTransfer') {
+      // Another command may not create a transfer whose id exists, at any age (DESIGN §8).
+      const existing = this.initiation(command.payload.transferId);
+      if (existing !== undefined) {
+        this.refuseReuse(command, existing, `transfer ${command.payload.transferId} already exists (command ${existing.commandId})`);
+        return;
+      }
+    }
     this.decideAndApply(command);
   }
 
   private duplicate(command: Command, previous: CommandOutcome): void {
-    if (previous.fingerprint === command.fingerprint) {
+    // An internal command's id derives from the event that caused it, so a known id is the same
+    // step again, whatever its bytes: replay it, never refuse it (DESIGN §8).
+    if (previous.fingerprint === command.fingerprint || isInternal(command.payload)) {
       this.result.outcomes.push({ key: command.commandId, outcome: previous, replayed: true });
       return;
     }
+    this.refuseReuse(command, previous, `command ${command.commandId} was already processed with another request body`);
+  }
+
+  private refuseReuse(command: Command, previous: CommandOutcome, message: string): void {
     const refusal: CommandOutcome = {
       ...previous,
+      commandId: command.commandId,
       status: 'REJECTED',
       code: 'IDEMPOTENCY_KEY_REUSED',
-      message: `command ${command.commandId} was already processed with another request body`,
+      message,
       fingerprint: command.fingerprint,
       eventSequences: [],
       processedAt: this.now,
+      transferStatus: null,
+      transferCode: null,
     };
     this.countRejection('IDEMPOTENCY_KEY_REUSED');
     this.result.outcomes.push({ key: `${command.commandId}#${command.fingerprint}`, outcome: refusal, replayed: false });
@@ -155,14 +219,42 @@ class BatchBuilder {
       this.result.accepted += 1;
       outcome = this.outcome(command, 'ACCEPTED', null, null, after);
       outcome.eventSequences = applied.events.map((e) => e.sequence);
+      for (const followUp of decision.followUps) this.result.followUps.push(followUpCommand(followUp, command, applied.events, this.now));
     } else {
       this.countRejection(decision.code);
       outcome = this.outcome(command, 'REJECTED', decision.code, decision.message, before);
+      for (const followUp of decision.followUps) this.result.followUps.push(followUpCommand(followUp, command, [], this.now));
     }
-    for (const followUp of decision.followUps) this.result.followUps.push(followUpCommand(followUp, this.now));
     this.outcomesSeen.set(command.commandId, outcome);
-    this.result.newOutcomes.push(outcome);
     this.result.outcomes.push({ key: command.commandId, outcome, replayed: false });
+    if (command.payload.type === 'InitiateTransfer' && outcome.status === 'ACCEPTED') {
+      outcome.transferStatus = 'pending';
+      this.keepForever(outcome);
+    } else {
+      this.result.newOutcomes.push(outcome);
+    }
+    if (outcome.status === 'ACCEPTED') this.landed(command.payload);
+  }
+
+  private keepForever(initiation: CommandOutcome): void {
+    if (initiation.transferId === null) throw new Error(`movement ${initiation.commandId} has no transferId`);
+    this.result.movements.set(initiation.commandId, initiation);
+    this.initiationsSeen.set(initiation.transferId, initiation.commandId);
+  }
+
+  /**
+   * A settlement or refund ends a transfer: its initiation's record says so from now on, on the
+   * outcomes topic (so every gateway sees the final status) and in the forever records (so a
+   * retried POST at any age answers it). A transfer initiated before this was tracked has none.
+   */
+  private landed(payload: CommandPayload): void {
+    if (payload.type !== 'SettleTransfer' && payload.type !== 'RefundTransfer') return;
+    const initiation = this.initiation(payload.transferId);
+    if (initiation === undefined) return;
+    const failed = payload.type === 'RefundTransfer';
+    const updated: CommandOutcome = { ...initiation, transferStatus: failed ? 'failed' : 'completed', transferCode: failed ? payload.reason : null };
+    this.keepForever(updated);
+    this.result.outcomes.push({ key: updated.commandId, outcome: updated, replayed: false });
   }
 
   private outcome(command: Command, status: CommandOutcome['status'], code: string | null, message: string | null, state: AccountState | undefined): CommandOutcome {
@@ -178,6 +270,8 @@ class BatchBuilder {
       transferId: transferIdOf(command.payload),
       eventSequences: [],
       processedAt: this.now,
+      transferStatus: null,
+      transferCode: null,
     };
   }
 }

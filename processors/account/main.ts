@@ -9,6 +9,15 @@ import { createLogger } from '../log.ts';
 import { AccountProcessor } from './processor.ts';
 import { ProcessorMetrics, serveMetrics } from './metrics.ts';
 
+/**
+ * Date.now, moved by ACCOUNT_CLOCK_OFFSET_MS (default 0). For tests that must cross the 7-day
+ * idempotency window without waiting 7 days; leave it unset in production.
+ */
+function clockFromEnv(env: NodeJS.ProcessEnv): () => number {
+  const offsetMs = integerFromEnv(env, 'ACCOUNT_CLOCK_OFFSET_MS', 0, -365 * 24 * 3_600_000, 365 * 24 * 3_600_000);
+  return offsetMs === 0 ? Date.now : () => Date.now() + offsetMs;
+}
+
 /** Shutdown waits this long for the open transaction to finish before exiting anyway. */
 const shutdownTimeoutMs = 30_000;
 const statsIntervalMs = 10_000;
@@ -41,6 +50,7 @@ async function main(): Promise<void> {
     sessionTimeoutMs: integerFromEnv(process.env, 'ACCOUNT_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
     codecs,
     log,
+    clock: clockFromEnv(process.env),
     onFatal: (error) => {
       log.error('account processor cannot continue; exiting so it restarts from committed offsets', { error: error.message, stack: error.stack });
       process.exit(1);

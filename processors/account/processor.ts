@@ -34,6 +34,8 @@ export interface ProcessorOptions {
   onFailure?: (partition: number) => void;
   /** How long the group waits for a silent instance before moving its partitions (ACCOUNT_SESSION_TIMEOUT_MS). */
   sessionTimeoutMs: number;
+  /** The processor's clock (epoch ms). */
+  clock: () => number;
 }
 
 /** Cuts a batch into transactions of at most transactionCommandsMax commands and transactionInputBytesMax bytes. */

@@ -1,12 +1,12 @@
-// Brings a partition's store up to date from its changelogs (account-state and outcomes, read
-// read_committed) before the partition processes any command. The caller fences the previous
-// owner first (initTransactions), so the changelogs' end offsets are final while we read.
+// Brings a partition's store up to date from its changelogs (account-state, outcomes and
+// movements, read read_committed) before the partition processes any command. The caller fences
+// the previous owner first (initTransactions), so the changelogs' end offsets are final while we read.
 import { readToEnd, rangesToRead } from '../../topics/read-to-end.ts';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
 import type { Log } from '../log.ts';
-import type { PartitionStore, Checkpoint } from './store.ts';
+import { emptyCheckpoint, type PartitionStore, type Checkpoint } from './store.ts';
 
 /** A restore that has not reached the changelogs' end by then fails, and the partition retries. */
 export const restoreTimeoutMs = 10 * 60_000;
@@ -17,60 +17,85 @@ export interface RestoreOptions {
   partition: number;
   stateTopic: string;
   outcomesTopic: string;
+  movementsTopic: string;
   store: PartitionStore;
   codecs: Codecs;
   heartbeat: () => Promise<void>;
   log: Log;
+  /**
+   * Idempotency records processed before this (epoch ms) are past the window: a rebuilt store
+   * never brings them back, whatever retention has not yet deleted from the topic (DESIGN §8).
+   */
+  outcomesCutoff: number;
 }
 
 export interface RestoreResult {
   checkpoint: Checkpoint;
   states: number;
   outcomes: number;
+  movements: number;
   rebuilt: boolean;
 }
 
 const hash = 0x23;
 
+type Changelog = 'state' | 'outcomes' | 'movements';
+const offsetField = { state: 'stateOffset', outcomes: 'outcomesOffset', movements: 'movementsOffset' } as const satisfies Record<Changelog, keyof Checkpoint>;
+
 export async function restorePartition(options: RestoreOptions): Promise<RestoreResult> {
-  const { store, partition, log, stateTopic, outcomesTopic, codecs } = options;
-  let checkpoint = (await store.checkpoint()) ?? { stateOffset: '0', outcomesOffset: '0' };
-  let rebuilt = checkpoint.stateOffset === '0' && checkpoint.outcomesOffset === '0';
-  const read = { kafka: options.kafka, groupIdPrefix: `${options.appId}.account.restore.p${partition}`, topics: [stateTopic, outcomesTopic], partitions: [partition], timeoutMs: restoreTimeoutMs };
+  const { store, partition, log, stateTopic, outcomesTopic, movementsTopic, codecs, outcomesCutoff } = options;
+  const changelogOf = new Map<string, Changelog>([[stateTopic, 'state'], [outcomesTopic, 'outcomes'], [movementsTopic, 'movements']]);
+  let checkpoint = (await store.checkpoint()) ?? emptyCheckpoint;
+  let rebuilt = Object.values(checkpoint).every((offset) => offset === '0');
+  const read = { kafka: options.kafka, groupIdPrefix: `${options.appId}.account.restore.p${partition}`, topics: [...changelogOf.keys()], partitions: [partition], timeoutMs: restoreTimeoutMs };
   // Read once: [log start, end) per changelog; the end offsets are final because the caller fenced.
   const bounds = await rangesToRead({ ...read, onBatch: async () => {} });
-  const ends = new Map(bounds.map((r) => [r.topic, r.end]));
-  if (BigInt(checkpoint.stateOffset) > (ends.get(stateTopic) ?? 0n) || BigInt(checkpoint.outcomesOffset) > (ends.get(outcomesTopic) ?? 0n)) {
+  const endOf = (changelog: Changelog): bigint => bounds.find((r) => changelogOf.get(r.topic) === changelog)?.end ?? 0n;
+  const changelogs = [...changelogOf.values()];
+  if (changelogs.some((c) => BigInt(checkpoint[offsetField[c]]) > endOf(c))) {
     // A checkpoint past the end of the log belongs to another incarnation of the topics.
     log('store checkpoint is ahead of the changelogs; rebuilding', { partition, checkpoint });
     await store.clear();
-    checkpoint = { stateOffset: '0', outcomesOffset: '0' };
+    checkpoint = emptyCheckpoint;
     rebuilt = true;
   }
-  const counts = { states: 0, outcomes: 0 };
+  const counts = { states: 0, outcomes: 0, movements: 0 };
   const started = Date.now();
-  const from = (topic: string) => BigInt(topic === stateTopic ? checkpoint.stateOffset : checkpoint.outcomesOffset);
+  const from = (topic: string): bigint => BigInt(checkpoint[offsetField[changelogOf.get(topic) ?? 'state']]);
   await readToEnd({
     ...read,
     heartbeat: options.heartbeat,
     ranges: bounds.map((r) => ({ ...r, start: from(r.topic) > r.start ? from(r.topic) : r.start })),
     onBatch: async (topic, _partition, messages, nextOffset) => {
-      const states: AccountState[] = [];
-      const outcomes: CommandOutcome[] = [];
-      for (const message of messages) {
-        if (topic === stateTopic) states.push(await codecs.accountState.decode(message.value));
-        // Key-reuse refusals are keyed `<commandId>#<fingerprint>`: replies, not idempotency records.
-        else if (!message.key?.includes(hash)) outcomes.push(await codecs.outcomes.decode(message.value));
-      }
-      const next = String(nextOffset);
-      checkpoint = topic === stateTopic ? { ...checkpoint, stateOffset: next } : { ...checkpoint, outcomesOffset: next };
-      await store.write(states, outcomes, checkpoint);
+      const changelog = changelogOf.get(topic) ?? 'state';
+      const { states, outcomes, movements } = await decodeBatch(changelog, messages, codecs, outcomesCutoff);
+      checkpoint = { ...checkpoint, [offsetField[changelog]]: String(nextOffset) };
+      await store.write(states, outcomes, checkpoint, movements);
       counts.states += states.length;
       counts.outcomes += outcomes.length;
+      counts.movements += movements.length;
     },
   });
-  const final = { stateOffset: String(ends.get(stateTopic) ?? 0n), outcomesOffset: String(ends.get(outcomesTopic) ?? 0n) };
+  const final: Checkpoint = { stateOffset: String(endOf('state')), outcomesOffset: String(endOf('outcomes')), movementsOffset: String(endOf('movements')) };
   await store.write([], [], final);
-  if (counts.states + counts.outcomes > 0) log('store restored from changelogs', { partition, ...counts, rebuilt, ms: Date.now() - started });
+  if (counts.states + counts.outcomes + counts.movements > 0) log('store restored from changelogs', { partition, ...counts, rebuilt, ms: Date.now() - started });
   return { checkpoint: final, ...counts, rebuilt };
+}
+
+async function decodeBatch(changelog: Changelog, messages: KafkaMessage[], codecs: Codecs, outcomesCutoff: number) {
+  const states: AccountState[] = [];
+  const outcomes: CommandOutcome[] = [];
+  const movements: CommandOutcome[] = [];
+  for (const message of messages) {
+    if (changelog === 'state') states.push(await codecs.accountState.decode(message.value));
+    else if (changelog === 'movements') movements.push(await codecs.movements.decode(message.value));
+    // Key-reuse refusals are keyed `<commandId>#<fingerprint>`: replies, not idempotency records.
+    else if (!message.key?.includes(hash)) {
+      const outcome = await codecs.outcomes.decode(message.value);
+      // A transfer initiation's record is kept (and updated) on the movements changelog; the
+      // outcomes topic only carries its replies. Past the window, a record stays forgotten.
+      if (outcome.transferStatus === null && outcome.processedAt >= outcomesCutoff) outcomes.push(outcome);
+    }
+  }
+  return { states, outcomes, movements };
 }

@@ -1,7 +1,8 @@
 // One LevelDB per assigned partition: the account states and idempotency records of that
 // partition, with the changelog offsets they reflect. It is a cache of the changelogs
 // (account-state, outcomes): written only after a transaction commits, restored from its
-// checkpoint on assignment, wiped and rebuilt whenever it cannot be trusted.
+// checkpoint on assignment, wiped and rebuilt whenever it cannot be trusted: unreadable, of
+// another format, or of another ledger (cluster, topics or partition differ: DESIGN §8).
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -9,7 +10,7 @@ import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
 import type { Log } from '../log.ts';
 
 /** Bumped when the layout changes: a store of another format is wiped and rebuilt. */
-const storeFormat = 1;
+const storeFormat = 2;
 /** Account states kept in memory per partition; beyond it, the least recently inserted are dropped. */
 export const statesCachedMax = 250_000;
 
@@ -18,15 +19,32 @@ export interface Checkpoint {
   stateOffset: string;
   /** Next offset of this partition of the outcomes changelog the store has not applied. */
   outcomesOffset: string;
+  /** Next offset of this partition of the movements changelog the store has not applied. */
+  movementsOffset: string;
 }
 
-type Value = AccountState | CommandOutcome | (Checkpoint & { format: number }) | '';
+export const emptyCheckpoint: Checkpoint = { stateOffset: '0', outcomesOffset: '0', movementsOffset: '0' };
+
+/** Which ledger a store caches: a store whose identity differs belongs to another and is wiped. */
+export interface StoreIdentity {
+  clusterId: string;
+  topics: string[];
+  partition: number;
+}
+
+type Value = AccountState | CommandOutcome | (Checkpoint & { format: number }) | StoreIdentity | string;
 type BatchOp = { type: 'put'; key: string; value: Value } | { type: 'del'; key: string };
 
 const stateKey = (accountId: string) => `s!${accountId}`;
 const outcomeKey = (commandId: string) => `o!${commandId}`;
 const expiryKey = (processedAt: number, commandId: string) => `x!${String(processedAt).padStart(15, '0')}!${commandId}`;
+/** transferId → commandId of its initiation (a movement, kept forever). */
+const transferKey = (transferId: string) => `t!${transferId}`;
 const checkpointKey = 'm!checkpoint';
+const identityKey = 'm!identity';
+
+const sameIdentity = (a: StoreIdentity, b: StoreIdentity): boolean =>
+  a.clusterId === b.clusterId && a.partition === b.partition && JSON.stringify(a.topics) === JSON.stringify(b.topics);
 
 export class PartitionStore {
   private readonly states = new Map<string, AccountState>();
@@ -36,16 +54,20 @@ export class PartitionStore {
     private readonly db: Level<string, Value>,
   ) {}
 
-  /** Opens the partition's store; an unreadable or foreign-format store is wiped first. */
-  static async open(dataDir: string, partition: number, log: Log): Promise<PartitionStore> {
+  /** Opens the partition's store; an unreadable, foreign-format or other ledger's store is wiped first. */
+  static async open(dataDir: string, identity: StoreIdentity, log: Log): Promise<PartitionStore> {
+    const partition = identity.partition;
     const path = join(dataDir, 'account', `p${partition}`);
     mkdirSync(path, { recursive: true });
     try {
       const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: 'json' }));
       await store.db.open();
       const checkpoint = await store.db.get(checkpointKey);
-      if (checkpoint === undefined || (checkpoint as { format?: number }).format === storeFormat) return store;
-      log('store has another format; wiping it', { partition, path });
+      const recorded = (await store.db.get(identityKey)) as StoreIdentity | undefined;
+      if (checkpoint === undefined && recorded === undefined) return await store.claim(identity);
+      if (checkpoint !== undefined && (checkpoint as { format?: number }).format !== storeFormat) log('store has another format; wiping it', { partition, path });
+      else if (recorded === undefined || !sameIdentity(recorded, identity)) log('store belongs to another ledger; wiping it', { partition, path, recorded, expected: identity });
+      else return store;
       await store.db.close();
     } catch (error) {
       log('store cannot be opened; wiping it', { partition, path, error: (error as Error).message });
@@ -54,18 +76,25 @@ export class PartitionStore {
     mkdirSync(path, { recursive: true });
     const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: 'json' }));
     await store.db.open();
-    return store;
+    return store.claim(identity);
+  }
+
+  private async claim(identity: StoreIdentity): Promise<PartitionStore> {
+    await this.db.put(identityKey, identity);
+    return this;
   }
 
   async checkpoint(): Promise<Checkpoint | undefined> {
     const value = (await this.db.get(checkpointKey)) as (Checkpoint & { format: number }) | undefined;
-    return value === undefined ? undefined : { stateOffset: value.stateOffset, outcomesOffset: value.outcomesOffset };
+    return value === undefined ? undefined : { stateOffset: value.stateOffset, outcomesOffset: value.outcomesOffset, movementsOffset: value.movementsOffset };
   }
 
-  /** Empties the store, for a rebuild from the beginning of the changelogs. */
+  /** Empties the store (keeping whose it is), for a rebuild from the beginning of the changelogs. */
   async clear(): Promise<void> {
     this.states.clear();
+    const identity = (await this.db.get(identityKey)) as StoreIdentity | undefined;
     await this.db.clear();
+    if (identity !== undefined) await this.db.put(identityKey, identity);
   }
 
   /** Loads the given accounts into memory; afterwards state() answers for them without I/O. */
@@ -92,6 +121,23 @@ export class PartitionStore {
     return found;
   }
 
+  /** The accepted initiations of the given transfers (kept forever), by transferId. */
+  async initiations(transferIds: string[]): Promise<Map<string, CommandOutcome>> {
+    const found = new Map<string, CommandOutcome>();
+    if (transferIds.length === 0) return found;
+    const commandIds = await this.db.getMany(transferIds.map(transferKey));
+    const known = transferIds.flatMap((transferId, i) => {
+      const commandId = commandIds[i];
+      return typeof commandId === 'string' ? [{ transferId, commandId }] : [];
+    });
+    const outcomes = await this.outcomes(known.map((k) => k.commandId));
+    for (const { transferId, commandId } of known) {
+      const outcome = outcomes.get(commandId);
+      if (outcome !== undefined) found.set(transferId, outcome);
+    }
+    return found;
+  }
+
   private remember(state: AccountState): void {
     this.states.delete(state.accountId);
     this.states.set(state.accountId, state);
@@ -101,8 +147,11 @@ export class PartitionStore {
     }
   }
 
-  /** Writes states, idempotency records and the checkpoint in one atomic LevelDB batch. */
-  async write(states: Iterable<AccountState>, outcomes: Iterable<CommandOutcome>, checkpoint: Checkpoint): Promise<void> {
+  /**
+   * Writes states, idempotency records (forgotten after the window), movements (kept forever,
+   * indexed by transferId) and the checkpoint in one atomic LevelDB batch.
+   */
+  async write(states: Iterable<AccountState>, outcomes: Iterable<CommandOutcome>, checkpoint: Checkpoint, movements: Iterable<CommandOutcome> = []): Promise<void> {
     const ops: BatchOp[] = [];
     for (const state of states) {
       ops.push({ type: 'put', key: stateKey(state.accountId), value: state });
@@ -111,6 +160,11 @@ export class PartitionStore {
     for (const outcome of outcomes) {
       ops.push({ type: 'put', key: outcomeKey(outcome.commandId), value: outcome });
       ops.push({ type: 'put', key: expiryKey(outcome.processedAt, outcome.commandId), value: '' });
+    }
+    for (const movement of movements) {
+      if (movement.transferId === null) throw new Error(`movement ${movement.commandId} has no transferId`);
+      ops.push({ type: 'put', key: outcomeKey(movement.commandId), value: movement });
+      ops.push({ type: 'put', key: transferKey(movement.transferId), value: movement.commandId });
     }
     ops.push({ type: 'put', key: checkpointKey, value: { ...checkpoint, format: storeFormat } });
     await this.db.batch(ops);

@@ -6,16 +6,19 @@
 import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import { DecodeError } from '../../schemas/codec.ts';
 import type { Codecs } from '../../schemas/registry.ts';
+import type { CommandPayload, InitiateTransfer, RefundTransfer, SettleTransfer } from '../../schemas/types.ts';
 import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
 import type { Logger } from '../log.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
 import { restorePartition } from './restore.ts';
-import { PartitionStore, type Checkpoint } from './store.ts';
+import { emptyCheckpoint, PartitionStore, type Checkpoint } from './store.ts';
 
-/** How often a partition forgets idempotency records older than the outcomes' retention. */
-export const outcomeExpiryIntervalMs = 60_000;
-/** Records forgotten per expiry pass, so one pass never stalls the partition. */
-export const outcomeExpiryRecordsMax = 10_000;
+/**
+ * Idempotency records past the window forgotten after each transaction, at most. Twice the most
+ * a transaction adds (transactionCommandsMax, 2,000), so forgetting outpaces remembering at any
+ * throughput and the store stays bounded by the window (DESIGN §8), while one pass stays short.
+ */
+export const outcomeExpiryRecordsMax = 4_000;
 /** A transaction that is not committed within this is aborted by the broker. */
 export const transactionTimeoutMs = 60_000;
 
@@ -26,6 +29,8 @@ export interface TaskContext {
   topics: TopicNames;
   codecs: Codecs;
   log: Logger;
+  /** The processor's clock (epoch ms): Date.now in production; tests move it to cross the idempotency window. */
+  clock: () => number;
 }
 
 export interface ChunkStats {
@@ -39,17 +44,21 @@ export interface ChunkStats {
   lag: number;
 }
 
+/** Commands that start, settle or refund a transfer: they look up its initiation by transferId. */
+function transferStep(payload: CommandPayload): payload is InitiateTransfer | SettleTransfer | RefundTransfer {
+  return payload.type === 'InitiateTransfer' || payload.type === 'SettleTransfer' || payload.type === 'RefundTransfer';
+}
+
 export class PartitionTask {
   private producer: Producer | undefined;
   private store: PartitionStore | undefined;
-  private checkpoint: Checkpoint = { stateOffset: '0', outcomesOffset: '0' };
+  private checkpoint: Checkpoint = emptyCheckpoint;
   /** The consumer offset of the last commit: where processing resumes after any failure. */
   nextOffset = '0';
   ready = false;
   /** False until the first batch after (re)initialization confirmed the fetch position. */
   positionVerified = false;
   private initializing: Promise<void> | undefined;
-  private lastExpiry = Date.now();
   /** Records restored from the changelogs by the last initialization (metrics). */
   restoredRecords = 0;
 
@@ -72,9 +81,11 @@ export class PartitionTask {
 
   /** Fences the previous owner, restores the store and reads where the group left off. */
   private async init(heartbeat: () => Promise<void>): Promise<void> {
-    const { kafka, appId, dataDir, topics, codecs, log } = this.context;
+    const { kafka, appId, dataDir, topics, codecs, log, clock } = this.context;
     await this.reset();
-    this.store = await PartitionStore.open(dataDir, this.partition, log.warn);
+    // The store records whose it is: another cluster, other topics or another partition's store is wiped (DESIGN §8).
+    const identity = { clusterId: await this.clusterId(), topics: [topics.commands, topics.accountState, topics.outcomes, topics.movements], partition: this.partition };
+    this.store = await PartitionStore.open(dataDir, identity, log.warn);
     this.producer = kafka.producer({
       transactionalId: `${appId}.account.${this.partition}`,
       idempotent: true,
@@ -94,18 +105,30 @@ export class PartitionTask {
       partition: this.partition,
       stateTopic: topics.accountState,
       outcomesTopic: topics.outcomes,
+      movementsTopic: topics.movements,
+      outcomesCutoff: clock() - idempotencyWindowMs,
       store: this.store,
       codecs,
       heartbeat,
       log: log.info,
     });
     this.checkpoint = restored.checkpoint;
-    this.restoredRecords = restored.states + restored.outcomes;
+    this.restoredRecords = restored.states + restored.outcomes + restored.movements;
     this.nextOffset = await this.committedOffset();
     this.positionVerified = false;
     this.ready = true;
     this.onReady(this.restoredRecords);
-    log.info('partition ready', { partition: this.partition, nextOffset: this.nextOffset, restoredStates: restored.states, restoredOutcomes: restored.outcomes });
+    log.info('partition ready', { partition: this.partition, nextOffset: this.nextOffset, restoredStates: restored.states, restoredOutcomes: restored.outcomes, restoredMovements: restored.movements });
+  }
+
+  private async clusterId(): Promise<string> {
+    const admin = this.context.kafka.admin();
+    await admin.connect();
+    try {
+      return (await admin.describeCluster()).clusterId;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   private async committedOffset(): Promise<string> {
@@ -147,7 +170,9 @@ export class PartitionTask {
     const commands = decoded.flatMap((d) => (d.kind === 'command' ? [d.command] : []));
     await store.loadStates(commands.map((c) => c.accountId));
     const known = await store.outcomes(commands.map((c) => c.commandId));
-    const result = processBatch(decoded, { state: (id) => store.state(id), outcome: (id) => known.get(id) }, Date.now());
+    const initiations = await store.initiations(commands.flatMap((c) => (transferStep(c.payload) ? [c.payload.transferId] : [])));
+    const now = this.context.clock();
+    const result = processBatch(decoded, { state: (id) => store.state(id), outcome: (id) => known.get(id), initiation: (id) => initiations.get(id) }, now);
     const started = Date.now();
     const transaction = await producer.transaction();
     let metadata: RecordMetadata[];
@@ -164,11 +189,8 @@ export class PartitionTask {
     }
     const transactionMs = Date.now() - started;
     this.checkpoint = this.nextCheckpoint(metadata, result);
-    await store.write(result.states.values(), result.newOutcomes, this.checkpoint);
-    if (Date.now() - this.lastExpiry > outcomeExpiryIntervalMs) {
-      this.lastExpiry = Date.now();
-      await store.expireOutcomes(Date.now() - idempotencyWindowMs, outcomeExpiryRecordsMax);
-    }
+    await store.write(result.states.values(), result.newOutcomes, this.checkpoint, result.movements.values());
+    await store.expireOutcomes(now - idempotencyWindowMs, outcomeExpiryRecordsMax);
     return {
       commands: messages.length,
       accepted: result.accepted,
@@ -191,6 +213,7 @@ export class PartitionTask {
         topic: topics.outcomes,
         messages: result.outcomes.map((o) => ({ partition, key: o.key, value: codecs.outcomes.encode(o.outcome), ...(o.replayed ? { headers: replayed } : {}) })),
       },
+      { topic: topics.movements, messages: [...result.movements.values()].map((o) => ({ partition, key: o.commandId, value: codecs.movements.encode(o) })) },
       // Follow-ups go to the destination account's partition, chosen by the default (murmur2) partitioner.
       { topic: topics.commands, messages: result.followUps.map((c): Message => ({ key: c.accountId, value: codecs.commands.encode(c) })) },
       {
@@ -222,6 +245,7 @@ export class PartitionTask {
     return {
       stateOffset: after(this.context.topics.accountState, result.states.size, this.checkpoint.stateOffset),
       outcomesOffset: after(this.context.topics.outcomes, result.outcomes.length, this.checkpoint.outcomesOffset),
+      movementsOffset: after(this.context.topics.movements, result.movements.size, this.checkpoint.movementsOffset),
     };
   }
 

@@ -5,7 +5,6 @@
 // and refunded at the source; a 202 the client gave up on must have resolved to one outcome that
 // GET /api/v1/commands/:id reports too. 5xx and network errors promise nothing but "at most once",
 // which the ledger checker verifies for every command.
-import { creditCommandId } from '../../schemas/ids.ts';
 import type { AccountEvent, CommandOutcome } from '../../schemas/types.ts';
 import type { LedgerSnapshot } from '../ledger/read.ts';
 import { finalAttempt, type Attempt, type RequestRecord } from './client.ts';
@@ -26,12 +25,14 @@ export interface ClientStats {
 interface Index {
   events: Map<string, AccountEvent[]>;
   outcomes: Map<string, CommandOutcome>;
+  /** The latest record of each transfer initiation: its final status once settled or refunded. */
+  initiations: Map<string, CommandOutcome>;
   /** Events of each transfer by type. */
   legs: Map<string, AccountEvent[]>;
 }
 
 function indexLedger(snapshot: LedgerSnapshot): Index {
-  const index: Index = { events: new Map(), outcomes: new Map(), legs: new Map() };
+  const index: Index = { events: new Map(), outcomes: new Map(), initiations: new Map(), legs: new Map() };
   const push = <K>(map: Map<K, AccountEvent[]>, key: K, event: AccountEvent) => map.set(key, [...(map.get(key) ?? []), event]);
   const seen = new Set<string>();
   for (const { value: event } of snapshot.events) {
@@ -40,7 +41,11 @@ function indexLedger(snapshot: LedgerSnapshot): Index {
     push(index.events, event.commandId, event);
     if ('transferId' in event.payload) push(index.legs, event.payload.transferId, event);
   }
-  for (const { key, value } of snapshot.outcomes) if (!key.includes('#') && !index.outcomes.has(key)) index.outcomes.set(key, value);
+  for (const { key, value } of snapshot.outcomes) {
+    if (key.includes('#')) continue;
+    if (!index.outcomes.has(key)) index.outcomes.set(key, value);
+    if (value.transferStatus !== null) index.initiations.set(key, value);
+  }
   return index;
 }
 
@@ -120,10 +125,10 @@ class Comparison {
     if (record.op === 'transfer' && body.status === 'failed') {
       // Refused by the destination: the documented trace is a debit and its refund at the source.
       const transfer = legs.get(record.transferId ?? '') ?? [];
-      const credit = outcomes.get(creditCommandId(record.transferId ?? ''));
+      const final = this.index.initiations.get(record.commandId);
       const shape = transfer.map((e) => e.payload.type).sort().join(',');
       if (shape !== 'TransferDebited,TransferRefunded') this.fail(record, answer, `a failed transfer must be debited and refunded once; its legs are ${types(transfer)}`);
-      if (credit?.status !== 'REJECTED' || credit.code !== body.code) this.fail(record, answer, `failed with ${String(body.code)}, but the credit's outcome is ${credit === undefined ? 'missing' : `${credit.status} ${credit.code ?? ''}`}`);
+      if (final?.transferStatus !== 'failed' || final.transferCode !== body.code) this.fail(record, answer, `failed with ${String(body.code)}, but the transfer's record says ${final === undefined ? 'nothing' : `${final.transferStatus} ${final.transferCode ?? ''}`}`);
       return;
     }
     if (body.code === 'IDEMPOTENCY_KEY_REUSED') this.fail(record, answer, 'a fresh Idempotency-Key was refused as reused');

@@ -12,12 +12,18 @@
 //   4. ACCOUNT_ALREADY_EXISTS  OpenAccount, when the account has state (open or closed: an id
 //                              is never reused, so its history stays unambiguous).
 //   5. ACCOUNT_CLOSED          Deposit, Withdraw, InitiateTransfer, CreditTransfer, CloseAccount.
-//                              Not RefundTransfer: see decideRefundTransfer.
+//                              Not RefundTransfer or SettleTransfer: see decideRefundTransfer.
 //   6. CURRENCY_MISMATCH       CreditTransfer whose currency is not the destination's.
-//   7. ACCOUNT_NOT_EMPTY       CloseAccount with a balance other than 0.
+//   7. ACCOUNT_NOT_EMPTY       CloseAccount with a balance other than 0, or with outgoing
+//                              transfers still in flight (outgoingInFlight > 0).
 //   8. INSUFFICIENT_FUNDS      Withdraw or InitiateTransfer of more than the balance.
-//   9. AMOUNT_TOO_LARGE        Deposit, CreditTransfer, RefundTransfer whose balance would
-//                              exceed Number.MAX_SAFE_INTEGER.
+//   9. AMOUNT_TOO_LARGE        Deposit, CreditTransfer whose balance plus outgoingInFlight
+//                              would exceed the largest safe amount. Counting the money in
+//                              flight keeps room for it: a refund always fits (DESIGN §8).
+//
+// Never refused (DESIGN §8): RefundTransfer and SettleTransfer, internal steps that bring money
+// home or end its flight. Their only rejection is ACCOUNT_NOT_FOUND, which only forged input can
+// cause (a debit implies the account exists), and it gets no follow-up.
 //
 // Per command, in that order:
 //   OpenAccount       ACCOUNT_ALREADY_EXISTS
@@ -26,7 +32,9 @@
 //   InitiateTransfer  SAME_ACCOUNT_TRANSFER, ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, INSUFFICIENT_FUNDS
 //   CreditTransfer    ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, CURRENCY_MISMATCH, AMOUNT_TOO_LARGE
 //                     (each with a RefundTransfer follow-up to the source)
-//   RefundTransfer    ACCOUNT_NOT_FOUND, AMOUNT_TOO_LARGE
+//                     (accepted: a SettleTransfer follow-up to the source)
+//   RefundTransfer    ACCOUNT_NOT_FOUND (forged input only)
+//   SettleTransfer    ACCOUNT_NOT_FOUND (forged input only)
 //   CloseAccount      ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY
 //
 // Structural validity (positive safe-integer amounts, currency format, lengths) is not decided
@@ -40,6 +48,7 @@ import type {
   OpenAccount,
   RefundTransfer,
   RejectionCode,
+  SettleTransfer,
   Withdraw,
 } from '../../../schemas/types.ts';
 import { accept, reject, type Decision, type FollowUp } from './decision.ts';
@@ -66,6 +75,8 @@ export function decide(state: AccountState | undefined, command: Command): Decis
       return decideCreditTransfer(state, accountId, payload);
     case 'RefundTransfer':
       return decideRefundTransfer(state, accountId, payload);
+    case 'SettleTransfer':
+      return decideSettleTransfer(state, accountId, payload);
     case 'CloseAccount':
       return decideCloseAccount(state, accountId);
     default: {
@@ -84,7 +95,7 @@ function decideOpenAccount(state: AccountState | undefined, accountId: string, p
 function decideDeposit(state: AccountState | undefined, accountId: string, payload: Deposit): Decision {
   if (state === undefined) return notFound(accountId);
   if (state.status === 'CLOSED') return closed(accountId);
-  if (exceedsSafeRange(state.balance, payload.amount)) return tooLarge(state.balance, payload.amount);
+  if (exceedsRoom(state, payload.amount)) return tooLarge(state, payload.amount);
   const balanceAfter = state.balance + payload.amount;
   return accept({ type: 'MoneyDeposited', amount: payload.amount, balanceAfter, reference: payload.reference });
 }
@@ -137,20 +148,20 @@ function decideCreditTransfer(
     const message = `account ${accountId} holds ${state.currency}, not ${currency}`;
     return reject('CURRENCY_MISMATCH', message, refund('CURRENCY_MISMATCH'));
   }
-  if (exceedsSafeRange(state.balance, amount)) return tooLarge(state.balance, amount, refund('AMOUNT_TOO_LARGE'));
+  if (exceedsRoom(state, amount)) return tooLarge(state, amount, refund('AMOUNT_TOO_LARGE'));
   const balanceAfter = state.balance + amount;
-  return accept({ type: 'TransferCredited', transferId, fromAccountId, amount, balanceAfter });
+  const settle: FollowUp = { accountId: fromAccountId, payload: { type: 'SettleTransfer', transferId, toAccountId: accountId, amount } };
+  return accept({ type: 'TransferCredited', transferId, fromAccountId, amount, balanceAfter }, [settle]);
 }
 
 /**
- * At the source, after the destination refused the credit. A CLOSED account still takes the
- * refund: the debit may have emptied it and the owner closed it while the transfer was in
- * flight, and refusing would destroy the money (nothing downstream could take it back).
+ * At the source, after the destination refused the credit: never refused (DESIGN §8). A CLOSED
+ * account still takes it (only accounts closed before in-flight amounts were tracked can be
+ * closed with a transfer in flight; refusing would destroy the money). The debit counted the
+ * amount in outgoingInFlight, and the upper bound counts outgoingInFlight, so the refund always
+ * fits: a balance that would not is a broken invariant, not a refusal.
  * ACCOUNT_NOT_FOUND can only come from forged input (a debit implies the account exists), so it
  * gets no follow-up: there is nowhere sound to send the money.
- * AMOUNT_TOO_LARGE is the one refusal that strands real money: deposits refilled the source to
- * near MAX_SAFE_INTEGER while the transfer was in flight. The processing loop should surface it
- * (dead-letter topic and an alert), not treat it as an ordinary refusal.
  */
 function decideRefundTransfer(
   state: AccountState | undefined,
@@ -159,9 +170,16 @@ function decideRefundTransfer(
 ): Decision {
   const { transferId, toAccountId, amount, reason } = payload;
   if (state === undefined) return notFound(accountId);
-  if (exceedsSafeRange(state.balance, amount)) return tooLarge(state.balance, amount);
+  assert(!exceedsSafeRange(state.balance, amount), `refund of transfer ${transferId} (${amount}) does not fit account ${accountId} (balance ${state.balance}): the bound must keep room for money in flight`);
   const balanceAfter = state.balance + amount;
   return accept({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason });
+}
+
+/** At the source, after the destination credited: the amount is no longer in flight. Never refused. */
+function decideSettleTransfer(state: AccountState | undefined, accountId: string, payload: SettleTransfer): Decision {
+  const { transferId, toAccountId, amount } = payload;
+  if (state === undefined) return notFound(accountId);
+  return accept({ type: 'TransferSettled', transferId, toAccountId, amount });
 }
 
 function decideCloseAccount(state: AccountState | undefined, accountId: string): Decision {
@@ -169,6 +187,9 @@ function decideCloseAccount(state: AccountState | undefined, accountId: string):
   if (state.status === 'CLOSED') return closed(accountId);
   if (state.balance !== 0) {
     return reject('ACCOUNT_NOT_EMPTY', `balance ${state.balance} must be 0 to close the account`);
+  }
+  if (state.outgoingInFlight !== 0) {
+    return reject('ACCOUNT_NOT_EMPTY', `transfers of ${state.outgoingInFlight} are still in flight; the account can close once they are credited or refunded`);
   }
   return accept({ type: 'AccountClosed' });
 }
@@ -185,7 +206,13 @@ function insufficientFunds(balance: number, amount: number): Decision {
   return reject('INSUFFICIENT_FUNDS', `balance ${balance} is less than the requested ${amount}`);
 }
 
-function tooLarge(balance: number, amount: number, followUps: FollowUp[] = []): Decision {
-  const message = `balance ${balance} plus ${amount} would exceed the largest safe amount ${limits.amountMax}`;
+/** Whether `amount` more would push balance plus the money in flight past the largest safe amount. */
+function exceedsRoom(state: AccountState, amount: number): boolean {
+  return exceedsSafeRange(state.balance + state.outgoingInFlight, amount);
+}
+
+function tooLarge(state: AccountState, amount: number, followUps: FollowUp[] = []): Decision {
+  const inFlight = state.outgoingInFlight === 0 ? '' : ` (and ${state.outgoingInFlight} in flight)`;
+  const message = `balance ${state.balance}${inFlight} plus ${amount} would exceed the largest safe amount ${limits.amountMax}`;
   return reject('AMOUNT_TOO_LARGE', message, followUps);
 }

@@ -5,9 +5,11 @@ import type {
   EventPayload,
   RefundTransfer,
   RejectionCode,
+  SettleTransfer,
 } from '../../../schemas/types.ts';
 
-export type FollowUp = { accountId: string; payload: CreditTransfer | RefundTransfer };
+/** A saga step for another account. Its command id derives from what caused it (see batch.ts). */
+export type FollowUp = { accountId: string; payload: CreditTransfer | RefundTransfer | SettleTransfer };
 
 export type Decision =
   | { kind: 'accepted'; events: EventPayload[]; followUps: FollowUp[] }

@@ -9,7 +9,13 @@ import { eventIdOf } from './event-id.ts';
 import { isNonNegativeAmount, isPositiveAmount } from './money.ts';
 
 type Direction = 'in' | 'out';
-/** Whether an event may land on a CLOSED account: only a refund may (see decideRefundTransfer). */
+/**
+ * How an event moves outgoingInFlight: a debit puts its amount in flight; a refund or a
+ * settlement takes it out. Transfers debited before in-flight amounts were tracked were never
+ * counted, so taking out is floored at what is counted: deterministic, and never negative.
+ */
+type Flight = 'none' | 'launch' | 'land';
+/** Whether an event may land on a CLOSED account: only a refund or a settlement may (see decideRefundTransfer). */
 type ClosedPolicy = 'open-only' | 'closed-allowed';
 
 export function evolve(state: AccountState | undefined, event: AccountEvent): AccountState {
@@ -30,11 +36,13 @@ export function evolve(state: AccountState | undefined, event: AccountEvent): Ac
     case 'MoneyWithdrawn':
       return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter);
     case 'TransferDebited':
-      return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter);
+      return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter, 'launch');
     case 'TransferCredited':
       return moved(existing(state, event, 'open-only'), event, 'in', payload.amount, payload.balanceAfter);
     case 'TransferRefunded':
-      return moved(existing(state, event, 'closed-allowed'), event, 'in', payload.amount, payload.balanceAfter);
+      return moved(existing(state, event, 'closed-allowed'), event, 'in', payload.amount, payload.balanceAfter, 'land');
+    case 'TransferSettled':
+      return settled(existing(state, event, 'closed-allowed'), event, payload.amount);
     case 'AccountClosed':
       return closed(existing(state, event, 'open-only'), event);
     default: {
@@ -58,6 +66,7 @@ function opened(state: AccountState | undefined, event: AccountEvent, payload: A
     version: event.sequence,
     openedAt: event.occurredAt,
     updatedAt: event.occurredAt,
+    outgoingInFlight: 0,
   };
 }
 
@@ -82,6 +91,7 @@ function moved(
   direction: Direction,
   amount: number,
   balanceAfter: number,
+  flight: Flight = 'none',
 ): AccountState {
   const where = `event ${event.eventId} (${event.payload.type})`;
   assert(isPositiveAmount(amount), `${where}: amount must be a positive safe integer`);
@@ -94,11 +104,29 @@ function moved(
     balanceAfter === expected,
     `${where}: balanceAfter ${balanceAfter} is not ${state.balance} ${direction === 'in' ? '+' : '-'} ${amount}`,
   );
-  return { ...state, balance: balanceAfter, version: event.sequence, updatedAt: event.occurredAt };
+  const outgoingInFlight = inFlightAfter(state, flight, amount);
+  // The bound counts money in flight, so whatever is in flight can always come home (DESIGN §8).
+  assert(
+    outgoingInFlight <= limits.amountMax - balanceAfter,
+    `${where}: balance ${balanceAfter} plus ${outgoingInFlight} in flight exceeds ${limits.amountMax}`,
+  );
+  return { ...state, balance: balanceAfter, outgoingInFlight, version: event.sequence, updatedAt: event.occurredAt };
+}
+
+function inFlightAfter(state: AccountState, flight: Flight, amount: number): number {
+  if (flight === 'launch') return state.outgoingInFlight + amount;
+  if (flight === 'land') return state.outgoingInFlight - Math.min(state.outgoingInFlight, amount);
+  return state.outgoingInFlight;
+}
+
+function settled(state: AccountState, event: AccountEvent, amount: number): AccountState {
+  assert(isPositiveAmount(amount), `event ${event.eventId} (TransferSettled): amount must be a positive safe integer`);
+  return { ...state, outgoingInFlight: inFlightAfter(state, 'land', amount), version: event.sequence, updatedAt: event.occurredAt };
 }
 
 function closed(state: AccountState, event: AccountEvent): AccountState {
   const where = `event ${event.eventId} (AccountClosed)`;
   assert(state.balance === 0, `${where}: balance ${state.balance} must be 0 when the account closes`);
+  assert(state.outgoingInFlight === 0, `${where}: ${state.outgoingInFlight} still in flight when the account closes`);
   return { ...state, status: 'CLOSED', version: event.sequence, updatedAt: event.occurredAt };
 }

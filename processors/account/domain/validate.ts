@@ -58,6 +58,12 @@ function checkPayload(payload: CommandPayload): string | null {
         checkAmount(payload.amount) ??
         checkText('reason', payload.reason, 1, limits.reasonLengthMax)
       );
+    case 'SettleTransfer':
+      return (
+        checkText('transferId', payload.transferId, 1, limits.idLengthMax) ??
+        checkText('toAccountId', payload.toAccountId, 1, limits.idLengthMax) ??
+        checkAmount(payload.amount)
+      );
     case 'CloseAccount':
       return null;
     default: {

@@ -56,6 +56,8 @@ function nextSummary(account: AccountSummary | undefined, event: AccountEvent): 
   }
   if (account === undefined) return fail(event, 'the account has no row');
   if (payload.type === 'AccountClosed') return summary(account, event, account.balance, 'CLOSED');
+  // A settlement ends a transfer's flight at the source; the balance moved at its debit.
+  if (payload.type === 'TransferSettled') return summary(account, event, account.balance, account.status);
   const sign = payload.type === 'MoneyWithdrawn' || payload.type === 'TransferDebited' ? -1 : 1;
   if (!Number.isSafeInteger(payload.amount)) fail(event, 'amount must be a safe integer');
   if (payload.amount <= 0) fail(event, 'amount must be positive');
@@ -98,6 +100,8 @@ function historyEntry(event: AccountEvent, balanceAfter: number): HistoryEntry {
       return entry(event, payload.amount, balanceAfter, payload.transferId, payload.toAccountId, null, payload.reason);
     case 'AccountClosed':
       return entry(event, 0, balanceAfter, null, null, null, null);
+    case 'TransferSettled':
+      return entry(event, payload.amount, balanceAfter, payload.transferId, payload.toAccountId, null, null);
     default: {
       const unreachable: never = payload;
       throw new ViewInvariantViolation(`unknown event type ${String((unreachable as { type: unknown }).type)}`);
@@ -123,6 +127,8 @@ function transferFact(account: AccountSummary, event: AccountEvent): TransferFac
     case 'MoneyDeposited':
     case 'MoneyWithdrawn':
     case 'AccountClosed':
+    // The destination's TransferCredited already completed the transfer in the views.
+    case 'TransferSettled':
       return null;
     default: {
       const unreachable: never = payload;

@@ -2,7 +2,7 @@
 // store keeps, for duplicates, key reuse, poison, saga follow-ups and in-batch dependencies.
 import { describe, expect, it } from 'vitest';
 import { processBatch, type BatchLookups, type DecodedRecord } from '../../../processors/account/batch.ts';
-import { creditCommandId, refundCommandId } from '../../../schemas/ids.ts';
+import { creditCommandId, refundCommandId, settleCommandId } from '../../../schemas/ids.ts';
 import type { AccountState, Command, CommandOutcome, CommandPayload } from '../../../schemas/types.ts';
 
 const now = 1_700_000_000_000;
@@ -21,6 +21,7 @@ function lookups(states: AccountState[] = [], outcomes: CommandOutcome[] = []): 
   return {
     state: (id) => states.find((s) => s.accountId === id),
     outcome: (id) => outcomes.find((o) => o.commandId === id),
+    initiation: (transferId) => outcomes.find((o) => o.transferId === transferId && o.transferStatus !== null),
   };
 }
 
@@ -37,6 +38,7 @@ const stateOf = (accountId: string, balance: number, version = 1): AccountState 
   version,
   openedAt: now - 1000,
   updatedAt: now - 1000,
+  outgoingInFlight: 0,
 });
 
 describe('processBatch', () => {
@@ -67,7 +69,7 @@ describe('processBatch', () => {
   it('a duplicate command gets its original outcome again and nothing else happens', () => {
     const original: CommandOutcome = {
       commandId: 'c1', accountId: A, status: 'ACCEPTED', code: null, message: null, fingerprint: 'fp-c1',
-      version: 2, balance: 150, transferId: null, eventSequences: [2], processedAt: now - 5000,
+      version: 2, balance: 150, transferId: null, eventSequences: [2], processedAt: now - 5000, transferStatus: null, transferCode: null,
     };
     const result = processBatch(records(command('c1', A, deposit(50))), lookups([stateOf(A, 150, 2)], [original]), now);
     expect(result.events).toEqual([]);
@@ -108,10 +110,10 @@ describe('processBatch', () => {
     const payload: CommandPayload = { type: 'InitiateTransfer', transferId: 't1', toAccountId: B, amount: 40, reference: 'rent' };
     const result = processBatch(records(command('c1', A, payload)), lookups([stateOf(A, 100)]), now);
     expect(result.events[0]?.payload).toMatchObject({ type: 'TransferDebited', amount: 40, balanceAfter: 60 });
-    expect(result.outcomes[0]?.outcome.transferId).toBe('t1');
+    expect(result.outcomes[0]?.outcome).toMatchObject({ transferId: 't1', transferStatus: 'pending' });
     expect(result.followUps).toEqual([
       expect.objectContaining({
-        commandId: creditCommandId('t1'),
+        commandId: creditCommandId(`${A}:2`),
         accountId: B,
         payload: { type: 'CreditTransfer', transferId: 't1', fromAccountId: A, amount: 40, currency: 'EUR' },
       }),
@@ -120,10 +122,11 @@ describe('processBatch', () => {
 
   it('a credit the destination refuses sends a refund back to the source', () => {
     const payload: CommandPayload = { type: 'CreditTransfer', transferId: 't1', fromAccountId: A, amount: 40, currency: 'EUR' };
-    const result = processBatch(records(command(creditCommandId('t1'), B, payload)), lookups(), now);
+    const creditId = creditCommandId(`${A}:2`);
+    const result = processBatch(records(command(creditId, B, payload)), lookups(), now);
     expect(result.outcomes[0]?.outcome).toMatchObject({ status: 'REJECTED', code: 'ACCOUNT_NOT_FOUND', transferId: 't1' });
     expect(result.followUps).toEqual([
-      expect.objectContaining({ commandId: refundCommandId('t1'), accountId: A, payload: expect.objectContaining({ type: 'RefundTransfer', amount: 40, reason: 'ACCOUNT_NOT_FOUND' }) }),
+      expect.objectContaining({ commandId: refundCommandId(creditId), accountId: A, payload: expect.objectContaining({ type: 'RefundTransfer', amount: 40, reason: 'ACCOUNT_NOT_FOUND' }) }),
     ]);
   });
 
@@ -132,5 +135,63 @@ describe('processBatch', () => {
     const first = processBatch(records(command('c1', A, payload)), lookups([stateOf(A, 100)]), now);
     const second = processBatch(records(command('c1', A, payload)), lookups([stateOf(A, 100)]), now + 1);
     expect(second.followUps.map((c) => [c.commandId, c.fingerprint])).toEqual(first.followUps.map((c) => [c.commandId, c.fingerprint]));
+  });
+
+  describe('ids that move money are unique forever (DESIGN §8)', () => {
+    const transfer: CommandPayload = { type: 'InitiateTransfer', transferId: 't1', toAccountId: B, amount: 40, reference: null };
+    const accepted = () => processBatch(records(command('c1', A, transfer)), lookups([stateOf(A, 100)]), now);
+
+    it('an accepted transfer initiation is kept forever (a movement), not as a record that expires with the window', () => {
+      const result = accepted();
+      expect(result.newOutcomes).toEqual([]);
+      expect([...result.movements.values()]).toEqual([expect.objectContaining({ commandId: 'c1', transferId: 't1', transferStatus: 'pending' })]);
+    });
+
+    it('another command that would create a transfer whose id exists is refused IDEMPOTENCY_KEY_REUSED and debits nothing', () => {
+      const initiation = accepted().outcomes[0]!.outcome;
+      const result = processBatch(records(command('c2', A, transfer)), lookups([stateOf(A, 60, 2)], [initiation]), now);
+      expect(result.events).toEqual([]);
+      expect(result.followUps).toEqual([]);
+      expect(result.outcomes).toEqual([{ key: 'c2#fp-c2', outcome: expect.objectContaining({ commandId: 'c2', status: 'REJECTED', code: 'IDEMPOTENCY_KEY_REUSED' }), replayed: false }]);
+    });
+
+    it('a settlement marks the initiation completed on the outcomes topic and in the forever record', () => {
+      const initiation = accepted().outcomes[0]!.outcome;
+      const settle: CommandPayload = { type: 'SettleTransfer', transferId: 't1', toAccountId: B, amount: 40 };
+      const after = { ...stateOf(A, 60, 2), outgoingInFlight: 40 };
+      const result = processBatch(records(command('s1', A, settle)), lookups([after], [initiation]), now);
+      expect(result.events.map((e) => e.payload)).toEqual([{ type: 'TransferSettled', transferId: 't1', toAccountId: B, amount: 40 }]);
+      expect(result.states.get(A)).toMatchObject({ balance: 60, outgoingInFlight: 0 });
+      const updated = { ...initiation, transferStatus: 'completed', transferCode: null };
+      expect(result.movements.get('c1')).toEqual(updated);
+      expect(result.outcomes).toContainEqual({ key: 'c1', outcome: updated, replayed: false });
+    });
+
+    it('a refund marks the initiation failed with the destination code', () => {
+      const initiation = accepted().outcomes[0]!.outcome;
+      const refund: CommandPayload = { type: 'RefundTransfer', transferId: 't1', toAccountId: B, amount: 40, reason: 'ACCOUNT_CLOSED' };
+      const after = { ...stateOf(A, 60, 2), outgoingInFlight: 40 };
+      const result = processBatch(records(command('r1', A, refund)), lookups([after], [initiation]), now);
+      expect(result.states.get(A)).toMatchObject({ balance: 100, outgoingInFlight: 0 });
+      expect(result.movements.get('c1')).toMatchObject({ transferStatus: 'failed', transferCode: 'ACCOUNT_CLOSED' });
+    });
+
+    it('an internal command seen before is replayed whatever its fingerprint, never refused for idempotency', () => {
+      const creditPayload: CommandPayload = { type: 'CreditTransfer', transferId: 't1', fromAccountId: A, amount: 40, currency: 'EUR' };
+      const first = processBatch(records(command('credit-1', B, creditPayload)), lookups([stateOf(B, 0)]), now);
+      const original = first.outcomes[0]!.outcome;
+      const again = processBatch(records(command('credit-1', B, creditPayload, 'another-fingerprint')), lookups([stateOf(B, 40, 2)], [original]), now);
+      expect(again.events).toEqual([]);
+      expect(again.outcomes).toEqual([{ key: 'credit-1', outcome: original, replayed: true }]);
+      expect(again.rejected).toBe(0);
+    });
+
+    it('a credit accepted at the destination sends a settlement to the source, identified by the credit event', () => {
+      const creditPayload: CommandPayload = { type: 'CreditTransfer', transferId: 't1', fromAccountId: A, amount: 40, currency: 'EUR' };
+      const result = processBatch(records(command('credit-1', B, creditPayload)), lookups([stateOf(B, 0)]), now);
+      expect(result.followUps).toEqual([
+        expect.objectContaining({ commandId: settleCommandId(`${B}:2`), accountId: A, payload: { type: 'SettleTransfer', transferId: 't1', toAccountId: B, amount: 40 } }),
+      ]);
+    });
   });
 });

@@ -71,7 +71,7 @@ describe('comparing answers with the ledger', () => {
 
   it('reports a failed transfer that was not refunded as the answer says', () => {
     const wrong = answered(toMissing.record, [409, { code: 'ACCOUNT_CLOSED', status: 'failed', transferId: toMissing.record.transferId }]);
-    expect(compareWithClients([wrong], snapshot)).toEqual([expect.stringMatching(/failed with ACCOUNT_CLOSED, but the credit's outcome is REJECTED ACCOUNT_NOT_FOUND/)]);
+    expect(compareWithClients([wrong], snapshot)).toEqual([expect.stringMatching(/failed with ACCOUNT_CLOSED, but the transfer's record says failed ACCOUNT_NOT_FOUND/)]);
   });
 
   it('reports a 202 that never resolved, and one the gateway reports differently', () => {

@@ -10,6 +10,10 @@ const refundTo = (source: string, amount: number, reason: RejectionCode): Follow
   { accountId: source, payload: { type: 'RefundTransfer', transferId: T, toAccountId: A, amount, reason } },
 ];
 
+const settleAt = (source: string, amount: number): FollowUp[] => [
+  { accountId: source, payload: { type: 'SettleTransfer', transferId: T, toAccountId: A, amount } },
+];
+
 const cases: Record<CommandType, Case[]> = {
   OpenAccount: [
     { name: 'opens a new account', given: h.none, when: cmd.open(250, 'EUR'), then: { events: [ev.opened(250, 'EUR')] } },
@@ -26,6 +30,18 @@ const cases: Record<CommandType, Case[]> = {
     { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.deposit(1), then: { code: 'ACCOUNT_CLOSED' } },
     { name: 'refuses one unit past the money maximum', given: h.nearMax, when: cmd.deposit(11), then: { code: 'AMOUNT_TOO_LARGE' } },
     { name: 'refuses any deposit at the money maximum', given: h.atMax, when: cmd.deposit(1), then: { code: 'AMOUNT_TOO_LARGE' } },
+    {
+      name: 'counts money in flight toward the maximum, so its refund always fits',
+      given: [ev.opened(MAX), ev.debited(B, 10, MAX - 10)],
+      when: cmd.deposit(1),
+      then: { code: 'AMOUNT_TOO_LARGE' },
+    },
+    {
+      name: 'takes deposits again once the transfer settled',
+      given: [ev.opened(MAX), ev.debited(B, 10, MAX - 10), ev.settled(B, 10)],
+      when: cmd.deposit(10),
+      then: { events: [ev.deposited(10, MAX)] },
+    },
   ],
   Withdraw: [
     { name: 'takes from the balance', given: h.open500, when: cmd.withdraw(200, 'atm'), then: { events: [ev.withdrawn(200, 300, 'atm')] } },
@@ -60,8 +76,15 @@ const cases: Record<CommandType, Case[]> = {
     { name: 'refuses one unit more than the balance', given: h.open500, when: cmd.transfer(B, 501), then: { code: 'INSUFFICIENT_FUNDS' } },
   ],
   CreditTransfer: [
-    { name: 'credits the destination', given: h.open500, when: cmd.credit(B, 200), then: { events: [ev.credited(B, 200, 700)] } },
-    { name: 'credits up to exactly the money maximum', given: h.nearMax, when: cmd.credit(B, 10), then: { events: [ev.credited(B, 10, MAX)] } },
+    { name: 'credits the destination and settles the source', given: h.open500, when: cmd.credit(B, 200), then: { events: [ev.credited(B, 200, 700)] }, followUps: settleAt(B, 200) },
+    { name: 'credits up to exactly the money maximum', given: h.nearMax, when: cmd.credit(B, 10), then: { events: [ev.credited(B, 10, MAX)] }, followUps: settleAt(B, 10) },
+    {
+      name: "refuses a credit that fits the balance but not the destination's own money in flight, and refunds",
+      given: [ev.opened(MAX), ev.debited(C, 10, MAX - 10)],
+      when: cmd.credit(B, 1),
+      then: { code: 'AMOUNT_TOO_LARGE' },
+      followUps: refundTo(B, 1, 'AMOUNT_TOO_LARGE'),
+    },
     {
       name: 'refuses a missing destination and refunds the source',
       given: h.none,
@@ -99,14 +122,16 @@ const cases: Record<CommandType, Case[]> = {
       then: { events: [ev.refunded(B, 200, 500, 'CURRENCY_MISMATCH')] },
     },
     {
-      name: 'returns the money to a source closed while the transfer was in flight',
-      given: [ev.opened(500), ev.debited(B, 500, 0), ev.closed()],
-      when: cmd.refund(B, 500),
-      then: { events: [ev.refunded(B, 500, 500)] },
+      name: 'refunds up to exactly the money maximum: deposits while in flight could not take its room',
+      given: [ev.opened(MAX), ev.debited(B, 10, MAX - 10)],
+      when: cmd.refund(B, 10),
+      then: { events: [ev.refunded(B, 10, MAX)] },
     },
-    { name: 'refunds up to exactly the money maximum', given: h.nearMax, when: cmd.refund(B, 10), then: { events: [ev.refunded(B, 10, MAX)] } },
     { name: 'refuses a missing source, with nowhere to send the money', given: h.none, when: cmd.refund(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
-    { name: 'refuses one unit past the money maximum', given: h.nearMax, when: cmd.refund(B, 11), then: { code: 'AMOUNT_TOO_LARGE' } },
+  ],
+  SettleTransfer: [
+    { name: 'ends the flight of a credited transfer', given: [ev.opened(500), ev.debited(B, 200, 300)], when: cmd.settle(B, 200), then: { events: [ev.settled(B, 200)] } },
+    { name: 'is refused only for a missing account (forged input)', given: h.none, when: cmd.settle(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
   ],
   CloseAccount: [
     { name: 'closes an empty account', given: h.openEmpty, when: cmd.close(), then: { events: [ev.closed()] } },
@@ -115,6 +140,13 @@ const cases: Record<CommandType, Case[]> = {
     { name: 'refuses an account already closed', given: h.closedEmpty, when: cmd.close(), then: { code: 'ACCOUNT_CLOSED' } },
     { name: 'refuses an account holding money', given: h.open500, when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
     { name: 'refuses an account holding one unit', given: [ev.opened(1)], when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
+    {
+      name: 'refuses an empty account whose transfer is in flight (its refund must find it open)',
+      given: [ev.opened(500), ev.debited(B, 500, 0)],
+      when: cmd.close(),
+      then: { code: 'ACCOUNT_NOT_EMPTY' },
+    },
+    { name: 'closes once the transfer settled', given: [ev.opened(500), ev.debited(B, 500, 0), ev.settled(B, 500)], when: cmd.close(), then: { events: [ev.closed()] } },
   ],
 };
 
@@ -125,7 +157,8 @@ const codesByCommand: Record<CommandType, RejectionCode[]> = {
   Withdraw: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'INSUFFICIENT_FUNDS'],
   InitiateTransfer: ['SAME_ACCOUNT_TRANSFER', 'ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'INSUFFICIENT_FUNDS'],
   CreditTransfer: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'CURRENCY_MISMATCH', 'AMOUNT_TOO_LARGE'],
-  RefundTransfer: ['ACCOUNT_NOT_FOUND', 'AMOUNT_TOO_LARGE'],
+  RefundTransfer: ['ACCOUNT_NOT_FOUND'],
+  SettleTransfer: ['ACCOUNT_NOT_FOUND'],
   CloseAccount: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'ACCOUNT_NOT_EMPTY'],
 };
 
@@ -165,6 +198,14 @@ describe('decide rejection messages', () => {
     if (decision.kind !== 'rejected') return;
     expect(decision.message.length).toBeGreaterThan(0);
     expect(decision.message.length).toBeLessThanOrEqual(120);
+  });
+});
+
+describe('decide never refuses a refund', () => {
+  it('a refund that would not fit is a broken invariant (the bound keeps room for money in flight), not a refusal', () => {
+    // Only a state no event history can produce: balance at the maximum while the refund's amount is not counted in flight.
+    const impossible = { ...given(h.atMax)!, outgoingInFlight: 0 };
+    expect(() => decide(impossible, commandFor(A, cmd.refund(B, 1)))).toThrow(InvariantViolation);
   });
 });
 

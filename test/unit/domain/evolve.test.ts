@@ -29,23 +29,24 @@ describe('evolve', () => {
       version: 1,
       openedAt: t0,
       updatedAt: t0,
+      outgoingInFlight: 0,
     });
   });
 
-  const moves: { name: string; history: EventPayload[]; event: EventPayload; balance: number }[] = [
+  const moves: { name: string; history: EventPayload[]; event: EventPayload; balance: number; outgoingInFlight?: number }[] = [
     { name: 'MoneyDeposited adds', history: h.open500, event: ev.deposited(200, 700), balance: 700 },
     { name: 'MoneyWithdrawn subtracts', history: h.open500, event: ev.withdrawn(200, 300), balance: 300 },
-    { name: 'TransferDebited subtracts', history: h.open500, event: ev.debited(B, 500, 0), balance: 0 },
+    { name: 'TransferDebited subtracts and puts the amount in flight', history: h.open500, event: ev.debited(B, 500, 0), balance: 0, outgoingInFlight: 500 },
     { name: 'TransferCredited adds', history: h.open500, event: ev.credited(B, 1, 501), balance: 501 },
     { name: 'TransferRefunded adds', history: h.open500, event: ev.refunded(B, 1, 501), balance: 501 },
     { name: 'TransferRefunded lands on a closed account', history: h.closedEmpty, event: ev.refunded(B, 9, 9), balance: 9 },
     { name: 'MoneyDeposited reaches the money maximum', history: h.nearMax, event: ev.deposited(10, MAX), balance: MAX },
   ];
 
-  it.each(moves)('$name, and advances version and updatedAt', ({ history, event, balance }) => {
+  it.each(moves)('$name, and advances version and updatedAt', ({ history, event, balance, outgoingInFlight = 0 }) => {
     const before = given(history)!;
     const after = evolve(before, next(history, event));
-    expect(after).toEqual({ ...before, balance, version: history.length + 1, updatedAt: t0 + 1_000 });
+    expect(after).toEqual({ ...before, balance, outgoingInFlight, version: history.length + 1, updatedAt: t0 + 1_000 });
   });
 
   it('AccountClosed closes an empty account and keeps its balance', () => {

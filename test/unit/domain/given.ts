@@ -12,6 +12,7 @@ import type {
   TransferCredited,
   TransferDebited,
   TransferRefunded,
+  TransferSettled,
 } from '../../../schemas/types.ts';
 import { decide, evolve, limits, type Decision } from '../../../processors/account/domain/index.ts';
 
@@ -94,6 +95,7 @@ export const ev = {
     transferId = T,
   ): TransferRefunded => ({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason }),
   closed: (): AccountClosed => ({ type: 'AccountClosed' }),
+  settled: (toAccountId: string, amount: number, transferId = T): TransferSettled => ({ type: 'TransferSettled', transferId, toAccountId, amount }),
 };
 
 /** Command payloads. */
@@ -120,6 +122,7 @@ export const cmd = {
     amount,
     currency,
   }),
+  settle: (toAccountId: string, amount: number, transferId = T): CommandPayload => ({ type: 'SettleTransfer', transferId, toAccountId, amount }),
   refund: (toAccountId: string, amount: number, reason = 'ACCOUNT_CLOSED', transferId = T): CommandPayload => ({
     type: 'RefundTransfer',
     transferId,

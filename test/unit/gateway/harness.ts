@@ -79,6 +79,8 @@ export function outcomeFor(command: Command, fields: Partial<CommandOutcome> = {
     transferId: null,
     eventSequences: [1],
     processedAt: 1_700_000_000_000,
+    transferStatus: null,
+    transferCode: null,
     ...fields,
   };
 }

@@ -18,6 +18,8 @@ function outcome(commandId: string, fields: Partial<CommandOutcome> = {}): Comma
     transferId: null,
     eventSequences: [1],
     processedAt: 0,
+    transferStatus: null,
+    transferCode: null,
     ...fields,
   };
 }

@@ -10,13 +10,16 @@ const body = { fromAccountId: accountA, toAccountId: accountB, amount: 30, refer
 const commandId = commandIdForKey(accountA, 't-1');
 const transferId = transferIdForCommand(commandId);
 
-function debited(command: Command): CommandOutcome {
-  return outcomeFor(command, { balance: 70, version: 3, transferId });
+function debited(command: Command, fields: Partial<CommandOutcome> = {}): CommandOutcome {
+  return outcomeFor(command, { balance: 70, version: 3, eventSequences: [3], transferId, transferStatus: 'pending', ...fields });
 }
+
+/** The credit is caused by the source's TransferDebited event (sequence 3 of accountA). */
+const creditId = creditCommandId(`${accountA}:3`);
 
 function credit(fields: Partial<CommandOutcome> = {}): CommandOutcome {
   return {
-    ...outcomeFor({ commandId: creditCommandId(transferId), accountId: accountB, issuedAt: 0, fingerprint: 'credit-fp', payload: { type: 'CloseAccount' } }),
+    ...outcomeFor({ commandId: creditId, accountId: accountB, issuedAt: 0, fingerprint: 'credit-fp', payload: { type: 'CloseAccount' } }),
     transferId,
     ...fields,
   };
@@ -62,7 +65,7 @@ describe('POST /api/v1/transfers', () => {
     gateway.sink.react = (c) => [
       { outcome: debited(c) },
       { outcome: credit({ status: 'REJECTED', code, message: `destination refused: ${code}` }) },
-      { outcome: outcomeFor({ ...c, commandId: refundCommandId(transferId), fingerprint: 'refund-fp' }, { transferId, balance: 100 }) },
+      { outcome: outcomeFor({ ...c, commandId: refundCommandId(creditId), fingerprint: 'refund-fp' }, { transferId, balance: 100 }) },
     ];
     const response = await post(gateway);
     expect(response.status).toBe(status);
@@ -120,6 +123,34 @@ describe('POST /api/v1/transfers', () => {
     const reuse = await gateway.request(json(transfers, { ...body, amount: 31 }, { 'idempotency-key': 't-1' }));
     expect(reuse.status).toBe(409);
     expect(reuse.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it("a retry after the credit left the gateway's memory answers the final status the source recorded", async () => {
+    const gateway = harness();
+    // The processor replays the initiation's record, which its settlement marked completed; no credit outcome is around.
+    gateway.sink.react = (c) => [{ outcome: debited(c, { transferStatus: 'completed' }), replayed: true }];
+    const response = await post(gateway);
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ transferId, status: 'completed', commandId });
+  });
+
+  it('a retry of a refunded transfer answers failed with the destination code, from the source record alone', async () => {
+    const gateway = harness();
+    gateway.sink.react = (c) => [{ outcome: debited(c, { transferStatus: 'failed', transferCode: 'ACCOUNT_CLOSED' }), replayed: true }];
+    const response = await post(gateway);
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({ status: 'failed', code: 'ACCOUNT_CLOSED', transferId, commandId });
+  });
+
+  it('GET of a transfer whose credit outcome is unknown shows the final status once the source records it', async () => {
+    const gateway = harness({ commandTimeoutMs: 30 });
+    gateway.sink.react = (c) => [{ outcome: debited(c) }];
+    await post(gateway);
+    const url = `/api/v1/commands/${commandId}`;
+    expect((await gateway.request({ method: 'GET', url })).body.transfer).toEqual({ transferId, status: 'pending' });
+    const sent = gateway.sink.sent[0]!;
+    gateway.outcomes.accept(debited(sent, { transferStatus: 'completed' }));
+    expect((await gateway.request({ method: 'GET', url })).body.transfer).toEqual({ transferId, status: 'completed' });
   });
 
   it("shows the transfer's progress on its command", async () => {

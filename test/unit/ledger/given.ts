@@ -47,7 +47,7 @@ export function ledgerOf(commands: Command[]): LedgerSnapshot {
   for (let command = queue.shift(); command !== undefined; command = queue.shift()) {
     const partition = partitionOf(command.accountId);
     const { offset } = appender(snapshot.commands)(partition, command.accountId, command);
-    const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], { state: (id) => states.get(id), outcome: (id) => outcomes.get(id) }, (now += 1000));
+    const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], { state: (id) => states.get(id), outcome: (id) => outcomes.get(id), initiation: (id) => [...outcomes.values()].find((o) => o.transferId === id && o.transferStatus !== null) }, (now += 1000));
     for (const event of result.events) appender(snapshot.events)(partition, event.eventId, event);
     for (const state of result.states.values()) {
       states.set(state.accountId, state);
@@ -55,6 +55,7 @@ export function ledgerOf(commands: Command[]): LedgerSnapshot {
     }
     for (const o of result.outcomes) appender(snapshot.outcomes)(partition, o.key, o.outcome);
     for (const o of result.newOutcomes) outcomes.set(o.commandId, o);
+    for (const o of result.movements.values()) outcomes.set(o.commandId, o);
     for (const d of result.deadLetters) appender(snapshot.deadLetters)(partition, command.accountId, d.value, { 'dlq.reason': d.reason, 'dlq.source.partition': String(partition), 'dlq.source.offset': d.offset });
     queue.push(...result.followUps);
   }
