@@ -99,17 +99,21 @@ describe('account processor', () => {
     const ok = makeCommand(a, transfer(b, 60));
     expect(await client.run(ok)).toMatchObject({ status: 'ACCEPTED', balance: 40 });
     const transferId = ok.payload.type === 'InitiateTransfer' ? ok.payload.transferId : '';
-    expect(await client.outcome(creditCommandId(transferId))).toMatchObject({ status: 'ACCEPTED', accountId: b, balance: 65, transferId });
+    // The credit is identified by the debit event that caused it (DESIGN §8), not by the client's transfer id.
+    expect(await client.outcome(creditCommandId(`${a}:2`))).toMatchObject({ status: 'ACCEPTED', accountId: b, balance: 65, transferId });
+    expect(await client.transferResult(ok.commandId)).toMatchObject({ transferStatus: 'completed', transferCode: null, transferId });
 
     const missing = crypto.randomUUID();
     const bad = makeCommand(a, transfer(missing, 30));
     expect(await client.run(bad)).toMatchObject({ status: 'ACCEPTED', balance: 10 });
     const badId = bad.payload.type === 'InitiateTransfer' ? bad.payload.transferId : '';
-    expect(await client.outcome(creditCommandId(badId))).toMatchObject({ status: 'REJECTED', code: 'ACCOUNT_NOT_FOUND', accountId: missing });
-    expect(await client.outcome(refundCommandId(badId))).toMatchObject({ status: 'ACCEPTED', accountId: a, balance: 40 });
+    expect(await client.outcome(creditCommandId(`${a}:4`))).toMatchObject({ status: 'REJECTED', code: 'ACCOUNT_NOT_FOUND', accountId: missing, transferId: badId });
+    expect(await client.outcome(refundCommandId(creditCommandId(`${a}:4`)))).toMatchObject({ status: 'ACCEPTED', accountId: a, balance: 40 });
+    expect(await client.transferResult(bad.commandId)).toMatchObject({ transferStatus: 'failed', transferCode: 'ACCOUNT_NOT_FOUND' });
 
-    const { events } = await eventsOf(a);
-    expect(events.map((e) => e.payload.type)).toEqual(['AccountOpened', 'TransferDebited', 'TransferDebited', 'TransferRefunded']);
+    const { events, states } = await eventsOf(a);
+    expect(events.map((e) => e.payload.type)).toEqual(['AccountOpened', 'TransferDebited', 'TransferSettled', 'TransferDebited', 'TransferRefunded']);
+    expect(states.at(-1)).toMatchObject({ balance: 40, outgoingInFlight: 0 });
     expect(events.at(-1)?.payload).toMatchObject({ reason: 'ACCOUNT_NOT_FOUND', amount: 30, balanceAfter: 40, toAccountId: missing });
   });
 
@@ -119,9 +123,9 @@ describe('account processor', () => {
     await client.run(makeCommand(b, open(0, 'USD')));
     const t = makeCommand(a, transfer(b, 25));
     await client.run(t);
-    const transferId = t.payload.type === 'InitiateTransfer' ? t.payload.transferId : '';
-    expect(await client.outcome(creditCommandId(transferId))).toMatchObject({ status: 'REJECTED', code: 'CURRENCY_MISMATCH' });
-    expect(await client.outcome(refundCommandId(transferId))).toMatchObject({ status: 'ACCEPTED', balance: 100 });
+    const creditId = creditCommandId(`${a}:2`);
+    expect(await client.outcome(creditId)).toMatchObject({ status: 'REJECTED', code: 'CURRENCY_MISMATCH' });
+    expect(await client.outcome(refundCommandId(creditId))).toMatchObject({ status: 'ACCEPTED', balance: 100 });
   });
 
   it('a record that is not Avro lands in the DLQ with its reason and the next command is processed', async () => {

@@ -11,7 +11,6 @@ import { CommandClient } from '../support/command-client.ts';
 import { generateWorkload } from '../../scripts/workload.ts';
 import { auditLedger } from '../../scripts/ledger/audit.ts';
 import type { LedgerTotals } from '../../scripts/ledger/check.ts';
-import { creditCommandId, refundCommandId } from '../../schemas/ids.ts';
 import type { AccountEvent } from '../../schemas/types.ts';
 
 /** The CLI reads a small ledger in seconds; this bounds a hang. */
@@ -43,16 +42,11 @@ it('passes a ledger the processor wrote: exit 0 and the totals as JSON', async (
   await client.send(...commands);
   const distinct = [...new Set(commands.map((c) => c.commandId))];
   await waitFor(() => (distinct.every((id) => client.outcomes.has(id)) ? true : undefined), { what: 'an outcome for every command', timeoutMs: settleTimeoutMs });
+  // The saga's last step (a settlement or a refund at the source) marks the initiation final.
+  await client.settled(commands, settleTimeoutMs);
   // The workload repeats some commands (client retries): each transfer once.
-  const transfers = [...new Set(commands.flatMap((c) => (c.payload.type === 'InitiateTransfer' && client.outcomes.get(c.commandId)?.[0]?.outcome.status === 'ACCEPTED' ? [c.payload.transferId] : [])))];
-  const settled = (t: string) => {
-    const credit = client.outcomes.get(creditCommandId(t))?.[0]?.outcome;
-    return credit !== undefined && (credit.status === 'ACCEPTED' || client.outcomes.has(refundCommandId(t)));
-  };
-  await waitFor(() => (transfers.every(settled) ? true : undefined), { what: 'every accepted transfer credited or refunded', timeoutMs: settleTimeoutMs });
-  // Refunds are the saga's last step: wait for their outcomes too.
-  const refunds = transfers.filter((t) => client.outcomes.get(creditCommandId(t))?.[0]?.outcome.status === 'REJECTED').map(refundCommandId);
-  await waitFor(() => (refunds.every((id) => client.outcomes.has(id)) ? true : undefined), { what: 'every refund processed', timeoutMs: settleTimeoutMs });
+  const transfers = [...new Set(commands.flatMap((c) => (c.payload.type === 'InitiateTransfer' && client.outcomes.get(c.commandId)?.[0]?.outcome.status === 'ACCEPTED' ? [c.commandId] : [])))];
+  const refunds = transfers.filter((id) => client.finalTransfer(id)?.transferStatus === 'failed');
 
   const result = await checkLedgerCli(['--json', '--settled'], ledger.env);
   expect(result.stderr).toBe('');
@@ -62,7 +56,8 @@ it('passes a ledger the processor wrote: exit 0 and the totals as JSON', async (
   expect(report.ok).toBe(true);
   const opened = new Set(commands.filter((c) => c.payload.type === 'OpenAccount' && client.outcomes.get(c.commandId)?.[0]?.outcome.status === 'ACCEPTED').map((c) => c.accountId));
   expect(report.totals.accounts).toBe(opened.size);
-  expect(report.totals.commands).toBe(commands.length + transfers.length + refunds.length);
+  // Every transfer adds its credit, then a settlement (credited) or a refund (refused).
+  expect(report.totals.commands).toBe(commands.length + transfers.length + transfers.length);
   expect(report.totals.pendingCommands).toBe(0);
   expect(report.totals.transfers).toMatchObject({ debited: transfers.length, pending: 0, refunded: refunds.length, credited: transfers.length - refunds.length });
   expect(report.totals.balances + report.totals.inFlight).toBe(report.totals.openedInitial + report.totals.deposited - report.totals.withdrawn);

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs, { type Consumer, type Producer } from 'kafkajs';
 import type { Command, CommandOutcome, CommandPayload } from '../../schemas/types.ts';
-import { creditCommandId, fingerprintOf, refundCommandId } from '../../schemas/ids.ts';
+import { fingerprintOf } from '../../schemas/ids.ts';
 import type { LedgerSnapshot } from '../../scripts/ledger/read.ts';
 import type { TestLedger } from './ledger.ts';
 import { waitFor } from './ledger.ts';
@@ -75,16 +75,22 @@ export class CommandClient {
     return this.outcome(command.commandId, timeoutMs);
   }
 
-  /** Waits (bounded) until every command has an outcome and every accepted transfer was credited or refunded. */
+  /** The final record of a transfer initiation (settled or refunded at its source), if it landed. */
+  finalTransfer(commandId: string): CommandOutcome | undefined {
+    return this.outcomes.get(commandId)?.find((o) => o.outcome.transferStatus === 'completed' || o.outcome.transferStatus === 'failed')?.outcome;
+  }
+
+  /** Waits (bounded) for a transfer's final status at its source: settled (completed) or refunded (failed). */
+  async transferResult(commandId: string, timeoutMs = 30_000): Promise<CommandOutcome> {
+    return waitFor(() => this.finalTransfer(commandId), { what: `the final status of transfer command ${commandId}`, timeoutMs });
+  }
+
+  /** Waits (bounded) until every command has an outcome and every accepted transfer was settled or refunded at its source. */
   async settled(commands: Command[], timeoutMs = 120_000): Promise<void> {
     const ids = [...new Set(commands.map((c) => c.commandId))];
     await waitFor(() => (ids.every((id) => this.outcomes.has(id)) ? true : undefined), { what: 'an outcome for every command', timeoutMs });
-    const transfers = commands.flatMap((c) => (c.payload.type === 'InitiateTransfer' && this.outcomes.get(c.commandId)?.[0]?.outcome.status === 'ACCEPTED' ? [c.payload.transferId] : []));
-    const done = (t: string) => {
-      const credit = this.outcomes.get(creditCommandId(t))?.[0]?.outcome;
-      return credit !== undefined && (credit.status === 'ACCEPTED' || this.outcomes.has(refundCommandId(t)));
-    };
-    await waitFor(() => (transfers.every(done) ? true : undefined), { what: 'every accepted transfer credited or refunded', timeoutMs });
+    const transfers = [...new Set(commands.flatMap((c) => (c.payload.type === 'InitiateTransfer' && this.outcomes.get(c.commandId)?.[0]?.outcome.status === 'ACCEPTED' ? [c.commandId] : [])))];
+    await waitFor(() => (transfers.every((id) => this.finalTransfer(id) !== undefined) ? true : undefined), { what: 'every accepted transfer settled or refunded', timeoutMs });
   }
 }
 
