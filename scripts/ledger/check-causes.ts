@@ -81,7 +81,9 @@ export function checkEventsAgainstCommands(fold: AccountFold, commands: Located<
   const byId = commandsById(commands);
   // A reused id is several commands: the event must be what one of them asked.
   const matches = (event: AccountEvent) => (byId.get(event.commandId) ?? []).some((command) => differenceOf(event, command) === undefined);
-  const exempt = mayOutliveCommand(fold.unique, commandsTrimmed, (l) => matches(l.value));
+  // The boundary is the first event whose command is there, matching or not: a processor that
+  // misapplies every command of a trimmed partition must not exempt the whole partition.
+  const exempt = mayOutliveCommand(fold.unique, commandsTrimmed, (l) => byId.has(l.value.commandId));
   const caused = new Map<string, AccountEvent[]>();
   for (const located of fold.unique) {
     const event = located.value;

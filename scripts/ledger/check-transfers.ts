@@ -69,8 +69,8 @@ function checkLegsMatch(id: string, debit: Leg<TransferDebited>, legs: TransferL
 /**
  * The saga's commands. The credit and refund legs' own commands are checked with every event
  * (check-causes.ts); here, the commands that have no event yet. A transfer in flight must have
- * its CreditTransfer on the topic (retention never trims a command younger than the money it
- * carries is allowed to wait: a trimmed one is stranded money). A refunded transfer's credit was
+ * its CreditTransfer on the topic, trimmed or not: retention takes days, so a credit it trimmed
+ * before anyone took it up is stranded money. A refunded transfer's credit was
  * refused: its command is exempt only where retention trimmed the partition its outcome is on
  * (or, with that outcome gone too, any partition).
  */

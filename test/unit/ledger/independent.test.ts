@@ -210,6 +210,16 @@ describe('retention trimmed one partition', () => {
     expect(kindsOf(report)).toEqual(['event-without-command', 'outcome-without-command']);
   });
 
+  it('fails an event that is not what its command asked among the untrimmed records of the trimmed partition', () => {
+    const { snapshot, options } = trimmed();
+    const kept = snapshot.commands.find((c) => c.partition === pA && c.value.payload.type === 'Deposit');
+    if (kept === undefined) throw new Error('no deposit left on the trimmed partition');
+    kept.value = { ...kept.value, payload: { type: 'Deposit', amount: 8, reference: null } };
+    const report = checkLedger(snapshot, options);
+    expect(report.ok).toBe(false);
+    expect(report.violations).toEqual([`event ${A}:4 (MoneyDeposited) is not what command ${kept.value.commandId} (Deposit) asked: amount 7, the command says 8`]);
+  });
+
   it('fails a transfer in flight whose credit command is missing, though it would sit on the trimmed partition', () => {
     const { snapshot, options } = trimmed();
     const credit = creditCommandId('transfer-late');
