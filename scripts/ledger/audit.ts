@@ -1,7 +1,8 @@
 // Reads a ledger and checks it, with what the checker needs to know besides the records: which
 // commands the account processor has consumed (its group's committed offsets, read BEFORE the
-// records, so everything those transactions wrote is in the snapshot), whether retention has
-// trimmed the commands or outcomes, and whether the ledger moved while it was read.
+// records, so everything those transactions wrote is in the snapshot), which partitions retention
+// has trimmed on the commands and outcomes topics, the clock at the start of the read (ages are
+// measured against it), and whether the ledger moved while it was read.
 import type { Admin, Kafka } from 'kafkajs';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { TopicNames } from '../../topics/topics.ts';
@@ -17,6 +18,8 @@ export interface AuditOptions {
   appId: string;
   /** The caller knows the ledger is quiet: anything still unprocessed is a violation. */
   settled?: boolean;
+  /** A command unanswered or a transfer in flight longer than this is a violation (default stuckAfterDefaultMs). */
+  stuckAfterMs?: number;
 }
 
 export interface AuditResult {
@@ -45,7 +48,12 @@ async function offsetsOf(admin: Admin, topics: string[]): Promise<Offsets> {
   return offsets;
 }
 
-const trimmed = (offsets: Offsets, topic: string): boolean => [...offsets].some(([id, { low }]) => id.startsWith(`${topic}/`) && low > 0n);
+/** The partitions of a topic whose log start is past 0: retention removed their oldest records. */
+function trimmed(offsets: Offsets, topic: string): Set<number> {
+  const partitions = new Set<number>();
+  for (const [id, { low }] of offsets) if (id.startsWith(`${topic}/`) && low > 0n) partitions.add(Number(id.slice(topic.length + 1)));
+  return partitions;
+}
 
 async function processedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, bigint>> {
   const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
@@ -76,6 +84,8 @@ export async function auditLedger(options: AuditOptions): Promise<AuditResult> {
     const report = checkLedger(snapshot, {
       processedOffsets: processed,
       settled: options.settled ?? false,
+      now: startedMs,
+      stuckAfterMs: options.stuckAfterMs,
       commandsTrimmed: trimmed(before, topics.commands),
       outcomesTrimmed: trimmed(before, topics.outcomes),
     });

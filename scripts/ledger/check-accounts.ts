@@ -26,7 +26,7 @@ function groupByAccount(events: Located<AccountEvent>[], violations: Violations)
     const { accountId, sequence } = located.value;
     const expectedKey = eventIdOf(accountId, sequence);
     // The key is what compaction keeps one record per: a wrong one lets it drop a different event.
-    if (located.key !== expectedKey) violations.add(`event at partition ${located.partition} offset ${located.offset}: key ${located.key} is not ${expectedKey}`);
+    if (located.key !== expectedKey) violations.add('history', `event at partition ${located.partition} offset ${located.offset}: key ${located.key} is not ${expectedKey}`);
     const list = byAccount.get(accountId) ?? [];
     list.push(located);
     byAccount.set(accountId, list);
@@ -39,11 +39,11 @@ const describeMissing = (from: number, to: number): string => (from === to ? `${
 function foldOne(accountId: string, list: Located<AccountEvent>[], fold: AccountFold, violations: Violations): void {
   const partitions = [...new Set(list.map((l) => l.partition))];
   // Every record of an account goes to the partition of its commands: two mean two writers.
-  if (partitions.length > 1) violations.add(`account ${accountId}: events in partitions ${partitions.join(', ')}; an account's records belong to one partition`);
+  if (partitions.length > 1) violations.add('history', `account ${accountId}: events in partitions ${partitions.join(', ')}; an account's records belong to one partition`);
   // Stable sort: offset order among equal sequences, so the first copy of an event is kept.
   const ordered = [...list].sort((a, b) => a.value.sequence - b.value.sequence);
   const stop = (message: string) => {
-    violations.add(`account ${accountId}: ${message}`);
+    violations.add('history', `account ${accountId}: ${message}`);
     fold.broken.add(accountId);
   };
   let state: AccountState | undefined;
@@ -98,25 +98,25 @@ export function checkStates(states: Located<AccountState>[], fold: AccountFold, 
   const latest = new Map<string, Located<AccountState>>();
   for (const located of states) {
     const { value } = located;
-    if (located.key !== value.accountId) violations.add(`account-state at partition ${located.partition} offset ${located.offset}: key ${located.key} holds account ${value.accountId}`);
+    if (located.key !== value.accountId) violations.add('changelog', `account-state at partition ${located.partition} offset ${located.offset}: key ${located.key} holds account ${value.accountId}`);
     const previous = latest.get(value.accountId);
-    if (previous !== undefined && previous.partition !== located.partition) violations.add(`account-state ${value.accountId}: records in partitions ${previous.partition} and ${located.partition}`);
-    if (previous !== undefined && value.version < previous.value.version) violations.add(`account-state ${value.accountId}: version went back from ${previous.value.version} to ${value.version}`);
+    if (previous !== undefined && previous.partition !== located.partition) violations.add('changelog', `account-state ${value.accountId}: records in partitions ${previous.partition} and ${located.partition}`);
+    if (previous !== undefined && value.version < previous.value.version) violations.add('changelog', `account-state ${value.accountId}: version went back from ${previous.value.version} to ${value.version}`);
     latest.set(value.accountId, located);
   }
   for (const [accountId, fromEvents] of fold.folded) {
     if (fold.broken.has(accountId)) continue;
     const state = latest.get(accountId)?.value;
     if (state === undefined) {
-      violations.add(`account ${accountId}: no record in the account-state changelog`);
+      violations.add('changelog', `account ${accountId}: no record in the account-state changelog`);
       continue;
     }
     const fields = ['balance', 'version', 'status', 'currency', 'ownerName'] as const;
     const differing = fields.filter((field) => state[field] !== fromEvents[field]);
     if (differing.length > 0) {
       const show = (s: AccountState) => differing.map((field) => `${field} ${String(s[field])}`).join(', ');
-      violations.add(`account ${accountId}: the account-state changelog says ${show(state)}; its events fold to ${show(fromEvents)}`);
+      violations.add('changelog', `account ${accountId}: the account-state changelog says ${show(state)}; its events fold to ${show(fromEvents)}`);
     }
   }
-  for (const accountId of latest.keys()) if (!fold.folded.has(accountId)) violations.add(`account-state has account ${accountId}, which has no events`);
+  for (const accountId of latest.keys()) if (!fold.folded.has(accountId)) violations.add('changelog', `account-state has account ${accountId}, which has no events`);
 }

@@ -2,7 +2,9 @@
 // ACCEPTED, listing exactly those events with the version and balance they left; every ACCEPTED
 // outcome caused events; every valid command the processor consumed has an outcome (a reused id
 // with another meaning: an IDEMPOTENCY_KEY_REUSED refusal), and every invalid or undecodable one
-// went to the dead-letter topic.
+// went to the dead-letter topic. A command left unanswered is pending while it is young, and a
+// violation once older than --stuck-after.
+import { mayOutliveCommand } from './check-causes.ts';
 import { eventIdOf, validateCommand } from '../../processors/account/domain/index.ts';
 import type { AccountEvent, CommandOutcome } from '../../schemas/types.ts';
 import type { AccountFold } from './check-accounts.ts';
@@ -14,34 +16,48 @@ export interface CommandCheckOptions {
   processedOffsets?: ReadonlyMap<number, bigint>;
   /** The caller knows the ledger is quiet: a command still waiting for the processor is a violation. */
   settled?: boolean;
-  /** Retention removed the start of the commands topic: outcomes may outlive their commands. */
-  commandsTrimmed?: boolean;
-  /** Retention removed the start of the outcomes topic: old events may have lost their outcome. */
-  outcomesTrimmed?: boolean;
+  /** Partitions of the commands topic whose start retention removed (log start > 0): their oldest records may outlive their commands. */
+  commandsTrimmed?: ReadonlySet<number>;
+  /** Partitions of the outcomes topic whose start retention removed: their oldest events may have lost their outcome. */
+  outcomesTrimmed?: ReadonlySet<number>;
 }
+
+/** When the check runs, and how long a command or transfer may wait before it counts as stuck. */
+export interface CheckClock {
+  now: number;
+  stuckAfterMs: number;
+}
+
+/** Ages in reports: whole seconds. */
+export const seconds = (ms: number): string => `${Math.floor(ms / 1000)} s`;
 
 export interface OutcomeIndex {
   /** The outcome of each command, by commandId (every record under that key must agree). */
   byCommand: Map<string, CommandOutcome>;
   /** Refusals of a reused id, by their key `<commandId>#<fingerprint>`. */
   keyReuseRefusals: Map<string, CommandOutcome>;
+  /** The partition each command's outcome is on: the partition of the command itself. */
+  partitions: Map<string, number>;
 }
 
 export function indexOutcomes(outcomes: Located<CommandOutcome>[], violations: Violations): OutcomeIndex {
-  const index: OutcomeIndex = { byCommand: new Map(), keyReuseRefusals: new Map() };
+  const index: OutcomeIndex = { byCommand: new Map(), keyReuseRefusals: new Map(), partitions: new Map() };
   for (const { key, value, partition, offset } of outcomes) {
     if (key.includes('#')) {
-      if (key !== `${value.commandId}#${value.fingerprint}` || value.code !== 'IDEMPOTENCY_KEY_REUSED') violations.add(`outcome at partition ${partition} offset ${offset}: key ${key} is not a key-reuse refusal of ${value.commandId}`);
+      if (key !== `${value.commandId}#${value.fingerprint}` || value.code !== 'IDEMPOTENCY_KEY_REUSED') violations.add('outcome', `outcome at partition ${partition} offset ${offset}: key ${key} is not a key-reuse refusal of ${value.commandId}`);
       index.keyReuseRefusals.set(key, value);
       continue;
     }
-    if (key !== value.commandId) violations.add(`outcome at partition ${partition} offset ${offset}: key ${key} holds the outcome of ${value.commandId}`);
+    if (key !== value.commandId) violations.add('outcome', `outcome at partition ${partition} offset ${offset}: key ${key} holds the outcome of ${value.commandId}`);
     const previous = index.byCommand.get(key);
     // A duplicate command re-emits its original outcome: one command, one outcome, however often sent.
     if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(value)) {
-      violations.add(`command ${key}: two different outcomes (${previous.status}${previous.code ? ` ${previous.code}` : ''} v${previous.version} and ${value.status}${value.code ? ` ${value.code}` : ''} v${value.version})`);
+      violations.add('outcome', `command ${key}: two different outcomes (${previous.status}${previous.code ? ` ${previous.code}` : ''} v${previous.version} and ${value.status}${value.code ? ` ${value.code}` : ''} v${value.version})`);
     }
-    if (previous === undefined) index.byCommand.set(key, value);
+    if (previous === undefined) {
+      index.byCommand.set(key, value);
+      index.partitions.set(key, partition);
+    }
   }
   return index;
 }
@@ -57,12 +73,12 @@ function checkAccepted(commandId: string, outcome: CommandOutcome, events: Accou
   const sequences = events.map((e) => e.sequence).sort((a, b) => a - b);
   const listed = [...outcome.eventSequences].sort((a, b) => a - b);
   const accounts = [...new Set(events.map((e) => e.accountId))];
-  if (accounts.length !== 1 || accounts[0] !== outcome.accountId) violations.add(`command ${commandId}: outcome is for account ${outcome.accountId}, its events are on ${accounts.join(', ')}`);
-  if (listed.join(',') !== sequences.join(',')) violations.add(`command ${commandId}: outcome lists events [${listed.join(', ')}], the log has [${sequences.join(', ')}]`);
+  if (accounts.length !== 1 || accounts[0] !== outcome.accountId) violations.add('outcome', `command ${commandId}: outcome is for account ${outcome.accountId}, its events are on ${accounts.join(', ')}`);
+  if (listed.join(',') !== sequences.join(',')) violations.add('outcome', `command ${commandId}: outcome lists events [${listed.join(', ')}], the log has [${sequences.join(', ')}]`);
   const last = sequences[sequences.length - 1];
-  if (outcome.version !== last) violations.add(`command ${commandId}: outcome says version ${outcome.version}, its last event is sequence ${last}`);
+  if (outcome.version !== last) violations.add('outcome', `command ${commandId}: outcome says version ${outcome.version}, its last event is sequence ${last}`);
   const balance = fold.balanceAfter.get(eventIdOf(outcome.accountId, outcome.version));
-  if (balance !== undefined && outcome.balance !== balance) violations.add(`command ${commandId}: outcome says balance ${outcome.balance}, the fold gives ${balance} at version ${outcome.version}`);
+  if (balance !== undefined && outcome.balance !== balance) violations.add('outcome', `command ${commandId}: outcome says balance ${outcome.balance}, the fold gives ${balance} at version ${outcome.version}`);
 }
 
 export function checkEventsAgainstOutcomes(fold: AccountFold, outcomes: Located<CommandOutcome>[], index: OutcomeIndex, options: CommandCheckOptions, violations: Violations): void {
@@ -72,19 +88,20 @@ export function checkEventsAgainstOutcomes(fold: AccountFold, outcomes: Located<
     list.push(located);
     byCommand.set(located.value.commandId, list);
   }
-  const keptSince = options.outcomesTrimmed ? outcomesKeptSince(outcomes) : undefined;
+  const trimmed = options.outcomesTrimmed ?? new Set<number>();
+  const keptSince = outcomesKeptSince(outcomes);
   for (const [commandId, located] of byCommand) {
     const events = located.map((l) => l.value);
     const outcome = index.byCommand.get(commandId);
     if (outcome === undefined) {
       // Retention may have removed the outcome of an event older than every outcome left in its partition.
-      const outlived = keptSince !== undefined && located.some((l) => l.value.occurredAt < (keptSince.get(l.partition) ?? Infinity));
-      if (!outlived) violations.add(`command ${commandId} caused ${events.length} event(s) (${events.map((e) => `${e.payload.type} ${e.accountId}:${e.sequence}`).join(', ')}) but has no outcome`);
-    } else if (outcome.status !== 'ACCEPTED') violations.add(`command ${commandId} caused ${events.length} event(s) but its outcome is ${outcome.status} ${outcome.code ?? ''}`.trimEnd());
+      const outlived = located.some((l) => trimmed.has(l.partition) && l.value.occurredAt < (keptSince.get(l.partition) ?? Infinity));
+      if (!outlived) violations.add('outcome', `command ${commandId} caused ${events.length} event(s) (${events.map((e) => `${e.payload.type} ${e.accountId}:${e.sequence}`).join(', ')}) but has no outcome`);
+    } else if (outcome.status !== 'ACCEPTED') violations.add('outcome', `command ${commandId} caused ${events.length} event(s) but its outcome is ${outcome.status} ${outcome.code ?? ''}`.trimEnd());
     else checkAccepted(commandId, outcome, events, fold, violations);
   }
   for (const [commandId, outcome] of index.byCommand) {
-    if (outcome.status === 'ACCEPTED' && !byCommand.has(commandId)) violations.add(`command ${commandId} is ACCEPTED (v${outcome.version}) but caused no event`);
+    if (outcome.status === 'ACCEPTED' && !byCommand.has(commandId)) violations.add('outcome', `command ${commandId} is ACCEPTED (v${outcome.version}) but caused no event`);
   }
 }
 
@@ -97,14 +114,16 @@ export interface CommandTotals {
 
 const pendingExamplesMax = 5;
 
-export function checkCommands(snapshot: LedgerSnapshot, index: OutcomeIndex, options: CommandCheckOptions, violations: Violations): CommandTotals {
+export function checkCommands(snapshot: LedgerSnapshot, index: OutcomeIndex, options: CommandCheckOptions, clock: CheckClock, violations: Violations): CommandTotals {
   const totals: CommandTotals = { pending: 0, pendingExamples: [] };
   const deadLettered = new Set(snapshot.deadLetters.map((d) => `${d.headers['dlq.source.partition']}:${d.headers['dlq.source.offset']}`));
   const processed = (l: Located<unknown>) => options.processedOffsets !== undefined && BigInt(l.offset) < (options.processedOffsets.get(l.partition) ?? 0n);
-  // Unanswered: a violation once the processor committed past it (or the ledger is settled), else pending.
+  // Unanswered: a violation once the processor committed past it, the ledger is settled or it waited too long; else pending.
   const unanswered = (l: Located<unknown>, message: string) => {
-    if (processed(l)) violations.add(`${message}, though the processor committed past it`);
-    else if (options.settled) violations.add(`${message} in a settled ledger`);
+    const age = clock.now - l.timestamp;
+    if (processed(l)) violations.add('unanswered-command', `${message}, though the processor committed past it`);
+    else if (options.settled) violations.add('unanswered-command', `${message} in a settled ledger`);
+    else if (age > clock.stuckAfterMs) violations.add('unanswered-command', `${message} after ${seconds(age)} (--stuck-after ${seconds(clock.stuckAfterMs)})`);
     else {
       totals.pending += 1;
       if (totals.pendingExamples.length < pendingExamplesMax) totals.pendingExamples.push(message);
@@ -120,7 +139,7 @@ export function checkCommands(snapshot: LedgerSnapshot, index: OutcomeIndex, opt
       continue;
     }
     if (dead) {
-      violations.add(`valid command ${command.commandId} (${command.payload.type}) at ${where} was dead-lettered`);
+      violations.add('dead-letter', `valid command ${command.commandId} (${command.payload.type}) at ${where} was dead-lettered`);
       continue;
     }
     const outcome = index.byCommand.get(command.commandId);
@@ -132,11 +151,14 @@ export function checkCommands(snapshot: LedgerSnapshot, index: OutcomeIndex, opt
   for (const located of snapshot.undecodableCommands) {
     if (!deadLettered.has(`${located.partition}:${located.offset}`)) unanswered(located, `undecodable command at partition ${located.partition} offset ${located.offset} is not in the dead-letter topic`);
   }
-  if (!options.commandsTrimmed) {
-    const sent = new Set(snapshot.commands.map((c) => c.value.commandId));
-    for (const outcome of [...index.byCommand.values(), ...index.keyReuseRefusals.values()]) {
-      if (!sent.has(outcome.commandId)) violations.add(`outcome for command ${outcome.commandId}, which is not on the commands topic`);
-    }
+  const sent = new Set(snapshot.commands.map((c) => c.value.commandId));
+  const outlives = mayOutliveCommand(snapshot.outcomes, options.commandsTrimmed ?? new Set(), (l) => sent.has(l.value.commandId));
+  const reported = new Set<string>();
+  for (const located of snapshot.outcomes) {
+    const { commandId } = located.value;
+    if (sent.has(commandId) || reported.has(commandId) || outlives(located)) continue;
+    reported.add(commandId);
+    violations.add('outcome-without-command', `outcome for command ${commandId}, which is not on the commands topic`);
   }
   return totals;
 }

@@ -1,13 +1,14 @@
 // The transfer saga from its events: each transfer debited once at its source, then credited at
 // its destination or refunded at its source at most once and never both, with the debited amount;
-// every debit sent its CreditTransfer and every refused credit its RefundTransfer (when the
-// commands topic still holds them). A debit with neither credit nor refund is money in flight.
+// every debit sent its CreditTransfer and every refused credit its RefundTransfer. A debit with
+// neither credit nor refund is money in flight: pending while young, a violation once older than
+// --stuck-after (or at all in a settled ledger).
 import { creditCommandId, refundCommandId } from '../../schemas/ids.ts';
 import type { AccountEvent, TransferCredited, TransferDebited, TransferRefunded } from '../../schemas/types.ts';
-import type { OutcomeIndex } from './check-commands.ts';
+import { seconds, type CheckClock, type OutcomeIndex } from './check-commands.ts';
 import type { Violations } from './violations.ts';
 
-type Leg<P> = { accountId: string; sequence: number; payload: P };
+type Leg<P> = { accountId: string; sequence: number; occurredAt: number; payload: P };
 
 interface TransferLegs {
   debits: Leg<TransferDebited>[];
@@ -28,10 +29,13 @@ export interface TransferTotals {
 
 export interface TransferCheckContext {
   outcomes: OutcomeIndex;
-  /** Every commandId on the commands topic; undefined when retention trimmed it (saga commands not checked). */
-  commandIds: Set<string> | undefined;
+  /** Every commandId on the commands topic. */
+  commandIds: Set<string>;
+  /** Partitions of the commands topic that retention trimmed. */
+  commandsTrimmed: ReadonlySet<number>;
   /** The ledger is quiet: a transfer still in flight is a violation. */
   settled: boolean;
+  clock: CheckClock;
 }
 
 function legsOf(events: AccountEvent[]): Map<string, TransferLegs> {
@@ -41,10 +45,10 @@ function legsOf(events: AccountEvent[]): Map<string, TransferLegs> {
     if (found === undefined) transfers.set(transferId, (found = { debits: [], credits: [], refunds: [] }));
     return found;
   };
-  for (const { accountId, sequence, payload } of events) {
-    if (payload.type === 'TransferDebited') legs(payload.transferId).debits.push({ accountId, sequence, payload });
-    if (payload.type === 'TransferCredited') legs(payload.transferId).credits.push({ accountId, sequence, payload });
-    if (payload.type === 'TransferRefunded') legs(payload.transferId).refunds.push({ accountId, sequence, payload });
+  for (const { accountId, sequence, occurredAt, payload } of events) {
+    if (payload.type === 'TransferDebited') legs(payload.transferId).debits.push({ accountId, sequence, occurredAt, payload });
+    if (payload.type === 'TransferCredited') legs(payload.transferId).credits.push({ accountId, sequence, occurredAt, payload });
+    if (payload.type === 'TransferRefunded') legs(payload.transferId).refunds.push({ accountId, sequence, occurredAt, payload });
   }
   return transfers;
 }
@@ -52,45 +56,60 @@ function legsOf(events: AccountEvent[]): Map<string, TransferLegs> {
 /** The other legs against the debit: same amount, the destination it named, back to its source. */
 function checkLegsMatch(id: string, debit: Leg<TransferDebited>, legs: TransferLegs, violations: Violations): void {
   for (const credit of legs.credits) {
-    if (credit.payload.amount !== debit.payload.amount) violations.add(`transfer ${id}: credited ${credit.payload.amount}, debited ${debit.payload.amount}`);
-    if (credit.accountId !== debit.payload.toAccountId) violations.add(`transfer ${id}: credited to ${credit.accountId}, debited for ${debit.payload.toAccountId}`);
-    if (credit.payload.fromAccountId !== debit.accountId) violations.add(`transfer ${id}: credit names source ${credit.payload.fromAccountId}, debited at ${debit.accountId}`);
+    if (credit.payload.amount !== debit.payload.amount) violations.add('transfer', `transfer ${id}: credited ${credit.payload.amount}, debited ${debit.payload.amount}`);
+    if (credit.accountId !== debit.payload.toAccountId) violations.add('transfer', `transfer ${id}: credited to ${credit.accountId}, debited for ${debit.payload.toAccountId}`);
+    if (credit.payload.fromAccountId !== debit.accountId) violations.add('transfer', `transfer ${id}: credit names source ${credit.payload.fromAccountId}, debited at ${debit.accountId}`);
   }
   for (const refund of legs.refunds) {
-    if (refund.payload.amount !== debit.payload.amount) violations.add(`transfer ${id}: refunded ${refund.payload.amount}, debited ${debit.payload.amount}`);
-    if (refund.accountId !== debit.accountId) violations.add(`transfer ${id}: refunded to ${refund.accountId}, debited at ${debit.accountId}`);
+    if (refund.payload.amount !== debit.payload.amount) violations.add('transfer', `transfer ${id}: refunded ${refund.payload.amount}, debited ${debit.payload.amount}`);
+    if (refund.accountId !== debit.accountId) violations.add('transfer', `transfer ${id}: refunded to ${refund.accountId}, debited at ${debit.accountId}`);
   }
 }
 
-function checkSagaCommands(id: string, context: TransferCheckContext, violations: Violations): void {
-  const commandIds = context.commandIds;
-  if (commandIds === undefined) return;
-  // The follow-up is written in the debit's own transaction: a debit without it strands the money.
-  if (!commandIds.has(creditCommandId(id))) violations.add(`transfer ${id}: debited, but its CreditTransfer command is not on the commands topic`);
-  const credit = context.outcomes.byCommand.get(creditCommandId(id));
-  if (credit?.status === 'REJECTED' && !commandIds.has(refundCommandId(id))) violations.add(`transfer ${id}: credit refused (${credit.code}), but its RefundTransfer command is not on the commands topic`);
+/**
+ * The saga's commands. The credit and refund legs' own commands are checked with every event
+ * (check-causes.ts); here, the commands that have no event yet. A transfer in flight must have
+ * its CreditTransfer on the topic, trimmed or not: retention takes days, so a credit it trimmed
+ * before anyone took it up is stranded money. A refunded transfer's credit was
+ * refused: its command is exempt only where retention trimmed the partition its outcome is on
+ * (or, with that outcome gone too, any partition).
+ */
+function checkSagaCommands(id: string, legs: TransferLegs, context: TransferCheckContext, violations: Violations): void {
+  const { commandIds, commandsTrimmed } = context;
+  const credit = creditCommandId(id);
+  if (legs.credits.length > 0) return;
+  if (!commandIds.has(credit)) {
+    const partition = context.outcomes.partitions.get(credit);
+    const mayBeTrimmed = legs.refunds.length > 0 && (partition === undefined ? commandsTrimmed.size > 0 : commandsTrimmed.has(partition));
+    if (!mayBeTrimmed) violations.add('transfer', `transfer ${id}: debited, but its CreditTransfer command is not on the commands topic`);
+  }
+  const outcome = context.outcomes.byCommand.get(credit);
+  if (legs.refunds.length === 0 && outcome?.status === 'REJECTED' && !commandIds.has(refundCommandId(id))) violations.add('transfer', `transfer ${id}: credit refused (${outcome.code}), but its RefundTransfer command is not on the commands topic`);
 }
 
 export function checkTransfers(events: AccountEvent[], context: TransferCheckContext, violations: Violations): TransferTotals {
   const totals: TransferTotals = { debited: 0, credited: 0, refunded: 0, pending: 0, inFlight: 0 };
   for (const [id, legs] of legsOf(events)) {
     const { debits, credits, refunds } = legs;
-    if (debits.length === 0) violations.add(`transfer ${id}: ${credits.length > 0 ? 'credited' : 'refunded'} but never debited`);
-    if (debits.length > 1) violations.add(`transfer ${id}: debited ${debits.length} times`);
-    if (credits.length > 1) violations.add(`transfer ${id}: credited ${credits.length} times`);
-    if (refunds.length > 1) violations.add(`transfer ${id}: refunded ${refunds.length} times`);
-    if (credits.length > 0 && refunds.length > 0) violations.add(`transfer ${id}: both credited and refunded`);
+    if (debits.length === 0) violations.add('transfer', `transfer ${id}: ${credits.length > 0 ? 'credited' : 'refunded'} but never debited`);
+    if (debits.length > 1) violations.add('transfer', `transfer ${id}: debited ${debits.length} times`);
+    if (credits.length > 1) violations.add('transfer', `transfer ${id}: credited ${credits.length} times`);
+    if (refunds.length > 1) violations.add('transfer', `transfer ${id}: refunded ${refunds.length} times`);
+    if (credits.length > 0 && refunds.length > 0) violations.add('transfer', `transfer ${id}: both credited and refunded`);
     totals.credited += credits.length > 0 ? 1 : 0;
     totals.refunded += refunds.length > 0 ? 1 : 0;
     const debit = debits[0];
     if (debit === undefined) continue;
     totals.debited += 1;
     checkLegsMatch(id, debit, legs, violations);
-    checkSagaCommands(id, context, violations);
+    checkSagaCommands(id, legs, context, violations);
     if (credits.length === 0 && refunds.length === 0) {
       totals.pending += 1;
       totals.inFlight += debit.payload.amount;
-      if (context.settled) violations.add(`transfer ${id}: debited ${debit.payload.amount} at ${debit.accountId}, neither credited nor refunded in a settled ledger`);
+      const what = `transfer ${id}: debited ${debit.payload.amount} at ${debit.accountId}, neither credited nor refunded`;
+      const age = context.clock.now - debit.occurredAt;
+      if (context.settled) violations.add('stuck-transfer', `${what} in a settled ledger`);
+      else if (age > context.clock.stuckAfterMs) violations.add('stuck-transfer', `${what} after ${seconds(age)} (--stuck-after ${seconds(context.clock.stuckAfterMs)})`);
     }
   }
   return totals;

@@ -17,6 +17,8 @@ export interface Located<T> {
   key: string;
   value: T;
   headers: Record<string, string>;
+  /** The record's Kafka timestamp (ms): when a command was sent, for its age. */
+  timestamp: number;
 }
 
 export interface LedgerSnapshot {
@@ -44,7 +46,7 @@ export async function readLedger(kafka: Kafka, codecs: Codecs, topics: TopicName
     timeoutMs: ledgerReadTimeoutMs,
     onBatch: async (topic, partition, messages) => {
       for (const m of messages) {
-        const base = { partition, offset: m.offset, key: m.key?.toString('utf8') ?? '', headers: headersOf(m.headers) };
+        const base = { partition, offset: m.offset, key: m.key?.toString('utf8') ?? '', headers: headersOf(m.headers), timestamp: Number(m.timestamp) };
         if (topic === topics.commands) {
           try {
             snapshot.commands.push({ ...base, value: await codecs.commands.decode(m.value) });

@@ -1,4 +1,5 @@
-// The checker's report as text for people: totals first, then every violation listed.
+// The checker's report as text for people: totals first, then the count per kind, then every
+// listed violation with its kind.
 import type { LedgerReport, LedgerTotals } from './check.ts';
 
 const n = (value: number): string => value.toLocaleString('en-US');
@@ -15,9 +16,10 @@ export function formatTotals(t: LedgerTotals, indent = ''): string[] {
   ].map((line) => indent + line);
 }
 
-export function formatViolations(report: Pick<LedgerReport, 'violations' | 'violationCount'>, indent = ''): string[] {
+export function formatViolations(report: Pick<LedgerReport, 'violations' | 'violationDetails' | 'violationKinds' | 'violationCount'>, indent = ''): string[] {
   if (report.violationCount === 0) return [`${indent}OK: every invariant holds`];
-  const lines = [`${indent}VIOLATIONS: ${n(report.violationCount)}`, ...report.violations.map((v) => `${indent}  - ${v}`)];
+  const kinds = Object.entries(report.violationKinds).map(([kind, count]) => `${kind} ${n(count ?? 0)}`);
+  const lines = [`${indent}VIOLATIONS: ${n(report.violationCount)}`, `${indent}  by kind: ${kinds.join(', ')}`, ...report.violationDetails.map((v) => `${indent}  - [${v.kind}] ${v.message}`)];
   const unlisted = report.violationCount - report.violations.length;
   if (unlisted > 0) lines.push(`${indent}  … and ${n(unlisted)} more`);
   return lines;

@@ -1,7 +1,9 @@
 // `npm run check-ledger` as a user runs it, a child process against a real ledger: a ledger the
-// account processor wrote passes with exit 0 and its totals as JSON; one forged event (a deposit
-// with a wrong balanceAfter, produced straight to the events topic) fails it with exit 1 and
-// names the broken invariant; an unreachable broker is exit 2, within a bound.
+// account processor wrote passes with exit 0 and its totals as JSON (every event matching its
+// command), and fails with kind wrong-app-id under another APP_ID; one forged event (a deposit
+// with a wrong balanceAfter and no command, produced straight to the events topic) fails it with
+// exit 1 and names the broken invariants and their kinds; an unreachable broker is exit 2, within
+// a bound.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
@@ -61,6 +63,11 @@ it('passes a ledger the processor wrote: exit 0 and the totals as JSON', async (
   expect(report.totals.pendingCommands).toBe(0);
   expect(report.totals.transfers).toMatchObject({ debited: transfers.length, pending: 0, refunded: refunds.length, credited: transfers.length - refunds.length });
   expect(report.totals.balances + report.totals.inFlight).toBe(report.totals.openedInitial + report.totals.deposited - report.totals.withdrawn);
+
+  // Another APP_ID names a processor group that committed nothing: it cannot pass with everything "pending".
+  const wrongApp = await checkLedgerCli(['--json', '--app-id', `${ledger.config.appId}-other`], ledger.env);
+  expect(wrongApp.code).toBe(1);
+  expect((JSON.parse(wrongApp.stdout) as { violationKinds: Record<string, number> }).violationKinds).toEqual({ 'wrong-app-id': 1 });
 }, 240_000);
 
 it('fails with exit 1 and names the violation when a forged event is appended', async () => {
@@ -84,15 +91,18 @@ it('fails with exit 1 and names the violation when a forged event is appended', 
 
   const json = await checkLedgerCli(['--json'], ledger.env);
   expect(json.code).toBe(1);
-  const report = JSON.parse(json.stdout) as { ok: boolean; violations: string[] };
+  const report = JSON.parse(json.stdout) as { ok: boolean; violations: string[]; violationKinds: Record<string, number> };
   expect(report.ok).toBe(false);
+  expect(report.violationKinds).toEqual({ history: 1, outcome: 1, 'event-without-command': 1 });
+  expect(report.violations).toContainEqual(`event ${forged.eventId} (MoneyDeposited) was caused by command ${forged.commandId}, which is not on the commands topic`);
   expect(report.violations).toContainEqual(`account ${accountId}: event ${sequence} (MoneyDeposited) breaks the fold: event ${forged.eventId} (MoneyDeposited): balanceAfter ${state.balance + 1_000_000} is not ${state.balance} + 100`);
   expect(report.violations).toContainEqual(`command ${forged.commandId} caused 1 event(s) (MoneyDeposited ${forged.eventId}) but has no outcome`);
 
   const text = await checkLedgerCli([], ledger.env);
   expect(text.code).toBe(1);
-  expect(text.stdout).toMatch(/^VIOLATIONS: 2$/m);
-  expect(text.stdout).toContain(`breaks the fold: event ${forged.eventId}`);
+  expect(text.stdout).toMatch(/^VIOLATIONS: 3$/m);
+  expect(text.stdout).toContain(`[history] account ${accountId}: event ${sequence} (MoneyDeposited) breaks the fold: event ${forged.eventId}`);
+  expect(text.stdout).toContain(`[event-without-command] event ${forged.eventId}`);
 }, 240_000);
 
 it('exits 2, within a bound, when the broker cannot be reached', async () => {

@@ -21,23 +21,23 @@ export const withdraw = (accountId: string, amount: number): Command => command(
 export const transfer = (from: string, to: string, amount: number, transferId: string): Command => command(from, { type: 'InitiateTransfer', transferId, toAccountId: to, amount, reference: null });
 export const close = (accountId: string): Command => command(accountId, { type: 'CloseAccount' });
 
-const partitionOf = (accountId: string): number => [...accountId].reduce((sum, c) => sum + c.charCodeAt(0), 0) % partitions;
+export const partitionOf = (accountId: string): number => [...accountId].reduce((sum, c) => sum + c.charCodeAt(0), 0) % partitions;
 
 export function emptySnapshot(): LedgerSnapshot {
   return { commands: [], undecodableCommands: [], events: [], states: [], outcomes: [], deadLetters: [] };
 }
 
-/** Appends at the next offset of that topic's partition. */
+/** Appends at the next offset of that topic's partition, with that record timestamp. */
 function appender<T>(list: Located<T>[]) {
-  return (partition: number, key: string, value: T, headers: Record<string, string> = {}): Located<T> => {
+  return (partition: number, key: string, value: T, timestamp: number, headers: Record<string, string> = {}): Located<T> => {
     const offset = String(list.filter((l) => l.partition === partition).length);
-    const located = { partition, offset, key, value, headers };
+    const located = { partition, offset, key, value, headers, timestamp };
     list.push(located);
     return located;
   };
 }
 
-/** Runs the commands (and the follow-ups they cause, until none are left) one transaction each. */
+/** Runs the commands (and the follow-ups they cause, until none are left) one transaction each, a second apart. */
 export function ledgerOf(commands: Command[]): LedgerSnapshot {
   const snapshot = emptySnapshot();
   const states = new Map<string, AccountState>();
@@ -46,17 +46,17 @@ export function ledgerOf(commands: Command[]): LedgerSnapshot {
   let now = t0;
   for (let command = queue.shift(); command !== undefined; command = queue.shift()) {
     const partition = partitionOf(command.accountId);
-    const { offset } = appender(snapshot.commands)(partition, command.accountId, command);
+    const { offset } = appender(snapshot.commands)(partition, command.accountId, command, now);
     const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], { state: (id) => states.get(id), outcome: (id) => outcomes.get(id), initiation: (id) => [...outcomes.values()].find((o) => o.transferId === id && o.transferStatus !== null) }, (now += 1000));
-    for (const event of result.events) appender(snapshot.events)(partition, event.eventId, event);
+    for (const event of result.events) appender(snapshot.events)(partition, event.eventId, event, now);
     for (const state of result.states.values()) {
       states.set(state.accountId, state);
-      appender(snapshot.states)(partition, state.accountId, state);
+      appender(snapshot.states)(partition, state.accountId, state, now);
     }
-    for (const o of result.outcomes) appender(snapshot.outcomes)(partition, o.key, o.outcome);
+    for (const o of result.outcomes) appender(snapshot.outcomes)(partition, o.key, o.outcome, now);
     for (const o of result.newOutcomes) outcomes.set(o.commandId, o);
     for (const o of result.movements.values()) outcomes.set(o.commandId, o);
-    for (const d of result.deadLetters) appender(snapshot.deadLetters)(partition, command.accountId, d.value, { 'dlq.reason': d.reason, 'dlq.source.partition': String(partition), 'dlq.source.offset': d.offset });
+    for (const d of result.deadLetters) appender(snapshot.deadLetters)(partition, command.accountId, d.value, now, { 'dlq.reason': d.reason, 'dlq.source.partition': String(partition), 'dlq.source.offset': d.offset });
     queue.push(...result.followUps);
   }
   return snapshot;
@@ -64,15 +64,19 @@ export function ledgerOf(commands: Command[]): LedgerSnapshot {
 
 /** Appends a forged event to the account's partition, as a rogue producer would. */
 export function appendEvent(snapshot: LedgerSnapshot, event: AccountEvent): void {
-  appender(snapshot.events)(partitionOf(event.accountId), event.eventId, event);
+  appender(snapshot.events)(partitionOf(event.accountId), event.eventId, event, event.occurredAt);
 }
 
 export function appendOutcome(snapshot: LedgerSnapshot, outcome: CommandOutcome): void {
-  appender(snapshot.outcomes)(partitionOf(outcome.accountId), outcome.commandId, outcome);
+  appender(snapshot.outcomes)(partitionOf(outcome.accountId), outcome.commandId, outcome, outcome.processedAt);
+}
+
+export function appendState(snapshot: LedgerSnapshot, state: AccountState): void {
+  appender(snapshot.states)(partitionOf(state.accountId), state.accountId, state, state.updatedAt);
 }
 
 export function appendCommand(snapshot: LedgerSnapshot, command: Command): Located<Command> {
-  return appender(snapshot.commands)(partitionOf(command.accountId), command.accountId, command);
+  return appender(snapshot.commands)(partitionOf(command.accountId), command.accountId, command, command.issuedAt);
 }
 
 export function lastEvent(snapshot: LedgerSnapshot, accountId: string): AccountEvent {
