@@ -32,6 +32,7 @@ export const effects: { [C in CommandType]: Effect<C> } = {
   CreditTransfer: { event: 'TransferCredited', same: ['transferId', 'fromAccountId', 'amount'] },
   RefundTransfer: { event: 'TransferRefunded', same: ['transferId', 'toAccountId', 'amount', 'reason'] },
   CloseAccount: { event: 'AccountClosed', same: [] },
+  SettleTransfer: { event: 'TransferSettled', same: ['transferId', 'toAccountId', 'amount'] },
 };
 
 /** How the event differs from what the command asked, or undefined when it is exactly that. */

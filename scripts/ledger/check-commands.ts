@@ -50,16 +50,24 @@ export function indexOutcomes(outcomes: Located<CommandOutcome>[], violations: V
     }
     if (key !== value.commandId) violations.add('outcome', `outcome at partition ${partition} offset ${offset}: key ${key} holds the outcome of ${value.commandId}`);
     const previous = index.byCommand.get(key);
-    // A duplicate command re-emits its original outcome: one command, one outcome, however often sent.
-    if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(value)) {
+    // A duplicate command re-emits its original outcome: one command, one outcome, however often
+    // sent. A transfer initiation's record may move once from pending to its final status (and
+    // is then re-emitted as that); nothing else of it may change.
+    if (previous !== undefined && sameOutcome(previous, value) === false) {
       violations.add('outcome', `command ${key}: two different outcomes (${previous.status}${previous.code ? ` ${previous.code}` : ''} v${previous.version} and ${value.status}${value.code ? ` ${value.code}` : ''} v${value.version})`);
     }
-    if (previous === undefined) {
-      index.byCommand.set(key, value);
-      index.partitions.set(key, partition);
-    }
+    if (previous === undefined) index.partitions.set(key, partition);
+    if (previous === undefined || previous.transferStatus === 'pending') index.byCommand.set(key, value);
   }
   return index;
+}
+
+/** Whether a later record of a command agrees with an earlier one (a transfer's status may only land). */
+function sameOutcome(earlier: CommandOutcome, later: CommandOutcome): boolean {
+  if (earlier.transferStatus === 'pending' && later.transferStatus !== null) {
+    return JSON.stringify({ ...earlier, transferStatus: null, transferCode: null }) === JSON.stringify({ ...later, transferStatus: null, transferCode: null });
+  }
+  return JSON.stringify(earlier) === JSON.stringify(later);
 }
 
 /** Per partition, the oldest outcome still there: older events may have outlived their outcome. */
@@ -152,11 +160,17 @@ export function checkCommands(snapshot: LedgerSnapshot, index: OutcomeIndex, opt
     if (!deadLettered.has(`${located.partition}:${located.offset}`)) unanswered(located, `undecodable command at partition ${located.partition} offset ${located.offset} is not in the dead-letter topic`);
   }
   const sent = new Set(snapshot.commands.map((c) => c.value.commandId));
-  const outlives = mayOutliveCommand(snapshot.outcomes, options.commandsTrimmed ?? new Set(), (l) => sent.has(l.value.commandId));
+  const trimmed = options.commandsTrimmed ?? new Set<number>();
+  const outlives = mayOutliveCommand(snapshot.outcomes, trimmed, (l) => sent.has(l.value.commandId));
+  // An initiation's record is re-emitted, landed, in the transaction of the SettleTransfer or
+  // RefundTransfer that ended its transfer: on a trimmed partition it may follow kept commands
+  // though the initiation is gone (and compaction may have dropped its pending record).
+  const landings = new Set(snapshot.commands.flatMap(({ value: c }) => (c.payload.type === 'SettleTransfer' || c.payload.type === 'RefundTransfer' ? [`${c.accountId}:${c.payload.transferId}`] : [])));
+  const landed = ({ partition, value }: Located<CommandOutcome>) => trimmed.has(partition) && (value.transferStatus === 'completed' || value.transferStatus === 'failed') && landings.has(`${value.accountId}:${value.transferId}`);
   const reported = new Set<string>();
   for (const located of snapshot.outcomes) {
     const { commandId } = located.value;
-    if (sent.has(commandId) || reported.has(commandId) || outlives(located)) continue;
+    if (sent.has(commandId) || reported.has(commandId) || outlives(located) || landed(located)) continue;
     reported.add(commandId);
     violations.add('outcome-without-command', `outcome for command ${commandId}, which is not on the commands topic`);
   }

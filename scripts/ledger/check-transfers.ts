@@ -1,10 +1,13 @@
 // The transfer saga from its events: each transfer debited once at its source, then credited at
 // its destination or refunded at its source at most once and never both, with the debited amount;
-// every debit sent its CreditTransfer and every refused credit its RefundTransfer. A debit with
+// every debit sent its CreditTransfer, every refused credit its RefundTransfer and every accepted
+// credit its SettleTransfer, which the source applies once (TransferSettled). A debit with
 // neither credit nor refund is money in flight: pending while young, a violation once older than
-// --stuck-after (or at all in a settled ledger).
-import { creditCommandId, refundCommandId } from '../../schemas/ids.ts';
-import type { AccountEvent, TransferCredited, TransferDebited, TransferRefunded } from '../../schemas/types.ts';
+// --stuck-after (or at all in a settled ledger); a credit its source has not settled likewise.
+// Internal command ids derive from the event that caused them (DESIGN §8), so they are
+// recomputed here from the events, never from the client's transfer id.
+import { creditCommandId, refundCommandId, settleCommandId } from '../../schemas/ids.ts';
+import type { AccountEvent, TransferCredited, TransferDebited, TransferRefunded, TransferSettled } from '../../schemas/types.ts';
 import { seconds, type CheckClock, type OutcomeIndex } from './check-commands.ts';
 import type { Violations } from './violations.ts';
 
@@ -14,6 +17,7 @@ interface TransferLegs {
   debits: Leg<TransferDebited>[];
   credits: Leg<TransferCredited>[];
   refunds: Leg<TransferRefunded>[];
+  settlements: Leg<TransferSettled>[];
 }
 
 export interface TransferTotals {
@@ -21,6 +25,8 @@ export interface TransferTotals {
   debited: number;
   credited: number;
   refunded: number;
+  /** Credited and settled at the source. */
+  settled: number;
   /** Debited, neither credited nor refunded yet. */
   pending: number;
   /** The money those pending transfers carry. */
@@ -42,13 +48,14 @@ function legsOf(events: AccountEvent[]): Map<string, TransferLegs> {
   const transfers = new Map<string, TransferLegs>();
   const legs = (transferId: string): TransferLegs => {
     let found = transfers.get(transferId);
-    if (found === undefined) transfers.set(transferId, (found = { debits: [], credits: [], refunds: [] }));
+    if (found === undefined) transfers.set(transferId, (found = { debits: [], credits: [], refunds: [], settlements: [] }));
     return found;
   };
   for (const { accountId, sequence, occurredAt, payload } of events) {
     if (payload.type === 'TransferDebited') legs(payload.transferId).debits.push({ accountId, sequence, occurredAt, payload });
     if (payload.type === 'TransferCredited') legs(payload.transferId).credits.push({ accountId, sequence, occurredAt, payload });
     if (payload.type === 'TransferRefunded') legs(payload.transferId).refunds.push({ accountId, sequence, occurredAt, payload });
+    if (payload.type === 'TransferSettled') legs(payload.transferId).settlements.push({ accountId, sequence, occurredAt, payload });
   }
   return transfers;
 }
@@ -64,6 +71,11 @@ function checkLegsMatch(id: string, debit: Leg<TransferDebited>, legs: TransferL
     if (refund.payload.amount !== debit.payload.amount) violations.add('transfer', `transfer ${id}: refunded ${refund.payload.amount}, debited ${debit.payload.amount}`);
     if (refund.accountId !== debit.accountId) violations.add('transfer', `transfer ${id}: refunded to ${refund.accountId}, debited at ${debit.accountId}`);
   }
+  for (const settlement of legs.settlements) {
+    if (legs.credits.length === 0) violations.add('transfer', `transfer ${id}: settled at its source but never credited`);
+    if (settlement.payload.amount !== debit.payload.amount) violations.add('transfer', `transfer ${id}: settled ${settlement.payload.amount}, debited ${debit.payload.amount}`);
+    if (settlement.accountId !== debit.accountId) violations.add('transfer', `transfer ${id}: settled at ${settlement.accountId}, debited at ${debit.accountId}`);
+  }
 }
 
 /**
@@ -74,40 +86,55 @@ function checkLegsMatch(id: string, debit: Leg<TransferDebited>, legs: TransferL
  * refused: its command is exempt only where retention trimmed the partition its outcome is on
  * (or, with that outcome gone too, any partition).
  */
-function checkSagaCommands(id: string, legs: TransferLegs, context: TransferCheckContext, violations: Violations): void {
+function checkSagaCommands(id: string, debit: Leg<TransferDebited>, legs: TransferLegs, context: TransferCheckContext, violations: Violations): void {
   const { commandIds, commandsTrimmed } = context;
-  const credit = creditCommandId(id);
-  if (legs.credits.length > 0) return;
+  const credit = creditCommandId(`${debit.accountId}:${debit.sequence}`);
+  const credited = legs.credits[0];
+  if (credited !== undefined) {
+    const settle = settleCommandId(`${credited.accountId}:${credited.sequence}`);
+    if (legs.settlements.length === 0 && !commandIds.has(settle)) violations.add('transfer', `transfer ${id}: credited, but its SettleTransfer command is not on the commands topic`);
+    return;
+  }
   if (!commandIds.has(credit)) {
     const partition = context.outcomes.partitions.get(credit);
     const mayBeTrimmed = legs.refunds.length > 0 && (partition === undefined ? commandsTrimmed.size > 0 : commandsTrimmed.has(partition));
     if (!mayBeTrimmed) violations.add('transfer', `transfer ${id}: debited, but its CreditTransfer command is not on the commands topic`);
   }
   const outcome = context.outcomes.byCommand.get(credit);
-  if (legs.refunds.length === 0 && outcome?.status === 'REJECTED' && !commandIds.has(refundCommandId(id))) violations.add('transfer', `transfer ${id}: credit refused (${outcome.code}), but its RefundTransfer command is not on the commands topic`);
+  if (legs.refunds.length === 0 && outcome?.status === 'REJECTED' && !commandIds.has(refundCommandId(credit))) violations.add('transfer', `transfer ${id}: credit refused (${outcome.code}), but its RefundTransfer command is not on the commands topic`);
 }
 
 export function checkTransfers(events: AccountEvent[], context: TransferCheckContext, violations: Violations): TransferTotals {
-  const totals: TransferTotals = { debited: 0, credited: 0, refunded: 0, pending: 0, inFlight: 0 };
+  const totals: TransferTotals = { debited: 0, credited: 0, refunded: 0, settled: 0, pending: 0, inFlight: 0 };
   for (const [id, legs] of legsOf(events)) {
-    const { debits, credits, refunds } = legs;
+    const { debits, credits, refunds, settlements } = legs;
     if (debits.length === 0) violations.add('transfer', `transfer ${id}: ${credits.length > 0 ? 'credited' : 'refunded'} but never debited`);
     if (debits.length > 1) violations.add('transfer', `transfer ${id}: debited ${debits.length} times`);
     if (credits.length > 1) violations.add('transfer', `transfer ${id}: credited ${credits.length} times`);
     if (refunds.length > 1) violations.add('transfer', `transfer ${id}: refunded ${refunds.length} times`);
     if (credits.length > 0 && refunds.length > 0) violations.add('transfer', `transfer ${id}: both credited and refunded`);
+    if (settlements.length > 1) violations.add('transfer', `transfer ${id}: settled ${settlements.length} times`);
+    totals.settled += settlements.length > 0 ? 1 : 0;
     totals.credited += credits.length > 0 ? 1 : 0;
     totals.refunded += refunds.length > 0 ? 1 : 0;
     const debit = debits[0];
     if (debit === undefined) continue;
     totals.debited += 1;
     checkLegsMatch(id, debit, legs, violations);
-    checkSagaCommands(id, legs, context, violations);
+    checkSagaCommands(id, debit, legs, context, violations);
     if (credits.length === 0 && refunds.length === 0) {
       totals.pending += 1;
       totals.inFlight += debit.payload.amount;
       const what = `transfer ${id}: debited ${debit.payload.amount} at ${debit.accountId}, neither credited nor refunded`;
       const age = context.clock.now - debit.occurredAt;
+      if (context.settled) violations.add('stuck-transfer', `${what} in a settled ledger`);
+      else if (age > context.clock.stuckAfterMs) violations.add('stuck-transfer', `${what} after ${seconds(age)} (--stuck-after ${seconds(context.clock.stuckAfterMs)})`);
+    }
+    const credit = credits[0];
+    if (credit !== undefined && settlements.length === 0) {
+      // The money arrived, but its source still counts it in flight (and cannot close).
+      const what = `transfer ${id}: credited at ${credit.accountId}, not settled at its source ${debit.accountId}`;
+      const age = context.clock.now - credit.occurredAt;
       if (context.settled) violations.add('stuck-transfer', `${what} in a settled ledger`);
       else if (age > context.clock.stuckAfterMs) violations.add('stuck-transfer', `${what} after ${seconds(age)} (--stuck-after ${seconds(context.clock.stuckAfterMs)})`);
     }

@@ -166,6 +166,33 @@ describe('gateway end to end', () => {
     expect(command).toMatchObject({ status: 200, body: { accountId: id, balance: 10 } });
   });
 
+  it('a transfer retried after the gateway forgot every outcome answers its final status, never pending', async () => {
+    const from = await openAccount(100);
+    const to = await openAccount(0);
+    const missing = randomUUID();
+    const okKey = randomUUID();
+    const failKey = randomUUID();
+    const ok = { fromAccountId: from, toAccountId: to, amount: 30 };
+    const failing = { fromAccountId: from, toAccountId: missing, amount: 20 };
+    expect((await post('/api/v1/transfers', ok, okKey)).status).toBe(201);
+    expect((await post('/api/v1/transfers', failing, failKey)).status).toBe(404);
+    await gateway.kill('SIGTERM');
+    // No lookback: the restarted gateway remembers no outcome, the credits' included.
+    gateway = startService('gateway/main.ts', { ...gatewayEnv, GATEWAY_OUTCOME_LOOKBACK_MS: '0' });
+    await waitFor(async () => ((await fetch(`${base}/ready`).catch(() => undefined))?.ok ? true : undefined), { what: 'the gateway to be ready', timeoutMs: 60_000 });
+    try {
+      const retried = await post('/api/v1/transfers', ok, okKey);
+      expect(retried).toMatchObject({ status: 201, body: { status: 'completed' } });
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+      const command = await call('GET', `/api/v1/commands/${retried.body.commandId as string}`);
+      expect(command.body.transfer).toMatchObject({ status: 'completed' });
+      expect(await post('/api/v1/transfers', failing, failKey)).toMatchObject({ status: 404, body: { status: 'failed', code: 'ACCOUNT_NOT_FOUND' } });
+    } finally {
+      await gateway.kill('SIGTERM');
+      gateway = await startGateway();
+    }
+  });
+
   it('serves health, readiness and the OpenAPI document', async () => {
     expect((await call('GET', '/health')).status).toBe(200);
     expect(await call('GET', '/ready')).toMatchObject({ status: 200, body: { checks: { producer: true, outcomes: true } } });
