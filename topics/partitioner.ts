@@ -32,3 +32,15 @@ export function createPartitionOf(partitions: number): (accountId: string) => nu
     return partition;
   };
 }
+
+const shared = new Map<number, (accountId: string) => number>();
+
+/** One memoized partitioner per partition count for the whole process, so its memory bound holds once, not once per task. */
+export function sharedPartitionOf(partitions: number): (accountId: string) => number {
+  let partitionOf = shared.get(partitions);
+  if (partitionOf === undefined) {
+    partitionOf = createPartitionOf(partitions);
+    shared.set(partitions, partitionOf);
+  }
+  return partitionOf;
+}

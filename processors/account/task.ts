@@ -7,9 +7,11 @@ import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Messag
 import { DecodeError } from '../../schemas/codec.ts';
 import type { Codecs } from '../../schemas/registry.ts';
 import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
+import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Logger } from '../log.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
 import { restorePartition } from './restore.ts';
+import { routingProblem } from './routing.ts';
 import { PartitionStore, type Checkpoint } from './store.ts';
 
 /** How often a partition forgets idempotency records older than the outcomes' retention. */
@@ -24,6 +26,8 @@ export interface TaskContext {
   appId: string;
   dataDir: string;
   topics: TopicNames;
+  /** Of the commands topic: a command must sit on murmur2(accountId) mod partitions. */
+  partitions: number;
   codecs: Codecs;
   log: Logger;
 }
@@ -52,12 +56,15 @@ export class PartitionTask {
   private lastExpiry = Date.now();
   /** Records restored from the changelogs by the last initialization (metrics). */
   restoredRecords = 0;
+  private readonly partitionOf: (accountId: string) => number;
 
   constructor(
     readonly partition: number,
     private readonly context: TaskContext,
     private readonly onReady: (restoredRecords: number) => void = () => {},
-  ) {}
+  ) {
+    this.partitionOf = sharedPartitionOf(context.partitions);
+  }
 
   get groupId(): string {
     return `${this.context.appId}.account`;
@@ -126,7 +133,10 @@ export class PartitionTask {
     const decoded: DecodedRecord[] = [];
     for (const { offset, key, value } of messages) {
       try {
-        decoded.push({ kind: 'command', offset, key, value, command: await this.context.codecs.commands.decode(value) });
+        const command = await this.context.codecs.commands.decode(value);
+        // A misrouted command would be decided against the wrong store (DESIGN §8): dead-letter it.
+        const misrouted = routingProblem({ key, partition: this.partition }, command.accountId, this.partitionOf);
+        decoded.push(misrouted === null ? { kind: 'command', offset, key, value, command } : { kind: 'poison', offset, key, value, reason: misrouted });
       } catch (error) {
         // Only records that can never decode are poison; an unreachable registry is retried.
         if (!(error instanceof DecodeError)) throw error;
