@@ -8,6 +8,7 @@ import { createPartitionOf } from '../../topics/partitioner.ts';
 import { PartitionStore, type OpenedStore } from './store.ts';
 import { mergeAccountPages, transferView, type MergedPage } from './views/index.ts';
 import type { AccountSummary, HistoryEntry, TransferFacts, TransferView } from './views/types.ts';
+import type { ParkedEvent } from './views/parked.ts';
 
 export const unavailable = Symbol('unavailable');
 export type Unavailable = typeof unavailable;
@@ -67,6 +68,16 @@ export class ViewStores implements ViewReader {
 
   async closeAll(): Promise<void> {
     for (const partition of [...this.open.keys()]) await this.closePartition(partition);
+  }
+
+  /** Parked events kept per open partition store, for the metrics. */
+  parkedCounts(): Array<[number, number]> {
+    return [...this.open.entries()].sort(([a], [b]) => a - b).map(([partition, store]) => [partition, store.parkedCount()]);
+  }
+
+  /** The parked events kept by the open stores, newest first within each partition. */
+  async parked(): Promise<ParkedEvent[]> {
+    return (await Promise.all([...this.open.values()].map((store) => store.parked()))).flat();
   }
 
   private readable(partition: number): PartitionStore | undefined {
