@@ -18,7 +18,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
-import type { BatchChanges } from './views/batch.ts';
+import { entryRef, type BatchChanges } from './views/batch.ts';
 import type { AccountSummary, HistoryEntry, TransferFacts, TransferRole } from './views/types.ts';
 import type { ParkedEvent } from './views/parked.ts';
 import type { StoredCheckpoint } from './replay.ts';
@@ -142,14 +142,14 @@ export class PartitionStore {
     return found;
   }
 
-  /** The stored history entries at these places (for duplicates), by `accountId:sequence`. */
+  /** The stored history entries at these places (for duplicates), by entryRef. */
   async entries(refs: ReadonlyArray<{ accountId: string; sequence: number }>): Promise<Map<string, HistoryEntry>> {
     const found = new Map<string, HistoryEntry>();
     if (refs.length === 0) return found;
     const values = await this.db.getMany(refs.map((r) => historyKey(r.accountId, r.sequence)));
     refs.forEach((r, i) => {
       const value = values[i];
-      if (value !== undefined) found.set(`${r.accountId}:${r.sequence}`, rows.history.decode(value));
+      if (value !== undefined) found.set(entryRef(r.accountId, r.sequence), rows.history.decode(value));
     });
     return found;
   }
