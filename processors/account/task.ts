@@ -9,9 +9,9 @@ import type { Codecs } from '../../schemas/registry.ts';
 import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
 import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Logger } from '../log.ts';
+import { routingProblem } from './routing.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
 import { restorePartition } from './restore.ts';
-import { routingProblem } from './routing.ts';
 import { PartitionStore, type Checkpoint } from './store.ts';
 
 /** How often a partition forgets idempotency records older than the outcomes' retention. */
