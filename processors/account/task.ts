@@ -5,9 +5,9 @@
 // is thrown away and the task re-initialized: fence, restore, re-read the committed offset.
 import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import { DecodeError } from '../../schemas/codec.ts';
+import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Codecs } from '../../schemas/registry.ts';
 import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
-import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Logger } from '../log.ts';
 import { routingProblem } from './routing.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
