@@ -45,11 +45,11 @@ function fail(event: AccountEvent, reason: ParkReason, message: string): never {
   throw new UnapplicableEvent(reason, `event ${event.accountId}:${event.sequence} (${event.payload.type}): ${message}`);
 }
 
-/** The balance after the event as its payload states it; AccountClosed states none, so the stored one stands. */
+/** The balance after the event as its payload states it; an event that states none (AccountClosed) leaves the stored one standing. */
 function balanceAfterOf(event: AccountEvent, stored: number): number {
   const payload = event.payload;
   if (payload.type === 'AccountOpened') return payload.initialBalance;
-  return payload.type === 'AccountClosed' ? stored : payload.balanceAfter;
+  return 'balanceAfter' in payload ? payload.balanceAfter : stored;
 }
 
 /** Field by field over every field of a history entry, so a field added later is compared too (objects by their JSON). */
