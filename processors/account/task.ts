@@ -5,10 +5,12 @@
 // is thrown away and the task re-initialized: fence, restore, re-read the committed offset.
 import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import { DecodeError } from '../../schemas/codec.ts';
+import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { CommandPayload, InitiateTransfer, RefundTransfer, SettleTransfer } from '../../schemas/types.ts';
 import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
 import type { Logger } from '../log.ts';
+import { routingProblem } from './routing.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
 import { restorePartition } from './restore.ts';
 import { emptyCheckpoint, PartitionStore, type Checkpoint } from './store.ts';
@@ -27,6 +29,8 @@ export interface TaskContext {
   appId: string;
   dataDir: string;
   topics: TopicNames;
+  /** Of the commands topic: a command must sit on murmur2(accountId) mod partitions. */
+  partitions: number;
   codecs: Codecs;
   log: Logger;
   /** The processor's clock (epoch ms): Date.now in production; tests move it to cross the idempotency window. */
@@ -61,12 +65,15 @@ export class PartitionTask {
   private initializing: Promise<void> | undefined;
   /** Records restored from the changelogs by the last initialization (metrics). */
   restoredRecords = 0;
+  private readonly partitionOf: (accountId: string) => number;
 
   constructor(
     readonly partition: number,
     private readonly context: TaskContext,
     private readonly onReady: (restoredRecords: number) => void = () => {},
-  ) {}
+  ) {
+    this.partitionOf = sharedPartitionOf(context.partitions);
+  }
 
   get groupId(): string {
     return `${this.context.appId}.account`;
@@ -149,7 +156,10 @@ export class PartitionTask {
     const decoded: DecodedRecord[] = [];
     for (const { offset, key, value } of messages) {
       try {
-        decoded.push({ kind: 'command', offset, key, value, command: await this.context.codecs.commands.decode(value) });
+        const command = await this.context.codecs.commands.decode(value);
+        // A misrouted command would be decided against the wrong store (DESIGN §8): dead-letter it.
+        const misrouted = routingProblem({ key, partition: this.partition }, command.accountId, this.partitionOf);
+        decoded.push(misrouted === null ? { kind: 'command', offset, key, value, command } : { kind: 'poison', offset, key, value, reason: misrouted });
       } catch (error) {
         // Only records that can never decode are poison; an unreachable registry is retried.
         if (!(error instanceof DecodeError)) throw error;

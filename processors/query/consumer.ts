@@ -3,7 +3,9 @@
 // each chunk's view rows and the partition checkpoint are one atomic LevelDB write, and the
 // offset is committed only after it, so a crash in between replays events that the per-account
 // sequence check skips. On every assignment each partition is paused until replay.ts decided
-// whether its store can resume or must be wiped and rebuilt from the start of the log.
+// whether its store can resume or must be wiped and rebuilt from the start of the log. An event
+// the views cannot apply is parked (views/parked.ts) in the same atomic write, never fatal: the
+// log keeps it forever, so stopping on it would stop on every restart.
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Codecs } from '../../schemas/registry.ts';
 import { DecodeError } from '../../schemas/codec.ts';
@@ -12,7 +14,7 @@ import type { Logger } from '../log.ts';
 import type { Progress } from './progress.ts';
 import { replayDecision } from './replay.ts';
 import type { ViewStores } from './stores.ts';
-import { accountsOf, applyEvents } from './views/index.ts';
+import { accountsOf, applyEvents, parkedKey, storedDuplicates, type ParkedEvent } from './views/index.ts';
 import type { VersionWaiters } from './waiters.ts';
 
 /** Events per store write (and offset commit): bounds the write batch and the memory of a fold. */
@@ -21,13 +23,9 @@ export const batchEventsMax = 5000;
 export const fetchBytesPerPartitionMax = 1024 * 1024;
 /** Attempts to read the group's offsets and the log's ends for an assignment before giving up. */
 const prepareAttemptsMax = 5;
+/** Parked events logged one by one per partition and process; past it they are only counted and stored, so a bad producer cannot flood the log. */
+export const parkedLoggedPerPartitionMax = 1000;
 const prepareBackoffMs = 500;
-
-/** An event the processor cannot fold: stopping beats serving views with a hole in them. */
-export class UnprocessableEventError extends Error {
-  override name = 'UnprocessableEventError';
-  readonly retriable = false;
-}
 
 /** kafkajs wraps what eachBatch threw (KafkaJSNonRetriableError); the cause names what broke. */
 function rootCause(error: Error): Error {
@@ -48,8 +46,17 @@ export interface QueryConsumerOptions {
   log: Logger;
   /** Partitions folded at the same time (each has its own store, so they never contend). */
   partitionsConsumedConcurrently: number;
-  /** The consumer cannot go on (broken invariant, undecodable event): stop the process. */
+  /** The consumer cannot go on (a broken invariant of this code, Kafka past its retries): stop the process. */
   onFatal: (error: Error) => void;
+  /** An event was parked (once per parking; a rebuild that meets it again parks it again). */
+  onParked?: (event: ParkedEvent) => void;
+}
+
+/** A chunk's records split into the events to fold (with their records) and the records parked before the fold. */
+interface DecodedChunk {
+  events: AccountEvent[];
+  records: KafkaMessage[];
+  parked: ParkedEvent[];
 }
 
 interface PartitionOffsets {
@@ -64,6 +71,8 @@ export class QueryConsumer {
   private readonly active = new Set<number>();
   /** Serializes preparation, batches and closing of each partition's store. */
   private readonly locks = new Map<number, Promise<unknown>>();
+  /** Parked events logged so far, per partition. */
+  private readonly parkedLogged = new Map<number, number>();
 
   constructor(private readonly options: QueryConsumerOptions) {
     this.consumer = options.kafka.consumer({
@@ -199,43 +208,64 @@ export class QueryConsumer {
       const isLast = start + batchEventsMax >= batch.messages.length;
       // The last chunk ends at the batch's last offset, which may be a transaction marker.
       const lastOffset = isLast ? BigInt(batch.lastOffset()) : BigInt(chunk[chunk.length - 1]?.offset ?? '0');
-      const events = await this.decodeAll(chunk, partition);
-      const accountIds = accountsOf(events);
-      this.checkPartitioning(accountIds, partition, chunk[0]?.offset ?? '');
-      const changes = applyEvents(await store.readAccounts(accountIds), events);
-      await store.write(changes, lastOffset + 1n);
+      const { events, records, parked } = await this.decodeAll(chunk, partition);
+      const current = await store.readAccounts(accountsOf(events));
+      const changes = applyEvents(current, events, await store.entries(storedDuplicates(current, events)));
+      for (const { index, reason, detail } of changes.parked) {
+        const event = events[index];
+        const record = records[index];
+        if (event !== undefined && record !== undefined) parked.push(this.parkedEvent(partition, record, reason, detail, event));
+      }
+      await store.write(changes, lastOffset + 1n, parked);
+      for (const event of parked) this.park(event);
       for (const [accountId, row] of changes.accounts) waiters.notify(accountId, row.version);
       resolveOffset(String(lastOffset));
       await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(lastOffset + 1n) }] }] });
-      progress.advance(partition, lastOffset + 1n, events.length);
+      progress.advance(partition, lastOffset + 1n, events.length - changes.parked.length);
       await heartbeat();
     }
   }
 
-  private async decodeAll(messages: KafkaMessage[], partition: number): Promise<AccountEvent[]> {
-    const { codecs, topic } = this.options;
-    const events: AccountEvent[] = [];
+  /** Decodes a chunk; records that do not decode, or whose account belongs to another partition, are parked before the fold. */
+  private async decodeAll(messages: KafkaMessage[], partition: number): Promise<DecodedChunk> {
+    const { codecs, stores } = this.options;
+    const chunk: DecodedChunk = { events: [], records: [], parked: [] };
     for (const message of messages) {
       let event: AccountEvent;
       try {
         event = codecs.events.decodeKnown(message.value) ?? (await codecs.events.decode(message.value));
       } catch (error) {
+        // Only records that can never decode are parked; an unreachable registry is retried.
         if (!(error instanceof DecodeError)) throw error;
-        // No `cause`: kafkajs's crash error keeps only the innermost cause, and this one names the record.
-        throw new UnprocessableEventError(`${topic}/${partition}@${message.offset}: ${error.message}`);
+        chunk.parked.push(this.parkedEvent(partition, message, 'UNDECODABLE', error.message, null));
+        continue;
       }
-      events.push(event);
+      // Reads look for an account in the partition Kafka's partitioner gives its id (DESIGN §2):
+      // an event elsewhere belongs to a second copy of the account that no read would find.
+      const expected = stores.partitionOf(event.accountId);
+      if (expected !== partition) {
+        const detail = `event ${event.accountId}:${event.sequence} (${event.payload.type}): the account belongs in partition ${expected}`;
+        chunk.parked.push(this.parkedEvent(partition, message, 'WRONG_PARTITION', detail, event));
+        continue;
+      }
+      chunk.events.push(event);
+      chunk.records.push(message);
     }
-    return events;
+    return chunk;
   }
 
-  /** Reads look for an account in the partition Kafka's partitioner gives its id (DESIGN §2). */
-  private checkPartitioning(accountIds: string[], partition: number, firstOffset: string): void {
-    for (const accountId of accountIds) {
-      const expected = this.options.stores.partitionOf(accountId);
-      if (expected !== partition) {
-        throw new UnprocessableEventError(`${this.options.topic}/${partition}@${firstOffset}+: events of account ${accountId} belong in partition ${expected}`);
-      }
-    }
+  private parkedEvent(partition: number, record: KafkaMessage, reason: ParkedEvent['reason'], detail: string, event: AccountEvent | null): ParkedEvent {
+    const key = parkedKey(record.key === null ? null : record.key.toString('utf8'));
+    return { partition, offset: record.offset, key, reason, detail, accountId: event?.accountId ?? null, sequence: event?.sequence ?? null };
+  }
+
+  /** Logged and counted once its store write is done; the views and every other account go on. */
+  private park(event: ParkedEvent): void {
+    this.options.onParked?.(event);
+    const logged = (this.parkedLogged.get(event.partition) ?? 0) + 1;
+    if (logged > parkedLoggedPerPartitionMax + 1) return;
+    this.parkedLogged.set(event.partition, logged);
+    if (logged <= parkedLoggedPerPartitionMax) this.options.log.warn('event parked: left out of the views', { topic: this.options.topic, ...event });
+    else this.options.log.warn('further parked events of this partition are counted and stored, not logged', { partition: event.partition, parkedLoggedPerPartitionMax });
   }
 }

@@ -2,7 +2,8 @@
 // SCHEMA_REGISTRY_URL it uses the embedded stack's addresses. SIGINT/SIGTERM stop the consumer
 // (the batch in flight is written and committed), let in-flight requests finish, close the
 // stores; a shutdown past its bound exits anyway. A fatal consumer error (a broken invariant of
-// the log) stops the process with exit code 1, so it restarts from the committed offsets.
+// this code, Kafka past its retries; a bad event is parked instead) stops the process with exit
+// code 1, so it restarts from the committed offsets.
 import { createLogger } from '../log.ts';
 import { loadQueryConfig } from './config.ts';
 import { startQueryProcessor, type QueryProcessor } from './service.ts';

@@ -2,8 +2,9 @@
 // hand-written registry of gateway/metrics.ts. Request latency is one histogram observation per
 // answered request; everything about the views is read from their owners when scraped, so the
 // fold pays nothing for it. Label values come from closed sets (route templates, partitions).
-import { CallbackGauge, Histogram, MetricsRegistry } from '../metrics.ts';
+import { CallbackGauge, Counter, Histogram, MetricsRegistry } from '../metrics.ts';
 import type { Progress } from './progress.ts';
+import { parkReasons } from './views/index.ts';
 import type { VersionWaiters } from './waiters.ts';
 
 /** GET latencies (seconds): sub-millisecond reads up to the 2 s minVersion bound. */
@@ -31,8 +32,14 @@ export class QueryMetrics {
     new Histogram('query_http_request_duration_seconds', 'Answered HTTP requests, by route template, method and status class', ['route', 'method', 'status'], requestSecondsBuckets),
   );
 
-  constructor(progress: Progress, waiters: VersionWaiters) {
+  /** By reason (views/parked.ts: a closed set). */
+  readonly eventsParked = this.registry.register(new Counter('query_events_parked_total', 'Events left out of the views because they cannot be applied, by reason', ['reason']));
+
+  /** `parkedKept` reads how many parked events each open partition store keeps. */
+  constructor(progress: Progress, waiters: VersionWaiters, parkedKept: () => Array<[number, number]> = () => []) {
     const partitions = () => progress.report().partitions;
+    // Every reason from 0, so a rate or an alert sees the first one.
+    for (const reason of parkReasons) this.eventsParked.inc([reason], 0);
     this.registry.register(new CallbackGauge('query_ready', '1 when every assigned partition has caught up with the log', () => (progress.ready() ? 1 : 0)));
     this.registry.register(new CallbackGauge('query_events_applied', 'Events folded into the views since the process started', () => progress.eventsApplied()));
     this.registry.register(new CallbackGauge('query_min_version_waiters', 'Requests parked on ?minVersion', () => waiters.size));
@@ -46,5 +53,6 @@ export class QueryMetrics {
         partitions().map((p) => [p.partition, p.phase === 'live' ? 1 : 0]),
       ),
     );
+    this.registry.register(new PartitionMetric('query_parked_events', 'Parked events kept in the partition\'s view store (at most parkedEventsMax)', 'gauge', parkedKept));
   }
 }

@@ -29,7 +29,7 @@ export interface QueryProcessor {
 export interface QueryProcessorOptions {
   config: QueryConfig;
   log: Logger;
-  /** The consumer cannot go on (broken invariant, undecodable event): the caller stops. */
+  /** The consumer cannot go on (a broken invariant of this code, Kafka past its retries): the caller stops. */
   onFatal: (error: Error) => void;
 }
 
@@ -76,6 +76,8 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
     views = new ViewStores(ledger.dataDir, topic, ledger.partitions);
     const waiters = new VersionWaiters(query.waitersMax);
     const progress = new Progress(log);
+    const stores = views;
+    const metrics = new QueryMetrics(progress, waiters, () => stores.parkedCounts());
     consumer = new QueryConsumer({
       kafka,
       admin,
@@ -88,8 +90,8 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
       log,
       partitionsConsumedConcurrently: query.partitionsConsumedConcurrently,
       onFatal: options.onFatal,
+      onParked: (event) => metrics.eventsParked.inc([event.reason]),
     });
-    const metrics = new QueryMetrics(progress, waiters);
     app = buildApp({ views, waiters, readiness: () => progress.report(), minVersionWaitMs: query.minVersionWaitMs, log, metrics });
     const address = await app.listen({ host: query.host, port: query.port });
     log.info('query processor listening', { address, topic, group: `${ledger.appId}.query`, dataDir: views.root });

@@ -12,12 +12,15 @@
 //   t\0<transferId>\0<role>              "<accountId>\0<sequence>": the history entry holding
 //                                        this partition's fact of the transfer (read back with
 //                                        views' factFromEntry, so the fact is not written twice)
+//   p\0<offset, 20 digits>               a parked event (views/parked.ts), JSON; the newest
+//                                        parkedEventsMax are kept
 //   m\0checkpoint                        { format, topic, partition, nextOffset, previousNextOffset }
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
-import type { BatchChanges } from './views/batch.ts';
+import { entryRef, type BatchChanges } from './views/batch.ts';
 import type { AccountSummary, HistoryEntry, TransferFacts, TransferRole } from './views/types.ts';
+import type { ParkedEvent } from './views/parked.ts';
 import type { StoredCheckpoint } from './replay.ts';
 import { rows } from './rows.ts';
 import { factFromEntry } from './views/transfer.ts';
@@ -26,6 +29,8 @@ import { factFromEntry } from './views/transfer.ts';
 export const storeFormat = 1;
 /** Account rows kept in memory per partition (about 300 bytes each, so ~60 MB for 8 partitions): the hot GET path and the fold read them. */
 export const accountsCachedMax = 25_000;
+/** Parked events kept per partition (the newest; older ones are dropped): enough to diagnose, bounded if a producer keeps writing bad events. */
+export const parkedEventsMax = 1000;
 
 interface CheckpointRecord {
   format: number;
@@ -44,6 +49,10 @@ const historyPrefix = (accountId: string) => `h${separator}${accountId}${separat
 const historyKey = (accountId: string, sequence: number) => historyPrefix(accountId) + String(sequence).padStart(sequenceDigits, '0');
 const transferKey = (transferId: string, role: TransferRole) => `t${separator}${transferId}${separator}${role}`;
 const checkpointKey = `m${separator}checkpoint`;
+const offsetDigits = 20; // a Kafka offset is a signed 64-bit integer: at most 19 digits
+const parkedPrefix = `p${separator}`;
+const parkedEnd = 'p\u0001';
+const parkedKey = (offset: bigint) => parkedPrefix + String(offset).padStart(offsetDigits, '0');
 const transferRoles: TransferRole[] = ['debited', 'credited', 'refunded'];
 /** Values are strings we encode ourselves (rows.ts); LevelDB's own defaults otherwise (4 MiB memtable, 8 MiB block cache). */
 const levelOptions = { valueEncoding: 'utf8' } as const;
@@ -57,6 +66,8 @@ export interface OpenedStore {
 export class PartitionStore {
   private readonly accounts = new Map<string, AccountSummary>();
   private stored: StoredCheckpoint | null = null;
+  /** Offsets of the parked events kept, ascending. */
+  private parkedOffsets: bigint[] = [];
 
   private constructor(
     readonly path: string,
@@ -73,6 +84,7 @@ export class PartitionStore {
     try {
       await store.db.open();
       problem = await store.loadCheckpoint();
+      if (problem === null) store.parkedOffsets = (await store.db.keys({ gte: parkedPrefix, lt: parkedEnd }).all()).map((k) => BigInt(k.slice(parkedPrefix.length)));
     } catch (error) {
       problem = `the view store cannot be read: ${(error as Error).message}`;
     }
@@ -109,6 +121,7 @@ export class PartitionStore {
     await this.db.open();
     this.accounts.clear();
     this.stored = null;
+    this.parkedOffsets = [];
   }
 
   /** The current rows of these accounts (undefined for an account not seen yet). */
@@ -129,8 +142,20 @@ export class PartitionStore {
     return found;
   }
 
-  /** Writes a batch's view changes and the new checkpoint atomically. */
-  async write(changes: BatchChanges, nextOffset: bigint): Promise<void> {
+  /** The stored history entries at these places (for duplicates), by entryRef. */
+  async entries(refs: ReadonlyArray<{ accountId: string; sequence: number }>): Promise<Map<string, HistoryEntry>> {
+    const found = new Map<string, HistoryEntry>();
+    if (refs.length === 0) return found;
+    const values = await this.db.getMany(refs.map((r) => historyKey(r.accountId, r.sequence)));
+    refs.forEach((r, i) => {
+      const value = values[i];
+      if (value !== undefined) found.set(entryRef(r.accountId, r.sequence), rows.history.decode(value));
+    });
+    return found;
+  }
+
+  /** Writes a batch's view changes, its parked events and the new checkpoint atomically. */
+  async write(changes: BatchChanges, nextOffset: bigint, parked: readonly ParkedEvent[] = []): Promise<void> {
     // A chained batch: one native call per row and no intermediate operation objects.
     const batch = this.db.batch();
     for (const [accountId, row] of changes.accounts) batch.put(accountKey(accountId), rows.account.encode(row));
@@ -145,9 +170,36 @@ export class PartitionStore {
       previousNextOffset: previousNextOffset === null ? null : String(previousNextOffset),
     };
     batch.put(checkpointKey, JSON.stringify(checkpoint));
+    const parkedOffsets = this.keepParked(batch, parked);
     await batch.write();
     this.stored = { nextOffset, previousNextOffset };
+    this.parkedOffsets = parkedOffsets;
     for (const [accountId, row] of changes.accounts) this.remember(accountId, row);
+  }
+
+  /** Puts the parked events and drops the oldest past parkedEventsMax; returns the offsets kept. A replayed chunk re-parks the same offsets: same keys. */
+  private keepParked(batch: ReturnType<Level<string, string>['batch']>, parked: readonly ParkedEvent[]): bigint[] {
+    if (parked.length === 0) return this.parkedOffsets;
+    const offsets = new Set(this.parkedOffsets);
+    for (const event of parked) {
+      const offset = BigInt(event.offset);
+      batch.put(parkedKey(offset), JSON.stringify(event));
+      offsets.add(offset);
+    }
+    const kept = [...offsets].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const dropped = kept.splice(0, Math.max(0, kept.length - parkedEventsMax));
+    for (const offset of dropped) batch.del(parkedKey(offset));
+    return kept;
+  }
+
+  /** The parked events kept, newest first, at most `limit`. */
+  async parked(limit: number = parkedEventsMax): Promise<ParkedEvent[]> {
+    const values = await this.db.values({ gte: parkedPrefix, lt: parkedEnd, reverse: true, limit }).all();
+    return values.map((v) => JSON.parse(v) as ParkedEvent);
+  }
+
+  parkedCount(): number {
+    return this.parkedOffsets.length;
   }
 
   private remember(accountId: string, row: AccountSummary): void {

@@ -4,10 +4,11 @@
 // read time, so no write ever touches two partitions. A partition whose store is closed (not
 // assigned here) or being wiped is "unavailable", never "not found".
 import { join } from 'node:path';
-import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import { createPartitionOf } from '../../topics/partitioner.ts';
 import { PartitionStore, type OpenedStore } from './store.ts';
 import { mergeAccountPages, transferView, type MergedPage } from './views/index.ts';
 import type { AccountSummary, HistoryEntry, TransferFacts, TransferView } from './views/types.ts';
+import type { ParkedEvent } from './views/parked.ts';
 
 export const unavailable = Symbol('unavailable');
 export type Unavailable = typeof unavailable;
@@ -21,31 +22,8 @@ export interface ViewReader {
   transfer(transferId: string): Promise<TransferView | undefined>;
 }
 
-/** Account→partition answers remembered; murmur2 over kafkajs's Long costs microseconds per call. */
-export const partitionsRememberedMax = 100_000;
-
-/** Kafka's default (murmur2, Java-compatible) partitioner, as the producers of accountId keys use it. */
-export function createPartitionOf(partitions: number): (accountId: string) => number {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const metadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, partitionId) => ({
-    partitionId,
-    leader: 0,
-    partitionErrorCode: 0,
-    replicas: [0],
-    isr: [0],
-  }));
-  const remembered = new Map<string, number>();
-  return (accountId) => {
-    let partition = remembered.get(accountId);
-    if (partition === undefined) {
-      partition = partitioner({ topic: '', partitionMetadata: metadata, message: { key: accountId, value: null } });
-      // Clearing all at once keeps the bound without LRU bookkeeping on the hot path.
-      if (remembered.size >= partitionsRememberedMax) remembered.clear();
-      remembered.set(accountId, partition);
-    }
-    return partition;
-  };
-}
+// The partitioner lives with the topics; re-exported for the callers that import it from here.
+export { createPartitionOf, partitionsRememberedMax } from '../../topics/partitioner.ts';
 
 export class ViewStores implements ViewReader {
   readonly root: string;
@@ -90,6 +68,16 @@ export class ViewStores implements ViewReader {
 
   async closeAll(): Promise<void> {
     for (const partition of [...this.open.keys()]) await this.closePartition(partition);
+  }
+
+  /** Parked events kept per open partition store, for the metrics. */
+  parkedCounts(): Array<[number, number]> {
+    return [...this.open.entries()].sort(([a], [b]) => a - b).map(([partition, store]) => [partition, store.parkedCount()]);
+  }
+
+  /** The parked events kept by the open stores, newest first within each partition. */
+  async parked(): Promise<ParkedEvent[]> {
+    return (await Promise.all([...this.open.values()].map((store) => store.parked()))).flat();
   }
 
   private readable(partition: number): PartitionStore | undefined {

@@ -1,36 +1,61 @@
 // applyEvent(account, event): what one event changes in the views. Applying is idempotent by
 // sequence: an event at or below the account's version was applied before (a re-published
 // record, or a replay after a crash between the store write and the offset commit) and changes
-// nothing. Anything else must be exactly the next sequence; a gap means events were lost or
-// reordered, which the log's contract forbids, so it is an assertion, never a skip.
+// nothing, provided it is the event that was applied. Anything else must be exactly the next
+// sequence. An event that breaks these rules is unapplicable (parked.ts): it throws
+// UnapplicableEvent with its reason, and applyEvents parks it rather than stop the views.
 import type { AccountEvent, EventPayload } from '../../../schemas/types.ts';
 import { ViewInvariantViolation } from './assert.ts';
+import { UnapplicableEvent, type ParkReason } from './parked.ts';
 import type { AccountSummary, HistoryEntry, TransferFact, TransferRole, ViewChange } from './types.ts';
 
 /** Store keys join ids with NUL (see store.ts), so an id holding one could read another's rows. */
 const keySeparator = '\u0000';
 
-export function applyEvent(account: AccountSummary | undefined, event: AccountEvent): ViewChange | null {
+/**
+ * `applied` is the history entry already stored at this event's sequence, when the caller has it:
+ * a duplicate that differs from it is parked, not skipped (two events claim one place).
+ */
+export function applyEvent(account: AccountSummary | undefined, event: AccountEvent, applied?: HistoryEntry): ViewChange | null {
   // Messages are built only when a check fails: this runs once per event of a million-event rebuild.
-  if (!Number.isSafeInteger(event.sequence)) fail(event, 'sequence must be a safe integer');
-  if (event.sequence < 1) fail(event, 'sequence must be at least 1');
-  if (!Number.isSafeInteger(event.occurredAt)) fail(event, 'occurredAt must be a safe integer');
-  if (event.accountId.includes(keySeparator)) fail(event, 'accountId must not contain NUL');
-  if (account !== undefined && event.sequence <= account.version) return null;
+  if (!Number.isSafeInteger(event.sequence)) fail(event, 'INVALID_EVENT', 'sequence must be a safe integer');
+  if (event.sequence < 1) fail(event, 'INVALID_EVENT', 'sequence must be at least 1');
+  if (!Number.isSafeInteger(event.occurredAt)) fail(event, 'INVALID_EVENT', 'occurredAt must be a safe integer');
+  if (event.accountId.includes(keySeparator)) fail(event, 'INVALID_EVENT', 'accountId must not contain NUL');
+  if (account !== undefined && event.sequence <= account.version) {
+    if (applied !== undefined && !sameEntry(applied, historyEntry(event, balanceAfterOf(event, applied.balanceAfter)))) {
+      fail(event, 'CONFLICTING_DUPLICATE', `sequence ${event.sequence} was applied with command ${applied.commandId} (${applied.type} ${applied.amount})`);
+    }
+    return null;
+  }
   if (account === undefined) {
-    if (event.sequence !== 1) fail(event, 'gap: the account is unknown, so its next sequence is 1');
-    if (event.payload.type !== 'AccountOpened') fail(event, 'the first event of an account must be AccountOpened');
+    if (event.sequence !== 1) fail(event, 'UNKNOWN_ACCOUNT', 'the account is unknown, so its next sequence is 1 (gap)');
+    if (event.payload.type !== 'AccountOpened') fail(event, 'UNKNOWN_ACCOUNT', 'the first event of an account must be AccountOpened');
   } else {
-    if (event.sequence !== account.version + 1) fail(event, `gap: sequence does not follow version ${account.version}`);
-    if (account.accountId !== event.accountId) fail(event, `applied to the row of ${account.accountId}`);
+    if (event.sequence !== account.version + 1) fail(event, 'SEQUENCE_GAP', `gap: sequence does not follow version ${account.version}`);
+    if (account.accountId !== event.accountId) fail(event, 'INVALID_EVENT', `applied to the row of ${account.accountId}`);
+    if (event.payload.type === 'AccountOpened') fail(event, 'ALREADY_OPEN', `the account was opened at sequence 1 and is at version ${account.version}`);
   }
   const next = nextSummary(account, event);
   return { account: next, history: historyEntry(event, next.balance), transferFact: transferFact(next, event) };
 }
 
-/** A broken invariant of the log, named by the event that broke it. */
-function fail(event: AccountEvent, message: string): never {
-  throw new ViewInvariantViolation(`event ${event.accountId}:${event.sequence} (${event.payload.type}): ${message}`);
+/** An event that cannot be applied, named by the event and the reason. */
+function fail(event: AccountEvent, reason: ParkReason, message: string): never {
+  throw new UnapplicableEvent(reason, `event ${event.accountId}:${event.sequence} (${event.payload.type}): ${message}`);
+}
+
+/** The balance after the event as its payload states it; an event that states none (AccountClosed) leaves the stored one standing. */
+function balanceAfterOf(event: AccountEvent, stored: number): number {
+  const payload = event.payload;
+  if (payload.type === 'AccountOpened') return payload.initialBalance;
+  return 'balanceAfter' in payload ? payload.balanceAfter : stored;
+}
+
+/** Field by field over every field of a history entry, so a field added later is compared too (objects by their JSON). */
+function sameEntry(a: HistoryEntry, b: HistoryEntry): boolean {
+  const keys = Object.keys(a) as Array<keyof HistoryEntry>;
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k] || JSON.stringify(a[k]) === JSON.stringify(b[k]));
 }
 
 /** Literal objects, no spreads: every row has one hidden class, which keeps the fold fast. */
@@ -50,21 +75,21 @@ function summary(account: AccountSummary, event: AccountEvent, balance: number, 
 function nextSummary(account: AccountSummary | undefined, event: AccountEvent): AccountSummary {
   const payload = event.payload;
   if (payload.type === 'AccountOpened') {
-    if (!Number.isSafeInteger(payload.initialBalance)) fail(event, 'initialBalance must be a safe integer');
+    if (!Number.isSafeInteger(payload.initialBalance)) fail(event, 'INVALID_EVENT', 'initialBalance must be a safe integer');
     const opened = { accountId: event.accountId, ownerName: payload.ownerName, currency: payload.currency, openedAt: event.occurredAt } as AccountSummary;
     return summary(opened, event, payload.initialBalance, 'OPEN');
   }
-  if (account === undefined) return fail(event, 'the account has no row');
+  if (account === undefined) return fail(event, 'UNKNOWN_ACCOUNT', 'the account has no row');
   if (payload.type === 'AccountClosed') return summary(account, event, account.balance, 'CLOSED');
   // A settlement ends a transfer's flight at the source; the balance moved at its debit.
   if (payload.type === 'TransferSettled') return summary(account, event, account.balance, account.status);
   const sign = payload.type === 'MoneyWithdrawn' || payload.type === 'TransferDebited' ? -1 : 1;
-  if (!Number.isSafeInteger(payload.amount)) fail(event, 'amount must be a safe integer');
-  if (payload.amount <= 0) fail(event, 'amount must be positive');
+  if (!Number.isSafeInteger(payload.amount)) fail(event, 'INVALID_EVENT', 'amount must be a safe integer');
+  if (payload.amount <= 0) fail(event, 'INVALID_EVENT', 'amount must be positive');
   // Both operands are safe integers, so an out-of-range sum rounds to at least 2**53 and can
   // never equal the safe balanceAfter: the comparison is exact.
   if (payload.balanceAfter !== account.balance + sign * payload.amount) {
-    fail(event, `balanceAfter ${payload.balanceAfter} is not ${account.balance} ${sign > 0 ? '+' : '-'} ${payload.amount}`);
+    fail(event, 'INVALID_EVENT', `balanceAfter ${payload.balanceAfter} is not ${account.balance} ${sign > 0 ? '+' : '-'} ${payload.amount}`);
   }
   return summary(account, event, payload.balanceAfter, account.status);
 }

@@ -1,6 +1,6 @@
-// A broken invariant of the event log (a gap in an account's sequences, a balance that does not
-// add up) is corruption or a bug upstream. The query processor stops on it rather than serve
-// views built on it; it restarts from its committed offsets (STYLE: crash rather than limp on).
+// A broken invariant of the query side's own code (an event type the views do not know after
+// the codec decoded it) stops the process (STYLE: crash rather than limp on). A bad event in the
+// log is not that: it is parked (parked.ts), since the log keeps it forever.
 
 export class ViewInvariantViolation extends Error {
   override readonly name = 'ViewInvariantViolation';

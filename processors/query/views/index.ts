@@ -1,8 +1,9 @@
 // The query side's pure view logic: no Kafka, no LevelDB, no HTTP, no clock. The consumer folds
 // events with applyEvents and writes the result; the routes combine and page what was written.
 export { applyEvent } from './apply.ts';
-export { accountsOf, applyEvents, type BatchChanges } from './batch.ts';
+export { accountsOf, applyEvents, entryRef, storedDuplicates, type BatchChanges } from './batch.ts';
 export { compareCodePoints, mergeAccountPages, type MergedPage } from './list.ts';
+export { parkedKey, parkedKeyCharsMax, parkReasons, UnapplicableEvent, type ParkedEvent, type ParkReason } from './parked.ts';
 export { factFromEntry, transferView } from './transfer.ts';
 export { ViewInvariantViolation } from './assert.ts';
 export type * from './types.ts';

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PartitionStore } from '../../../processors/query/store.ts';
-import { applyEvents } from '../../../processors/query/views/index.ts';
+import { PartitionStore, parkedEventsMax } from '../../../processors/query/store.ts';
+import { applyEvents, type ParkedEvent } from '../../../processors/query/views/index.ts';
 import { A, ev, history } from './given.ts';
 
 let dir: string;
@@ -61,5 +61,30 @@ describe('partition store', () => {
     expect(store.account(A)).toBeUndefined();
     expect(await store.accountsAfter(null, 10)).toEqual([]);
     await store.close();
+  });
+
+  it('keeps parked events with the checkpoint, at most parkedEventsMax (the newest), across a reopen and not past a wipe', async () => {
+    const store = await seeded();
+    const parkedAt = (offset: number): ParkedEvent => ({ partition: 3, offset: String(offset), key: `k${offset}`, reason: 'SEQUENCE_GAP', detail: 'gap', accountId: A, sequence: 9 });
+    const none = applyEvents(new Map(), []);
+    await store.write(none, 60n, [parkedAt(58), parkedAt(59)]);
+    // A replayed chunk parks the same offsets again: nothing doubles.
+    await store.write(none, 60n, [parkedAt(59)]);
+    expect(store.parkedCount()).toBe(2);
+    const many = Array.from({ length: parkedEventsMax }, (_, i) => parkedAt(100 + i));
+    await store.write(none, BigInt(100 + parkedEventsMax), many);
+    expect(store.parkedCount()).toBe(parkedEventsMax);
+    await store.close();
+
+    const { store: reopened } = await PartitionStore.open(dir, 'bank.events', 3);
+    expect(reopened.parkedCount()).toBe(parkedEventsMax);
+    const kept = await reopened.parked();
+    expect(kept).toHaveLength(parkedEventsMax);
+    expect(kept[0]).toEqual(parkedAt(100 + parkedEventsMax - 1));
+    expect(kept.at(-1)).toEqual(parkedAt(100));
+    expect(reopened.checkpoint()?.nextOffset).toBe(BigInt(100 + parkedEventsMax));
+    await reopened.wipe();
+    expect([reopened.parkedCount(), await reopened.parked()]).toEqual([0, []]);
+    await reopened.close();
   });
 });
