@@ -47,7 +47,9 @@ it('a deleted store is rebuilt from the changelogs with identical contents', asy
   // Internal transfer commands (credits, refunds) settle too, on the checker's own quiet signal:
   // every command answered, no transfer in flight, nothing arriving while the ledger was read.
   const audit = () => auditLedger({ kafka: ledger.kafka, codecs: async () => ledger.codecs, topics: ledger.topics, appId: ledger.config.appId });
-  expect((await waitForQuiet(audit, () => {})).quiet, 'the ledger settled').toBe(true);
+  let lastSaid = '';
+  const settled = await waitForQuiet(audit, (line) => (lastSaid = line));
+  expect(settled.quiet, `the ledger settled (${lastSaid})`).toBe(true);
   expect(await first.kill('SIGTERM')).toBe(0);
   const before = await storeContents();
   expect(before.length).toBeGreaterThan(3000);
