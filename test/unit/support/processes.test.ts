@@ -4,6 +4,8 @@ import { afterEach, expect, it } from 'vitest';
 import { startService, type ServiceProcess } from '../../support/processes.ts';
 
 let service: ServiceProcess | undefined;
+/** Starting node with tsx takes seconds on a loaded 2-core machine. */
+const spawnTestTimeoutMs = 60_000;
 
 afterEach(async () => {
   await service?.kill('SIGKILL');
@@ -16,7 +18,7 @@ it('waits for a new line, not one printed before the call', async () => {
   const next = service.waitForLine(/^line \d+$/);
   service.child.kill('SIGUSR2');
   expect(await next).toBe('line 2');
-});
+}, spawnTestTimeoutMs);
 
 it('counts lines printed since a mark taken before the line appeared', async () => {
   service = startService('test/unit/support/line-printer.ts', {});
@@ -27,4 +29,4 @@ it('counts lines printed since a mark taken before the line appeared', async () 
   // Printed after the mark but before this call: found at once through `since`.
   expect(await service.waitForLine(/^line \d+$/, { since: mark })).toBe('line 2');
   expect(service.linesSince(mark)).toEqual(['line 2']);
-});
+}, spawnTestTimeoutMs);
