@@ -192,6 +192,8 @@ export class AccountProcessor {
       failures: count,
       error: error.message,
       errorName: error.name,
+      // kafkajs' protocol error name, e.g. INVALID_PRODUCER_EPOCH when a newer owner fenced us.
+      errorType: (error as { type?: string }).type,
       retriable: (error as { retriable?: boolean }).retriable,
     });
     await task.reset();

@@ -188,6 +188,8 @@ export class PartitionTask {
     let metadata: RecordMetadata[];
     try {
       metadata = await transaction.sendBatch({ topicMessages: this.records(result) });
+      // LOG_LEVEL=debug: what this still-open transaction wrote, so a test can show it fenced (zombie test).
+      this.context.log.debug?.('transaction open', { partition: this.partition, firstOffset: messages[0]?.offset, lastOffset: last.offset, events: result.events.length, states: result.states.size, outcomes: result.outcomes.length, written: metadata.map(({ topicName, partition, baseOffset }) => ({ topicName, partition, baseOffset })) });
       const nextOffset = String(BigInt(last.offset) + 1n);
       await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: this.context.topics.commands, partitions: [{ partition: this.partition, offset: nextOffset }] }] });
       await transaction.commit();

@@ -8,6 +8,8 @@ import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts
 import { startService } from '../support/processes.ts';
 import { CommandClient } from '../support/command-client.ts';
 import { generateWorkload } from '../../scripts/workload.ts';
+import { auditLedger } from '../../scripts/ledger/audit.ts';
+import { waitForQuiet } from '../../scripts/chaos/settle.ts';
 
 let ledger: TestLedger;
 let client: CommandClient;
@@ -42,17 +44,12 @@ it('a deleted store is rebuilt from the changelogs with identical contents', asy
   await client.send(...commands);
   const ids = [...new Set(commands.map((c) => c.commandId))];
   await waitFor(() => (ids.every((id) => client.outcomes.has(id)) ? true : undefined), { what: 'all outcomes', timeoutMs: 90_000 });
-  // Let internal transfer commands settle too: no new outcome records for a while means quiet.
-  let quietSince = client.outcomes.size;
-  await waitFor(
-    async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const stable = client.outcomes.size === quietSince;
-      quietSince = client.outcomes.size;
-      return stable ? true : undefined;
-    },
-    { what: 'the saga to settle', timeoutMs: 60_000 },
-  );
+  // Internal transfer commands (credits, refunds) settle too, on the checker's own quiet signal:
+  // every command answered, no transfer in flight, nothing arriving while the ledger was read.
+  const audit = () => auditLedger({ kafka: ledger.kafka, codecs: async () => ledger.codecs, topics: ledger.topics, appId: ledger.config.appId });
+  let lastSaid = '';
+  const settled = await waitForQuiet(audit, (line) => (lastSaid = line));
+  expect(settled.quiet, `the ledger settled (${lastSaid})`).toBe(true);
   expect(await first.kill('SIGTERM')).toBe(0);
   const before = await storeContents();
   expect(before.length).toBeGreaterThan(3000);
