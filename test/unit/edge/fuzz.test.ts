@@ -14,6 +14,8 @@ import { badPostRequests, badQueryRequests, Dice, postRoutes, seededRandom, type
 const seed = Number(process.env.FUZZ_SEED ?? 20_251_130);
 const gatewayRequests = 600;
 const queryRequests = 300;
+/** Hundreds of injects on a shared 2-core machine: a bound against a hang, not a speed check. */
+const fuzzTimeoutMs = 120_000;
 
 /** Every answer that is not a 4xx problem+json with a registered code, described. */
 async function wrongAnswers(app: FastifyInstance, requests: BadRequest[]): Promise<string[]> {
@@ -46,7 +48,7 @@ describe(`malformed requests answer 4xx problem+json with a known code (seed ${s
     expect(wrong, `${wrong.length} wrong answers:\n${wrong.slice(0, 30).join('\n')}`).toEqual([]);
     expect(gateway.sink.sent).toEqual([]);
     await gateway.app.close();
-  });
+  }, fuzzTimeoutMs);
 
   it(`${queryRequests} bad requests over every GET route of the query service`, async () => {
     const views: ViewReader = {
@@ -59,5 +61,5 @@ describe(`malformed requests answer 4xx problem+json with a known code (seed ${s
     const wrong = await wrongAnswers(app, badQueryRequests(new Dice(seededRandom(seed + 1)), queryRequests));
     expect(wrong, `${wrong.length} wrong answers:\n${wrong.slice(0, 30).join('\n')}`).toEqual([]);
     await app.close();
-  });
+  }, fuzzTimeoutMs);
 });

@@ -3,7 +3,7 @@
 import { moneyMax } from '../../../schemas/types.ts';
 import { describe, expect, it } from 'vitest';
 import type { InjectOptions } from 'fastify';
-import { accountA, accountB, harness, json } from './harness.ts';
+import { accountA, accountB, harness, json, outcomeFor } from './harness.ts';
 
 const accounts = '/api/v1/accounts';
 const deposit = `${accounts}/${accountA}/deposit`;
@@ -153,5 +153,19 @@ describe('request validation', () => {
     const [first, second] = gateway.sink.sent;
     expect(first?.accountId).toBe(accountA);
     expect(first?.commandId).toBe(second?.commandId);
+  });
+
+  it('lower-cases ids on every route: close, transfer ends, and the command lookup', async () => {
+    const gateway = harness();
+    await gateway.request(json(`${accounts}/${accountA.toUpperCase()}/close`, {}));
+    await gateway.request(json(`${accounts}/${accountA.toUpperCase()}/withdraw`, { amount: 1 }));
+    await gateway.request(json(transfers, { ...move, fromAccountId: accountA.toUpperCase(), toAccountId: accountA }));
+    const [closed, withdrawn, moved] = gateway.sink.sent;
+    expect([closed?.accountId, withdrawn?.accountId, moved?.accountId]).toEqual([accountA, accountA, accountA]);
+    // The same account in two spellings is one account: the processor refuses SAME_ACCOUNT_TRANSFER.
+    expect(moved?.payload).toMatchObject({ type: 'InitiateTransfer', toAccountId: accountA });
+    gateway.outcomes.accept(outcomeFor(closed!), { replayed: false });
+    const found = await gateway.request({ method: 'GET', url: `/api/v1/commands/${closed!.commandId.toUpperCase()}` });
+    expect([found.status, found.body.commandId]).toEqual([200, closed!.commandId]);
   });
 });
