@@ -53,7 +53,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
       url: route.url,
       schema: route.schema,
       // Only an absent body counts as {}: a JSON `null` is a body, and not an object.
-      ...(route.emptyBodyAllowed ? { preValidation: async (request: FastifyRequest) => void (request.body === undefined && (request.body = {})) } : {}),
+      ...(route.emptyBodyAllowed ? { preValidation: async (request: FastifyRequest) => { if (request.body === undefined) request.body = {}; } } : {}),
       handler: async (request, reply) => write(reply, await route.handle(request, deps)),
     });
   }
