@@ -1,7 +1,9 @@
 // buildApp(deps): the gateway's HTTP surface without listening, so tests drive it with inject().
 // Every error leaves as problem+json with a code from the one registry (errors.ts), including
-// fastify's own (body too large, media type, malformed JSON, schema validation).
+// fastify's own (body too large, media type, malformed JSON, schema validation, router limits,
+// undecodable URLs, requests Node's HTTP parser refuses: see edge.ts).
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { decodeUtf8, edgeServerOptions, foreignCharset, problemFor, quotedUrl } from './edge.ts';
 import { HttpProblem, UnavailableError, errorRegistry, problemContentType, unavailableRetryAfterSeconds } from './errors.ts';
 import { GatewayMetrics, metricsContentType } from './metrics.ts';
 import { openApiDocument, type DocumentedRoute } from './openapi.ts';
@@ -23,6 +25,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
     bodyLimit: deps.config.bodyBytesMax,
     // We answer requests that arrive while closing ourselves, as problem+json (see onRequest).
     return503OnClosing: false,
+    ...edgeServerOptions(sendProblem),
     ajv: {
       // Reject, never repair: unknown fields are errors, "100" is not 100.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
@@ -31,7 +34,7 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
   installJsonParser(app, deps.config.bodyBytesMax);
   app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(request, reply, problemFor(error, deps.config.bodyBytesMax), error));
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new HttpProblem('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`)),
+    sendProblem(request, reply, new HttpProblem('ROUTE_NOT_FOUND', `no route ${request.method} ${quotedUrl(request.url)}`)),
   );
   let closing = false;
   app.addHook('preClose', async () => {
@@ -49,7 +52,8 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
       method: route.method,
       url: route.url,
       schema: route.schema,
-      ...(route.emptyBodyAllowed ? { preValidation: async (request: FastifyRequest) => void (request.body ??= {}) } : {}),
+      // Only an absent body counts as {}: a JSON `null` is a body, and not an object.
+      ...(route.emptyBodyAllowed ? { preValidation: async (request: FastifyRequest) => { if (request.body === undefined) request.body = {}; } } : {}),
       handler: async (request, reply) => write(reply, await route.handle(request, deps)),
     });
   }
@@ -88,13 +92,24 @@ class RequestLogController extends LogController {
   }
 }
 
-/** application/json only (anything else is 415); an empty body is "no body". */
+/**
+ * application/json only (anything else is 415), in UTF-8 only: a declared charset other than
+ * UTF-8 is 415 too (edge.ts says why), and bytes that are not UTF-8 are 400, never U+FFFD.
+ * An empty body is "no body".
+ */
 function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, text, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, bytes, done) => {
+    const charset = foreignCharset(request.headers['content-type']);
+    if (charset !== undefined) {
+      const detail = `the body declares charset=${charset.slice(0, 40)}; JSON is accepted in UTF-8 only (Content-Type: application/json; charset=utf-8)`;
+      return done(new HttpProblem('UNSUPPORTED_MEDIA_TYPE', detail), undefined);
+    }
+    const text = decodeUtf8(bytes as Buffer);
+    if (text === undefined) return done(new HttpProblem('VALIDATION_FAILED', 'the body is not valid UTF-8'), undefined);
     if (text === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text as string, rejectPrototypeKeys));
+      done(null, JSON.parse(text, rejectPrototypeKeys));
     } catch (error) {
       done(new HttpProblem('VALIDATION_FAILED', `the body is not valid JSON: ${(error as Error).message}`), undefined);
     }
@@ -104,22 +119,6 @@ function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
 function rejectPrototypeKeys(key: string, value: unknown): unknown {
   if (key === '__proto__') throw new Error('the key "__proto__" is not allowed');
   return value;
-}
-
-/** fastify's and our errors, as one of our codes. */
-function problemFor(error: FastifyError, bodyBytesMax: number): HttpProblem {
-  if (error instanceof HttpProblem) return error;
-  if (error.validation !== undefined) return new HttpProblem('VALIDATION_FAILED', error.message);
-  const status = error.statusCode ?? 500;
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
-    return new HttpProblem('PAYLOAD_TOO_LARGE', `the body is larger than ${bodyBytesMax} bytes`);
-  }
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) {
-    return new HttpProblem('UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
-  }
-  if (status === 404) return new HttpProblem('ROUTE_NOT_FOUND', error.message);
-  if (status >= 400 && status < 500) return new HttpProblem('VALIDATION_FAILED', error.message);
-  return new HttpProblem('INTERNAL_ERROR', 'the gateway failed unexpectedly; the error is logged');
 }
 
 function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: HttpProblem, cause?: unknown): FastifyReply {

@@ -2,7 +2,7 @@
 // one produce request. One batch is in flight at a time, which is what an idempotent producer
 // needs for ordered sequence numbers anyway; requests behind a slow batch wait in a bounded queue.
 // Every add() settles within `produceTimeoutMs`: acknowledged, or an UnavailableError.
-import { UnavailableError } from './errors.ts';
+import { UnavailableError, kafkaUnavailable } from './errors.ts';
 
 export interface BatcherBounds {
   /** How long the first item of an idle batcher waits for company before the batch goes. */
@@ -112,9 +112,7 @@ export class MicroBatcher<T> {
     this.send(batch.map((e) => e.item)).then(
       () => batch.forEach((e) => e.settle()),
       (error: unknown) => {
-        const failure = error instanceof UnavailableError
-          ? error
-          : new UnavailableError(`Kafka did not take the command: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+        const failure = error instanceof UnavailableError ? error : kafkaUnavailable(error);
         batch.forEach((e) => e.settle(failure));
       },
     ).finally(() => {

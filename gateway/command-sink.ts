@@ -7,7 +7,7 @@ import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
 import type { TopicCodec } from '../schemas/codec.ts';
 import type { Command } from '../schemas/types.ts';
 import { MicroBatcher, type BatcherBounds } from './batcher.ts';
-import { UnavailableError } from './errors.ts';
+import { UnavailableError, kafkaUnavailable } from './errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { CommandSink, Log } from './ports.ts';
 import { retryUntilDone } from './retry.ts';
@@ -73,7 +73,7 @@ export class KafkaCommandSink implements CommandSink {
       // start over with a fresh producer and answer 503 meanwhile.
       this.log.warn({ err: error, topic: this.topic, records: messages.length }, 'command produce failed; recreating the producer');
       void this.recover();
-      throw new UnavailableError(`Kafka refused the command: ${(error as Error).message}`, { cause: error });
+      throw kafkaUnavailable(error);
     }
   }
 

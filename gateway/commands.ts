@@ -22,8 +22,9 @@ export interface TransferRequest {
   reference?: string;
 }
 
-/** UUIDs are case-insensitive; ids are keys (partitions, stores), so one spelling only. */
-export const canonicalId = (id: string): string => id.toLowerCase();
+import { canonicalId } from './edge.ts';
+
+export { canonicalId };
 
 type Meaning = Record<string, string | number | null>;
 

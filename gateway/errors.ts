@@ -99,6 +99,15 @@ export class UnavailableError extends HttpProblem {
   }
 }
 
+/**
+ * Kafka failed or refused a send. The client gets a fixed detail that says what to do; the Kafka
+ * client's own message (broker addresses, internal error names) stays in `cause`, which the 503
+ * log line carries (pino appends causes), and is never echoed in a response.
+ */
+export function kafkaUnavailable(cause: unknown): UnavailableError {
+  return new UnavailableError('Kafka did not take the command; retry with the same Idempotency-Key, which never applies a command twice', { cause });
+}
+
 /** Seconds a client should wait before retrying a 503. */
 export const unavailableRetryAfterSeconds = 1;
 

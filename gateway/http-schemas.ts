@@ -16,6 +16,26 @@ export const fieldBounds = {
   amountMax: moneyMax,
 } as const;
 
+/**
+ * Characters refused in text people read (ownerName, reference): C0 and C1 controls (NUL, ESC,
+ * newlines, DEL, NEL, CSI...), which corrupt logs, terminals and CSV exports; the Unicode bidi
+ * controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which reorder what is shown
+ * ("Trojan Source": a name that displays as another); the line and paragraph separators; and lone
+ * surrogates, which UTF-8 cannot carry (Avro would store U+FFFD). Letters of every script, marks,
+ * punctuation and emoji pass. ajv compiles patterns with the `u` flag, so \p{...} is a Unicode
+ * property (Cc: control characters, Cs: surrogates).
+ */
+const forbiddenInText = '\\p{Cc}\\p{Cs}\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069\\u2028\\u2029';
+/** Displayable text with at least one non-blank character (a name of spaces names nobody). */
+const namePattern = `^(?!\\s*$)[^${forbiddenInText}]+$`;
+const textPattern = `^[^${forbiddenInText}]*$`;
+
+/**
+ * ISO 4217 codes as Node's ICU knows them (the currencies in use; not the testing, "no currency"
+ * or precious-metal codes XTS, XXX, XAU...). Three upper-case letters alone let "ABC" through.
+ */
+export const currencyCodes: readonly string[] = Object.freeze(Intl.supportedValuesOf('currency'));
+
 const uuid = { type: 'string', pattern: uuidPattern, description: 'a UUID' } as const;
 const amount = {
   type: 'integer',
@@ -24,7 +44,7 @@ const amount = {
   description: 'minor units (cents), a positive safe integer',
 } as const;
 const balance = { type: 'integer', minimum: 0, maximum: fieldBounds.amountMax } as const;
-const reference = { type: 'string', maxLength: fieldBounds.referenceLengthMax } as const;
+const reference = { type: 'string', maxLength: fieldBounds.referenceLengthMax, pattern: textPattern, description: 'free text, no control or bidi characters' } as const;
 const version = { type: 'integer', minimum: 1, description: "the account's last event sequence" } as const;
 
 export const idempotencyHeaders = {
@@ -59,9 +79,11 @@ export const openAccountBody = {
   required: ['ownerName', 'currency'],
   additionalProperties: false,
   properties: {
-    // At least one non-blank character: a name of spaces names nobody.
-    ownerName: { type: 'string', minLength: fieldBounds.ownerNameLengthMin, maxLength: fieldBounds.ownerNameLengthMax, pattern: '\\S' },
-    currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' },
+    ownerName: {
+      type: 'string', minLength: fieldBounds.ownerNameLengthMin, maxLength: fieldBounds.ownerNameLengthMax, pattern: namePattern,
+      description: 'at least one non-blank character; no control or bidi characters',
+    },
+    currency: { type: 'string', enum: currencyCodes, description: 'an ISO 4217 code in use (the list of Node\'s ICU)' },
     initialBalance: { ...balance, default: 0 },
   },
 } as const;

@@ -15,7 +15,7 @@ import {
   type TransferRequest,
 } from './commands.ts';
 import type { GatewayConfig } from './config.ts';
-import { HttpProblem, UnavailableError, isRetriable } from './errors.ts';
+import { HttpProblem, UnavailableError, isRetriable, kafkaUnavailable } from './errors.ts';
 import * as s from './http-schemas.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { CommandSink, OutcomeSource, ReceivedOutcome } from './ports.ts';
@@ -77,7 +77,7 @@ async function execute(deps: RouteDeps, command: Command, deadlineMs: number): P
     // A 503 here is safe even if the command did land: a client retrying with the same
     // Idempotency-Key sends the same commandId, which the processor applies at most once.
     if (error instanceof UnavailableError) throw error;
-    if (isRetriable(error)) throw new UnavailableError(`Kafka is unavailable: ${(error as Error).message}`, { cause: error });
+    if (isRetriable(error)) throw kafkaUnavailable(error);
     throw error;
   }
   return expectation.result;

@@ -1,7 +1,7 @@
 // The query processor's settings and named bounds, read once from the environment; a bad value
 // is a startup error naming the variable (topics/config.ts's integerFromEnv).
 import { endpoints, integerFromEnv, loadConfig, type LedgerConfig } from '../../topics/config.ts';
-import { defaultWaitersMax } from './waiters.ts';
+import { defaultWaitersMax, defaultWaitersPerClientMax } from './waiters.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -12,6 +12,8 @@ export interface QuerySettings {
   minVersionWaitMs: number;
   /** Requests parked on ?minVersion at most; more answer 503 at once. */
   waitersMax: number;
+  /** Requests parked on ?minVersion from one client address at most (minVersionWaitersPerClientMax); more answer 503 at once. */
+  minVersionWaitersPerClientMax: number;
   /** Partitions folded at once; each has its own store, so they never contend for a lock. */
   partitionsConsumedConcurrently: number;
   /** A graceful shutdown that takes longer than this exits anyway. */
@@ -28,6 +30,7 @@ export const defaultQuerySettings: QuerySettings = {
   port: 8081,
   minVersionWaitMs: 2000,
   waitersMax: defaultWaitersMax,
+  minVersionWaitersPerClientMax: defaultWaitersPerClientMax,
   partitionsConsumedConcurrently: 4,
   shutdownTimeoutMs: 15_000,
 };
@@ -43,6 +46,7 @@ export function loadQueryConfig(env: Env = process.env): QueryConfig {
       port: integerFromEnv(env, 'QUERY_PORT', d.port, 0, 65_535),
       minVersionWaitMs: integerFromEnv(env, 'MIN_VERSION_WAIT_MS', d.minVersionWaitMs, 0, 60_000),
       waitersMax: integerFromEnv(env, 'MIN_VERSION_WAITERS_MAX', d.waitersMax, 1, 1_000_000),
+      minVersionWaitersPerClientMax: integerFromEnv(env, 'MIN_VERSION_WAITERS_PER_CLIENT_MAX', d.minVersionWaitersPerClientMax, 1, 1_000_000),
       partitionsConsumedConcurrently: integerFromEnv(env, 'QUERY_PARTITIONS_CONCURRENCY', d.partitionsConsumedConcurrently, 1, 64),
       shutdownTimeoutMs: d.shutdownTimeoutMs,
     },

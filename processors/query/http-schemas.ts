@@ -12,13 +12,20 @@ const money = { type: 'integer', description: 'minor units (cents)' } as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
+// Query parameters stay strings, checked by pattern and converted by the routes: ajv's coercion
+// let "1e400" through as Infinity (which then broke the 503 body: a 500), " 5" and "0x10" as
+// numbers. Decimal digits only, no sign, no exponent, no leading zero.
 const minVersion = {
-  type: 'integer',
-  minimum: 1,
-  maximum: Number.MAX_SAFE_INTEGER,
-  description: 'wait (bounded) until the view has applied this sequence of the account; 503 VIEW_LAGGING if it does not in time',
+  type: 'string',
+  pattern: '^[1-9][0-9]{0,14}$',
+  description: 'a positive integer (at most 15 digits, so a safe integer): wait (bounded) until the view has applied this sequence of the account; 503 VIEW_LAGGING if it does not in time',
 } as const;
-const limit = { type: 'integer', minimum: pageBounds.limitMin, maximum: pageBounds.limitMax, default: pageBounds.limitDefault } as const;
+const limit = {
+  type: 'string',
+  pattern: '^[1-9][0-9]{0,3}$',
+  default: String(pageBounds.limitDefault),
+  description: `${pageBounds.limitMin} to ${pageBounds.limitMax} entries`,
+} as const;
 const cursor = { type: 'string', minLength: 1, maxLength: pageBounds.cursorLengthMax, pattern: '^[A-Za-z0-9_-]+$' } as const;
 
 export const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: uuid } } as const;

@@ -2,8 +2,11 @@
 // inject(). Reads come straight from the LevelDB views; `?minVersion=N` parks the request in the
 // bounded waiters table until the consumer has written version N of the account (read your own
 // writes), else 503 VIEW_LAGGING with Retry-After. Every error is problem+json with a code from
-// the edge's one error registry (gateway/errors.ts).
+// the edge's one error registry (gateway/errors.ts), the framework's own answers included
+// (gateway/edge.ts). Ids are case-insensitive: every route lower-cases them before hashing the
+// account to its partition or looking anything up.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { canonicalId, edgeServerOptions, problemFor as edgeProblemFor, quotedUrl } from '../../gateway/edge.ts';
 import { HttpProblem, problemContentType } from '../../gateway/errors.ts';
 import { metricsContentType } from '../metrics.ts';
 import type { Logger } from '../log.ts';
@@ -12,7 +15,7 @@ import * as schemas from './http-schemas.ts';
 import type { ProgressReport } from './progress.ts';
 import { unavailable, type Unavailable, type ViewReader } from './stores.ts';
 import type { AccountSummary, HistoryEntry, TransferView } from './views/types.ts';
-import type { VersionWaiters } from './waiters.ts';
+import type { VersionWaiters, WaiterRefusal } from './waiters.ts';
 import type { QueryMetrics } from './metrics.ts';
 
 /** Seconds a client should wait before retrying a 503 VIEW_LAGGING. */
@@ -29,9 +32,24 @@ export interface QueryAppDeps {
   metrics?: QueryMetrics;
 }
 
-type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: { minVersion?: number } }>;
-type HistoryRequest = FastifyRequest<{ Params: { id: string }; Querystring: { minVersion?: number; limit: number; cursor?: string } }>;
-type PageRequest = FastifyRequest<{ Querystring: { limit: number; cursor?: string } }>;
+/** The query service takes no bodies; whatever a client sends anyway is read this far at most. */
+export const requestBodyBytesMax = 16 * 1024;
+
+// Query parameters arrive as strings checked by pattern (http-schemas.ts); the routes convert them.
+type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: { minVersion?: string } }>;
+type HistoryRequest = FastifyRequest<{ Params: { id: string }; Querystring: { minVersion?: string; limit: string; cursor?: string } }>;
+type PageRequest = FastifyRequest<{ Querystring: { limit: string; cursor?: string } }>;
+
+/** A page size, already digits by schema; its range is checked here so the message can name it. */
+function pageLimit(text: string): number {
+  const limit = Number(text);
+  if (limit < schemas.pageBounds.limitMin || limit > schemas.pageBounds.limitMax) {
+    throw new HttpProblem('VALIDATION_FAILED', `querystring/limit must be ${schemas.pageBounds.limitMin} to ${schemas.pageBounds.limitMax}`);
+  }
+  return limit;
+}
+
+const optionalNumber = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text));
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
@@ -55,11 +73,25 @@ function notServed(accountId: string): HttpProblem {
   return new HttpProblem('VIEW_LAGGING', `the view of account ${accountId} is not available on this instance yet`, { accountId });
 }
 
+/**
+ * A ?minVersion request the waiters table cannot park. 503 VIEW_LAGGING, not 429: DESIGN §5 has
+ * no 429 code, and a read-your-writes client already handles VIEW_LAGGING by waiting Retry-After
+ * and asking again, which is what it should do here.
+ */
+function notParked(accountId: string, minVersion: number, refusal: WaiterRefusal, deps: QueryAppDeps): HttpProblem {
+  const detail = refusal === 'client'
+    ? `this client already has ${deps.waiters.perClientMax} requests waiting for account versions (minVersionWaitersPerClientMax); retry after the others are answered`
+    : `${deps.waiters.waitersMax} requests are already waiting for account versions (MIN_VERSION_WAITERS_MAX); retry shortly`;
+  return new HttpProblem('VIEW_LAGGING', detail, { accountId, minVersion });
+}
+
 /** The account's row, after waiting for `minVersion` when asked; a problem when there is none. */
-async function accountRow(deps: QueryAppDeps, accountId: string, minVersion: number | undefined): Promise<AccountSummary> {
+async function accountRow(deps: QueryAppDeps, accountId: string, minVersion: number | undefined, client: string): Promise<AccountSummary> {
   let row = deps.views.account(accountId);
   if (minVersion !== undefined && versionOf(row) < minVersion) {
-    const reached = await deps.waiters.wait(accountId, minVersion, deps.minVersionWaitMs, () => versionOf(deps.views.account(accountId)));
+    const refusal = deps.waiters.refusal(client);
+    if (refusal !== undefined) throw notParked(accountId, minVersion, refusal, deps);
+    const reached = await deps.waiters.wait(accountId, minVersion, deps.minVersionWaitMs, () => versionOf(deps.views.account(accountId)), client);
     row = deps.views.account(accountId);
     if (!reached) {
       const version = row === unavailable || row === undefined ? null : row.version;
@@ -74,33 +106,35 @@ async function accountRow(deps: QueryAppDeps, accountId: string, minVersion: num
 
 export function buildApp(deps: QueryAppDeps): FastifyInstance {
   // Request logging off: at tens of thousands of GETs a second it would cost more than the reads.
-  const app = Fastify({ logger: false, return503OnClosing: false });
-  app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(deps, request, reply, problemFor(error), error));
-  app.setNotFoundHandler((request, reply) => sendProblem(deps, request, reply, new HttpProblem('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`)));
+  const send = (request: FastifyRequest, reply: FastifyReply, problem: HttpProblem, cause?: unknown) => sendProblem(deps, request, reply, problem, cause);
+  const app = Fastify({ logger: false, return503OnClosing: false, bodyLimit: requestBodyBytesMax, ...edgeServerOptions(send) });
+  app.setErrorHandler((error: FastifyError, request, reply) => send(request, reply, problemFor(error), error));
+  app.setNotFoundHandler((request, reply) => send(request, reply, new HttpProblem('ROUTE_NOT_FOUND', `no route ${request.method} ${quotedUrl(request.url)}`)));
   const errors = { 400: schemas.problem, 404: schemas.problem, 503: schemas.problem };
 
   app.get('/api/v1/accounts', { schema: { querystring: schemas.pageQuery, response: { 200: schemas.pageOf(schemas.account), ...errors } } }, async (request: PageRequest) => {
-    const { limit, cursor } = request.query;
+    const { cursor } = request.query;
+    const limit = pageLimit(request.query.limit);
     const after = cursor === undefined ? null : (decodeAccountsCursor(cursor) ?? invalidCursor()).after;
     const page = await deps.views.accounts(after, limit);
     return { items: page.items.map(renderAccount), nextCursor: page.lastKey === null ? null : encodeAccountsCursor({ after: page.lastKey }) };
   });
 
   const accountSchema = (answer: object) => ({ params: schemas.idParams, querystring: schemas.accountQuery, response: { 200: answer, ...errors } });
-  app.get('/api/v1/accounts/:id', { schema: accountSchema(schemas.account) }, async (request: IdRequest) =>
-    renderAccount(await accountRow(deps, request.params.id, request.query.minVersion)),
-  );
+  const rowFor = (request: IdRequest) => accountRow(deps, canonicalId(request.params.id), optionalNumber(request.query.minVersion), request.ip);
+  app.get('/api/v1/accounts/:id', { schema: accountSchema(schemas.account) }, async (request: IdRequest) => renderAccount(await rowFor(request)));
   app.get('/api/v1/accounts/:id/balance', { schema: accountSchema(schemas.balance) }, async (request: IdRequest) => {
-    const { accountId, currency, balance, version } = await accountRow(deps, request.params.id, request.query.minVersion);
+    const { accountId, currency, balance, version } = await rowFor(request);
     return { accountId, currency, balance, version };
   });
 
   const historySchema = { params: schemas.idParams, querystring: schemas.historyQuery, response: { 200: schemas.pageOf(schemas.historyEntry), ...errors } };
   app.get('/api/v1/accounts/:id/history', { schema: historySchema }, async (request: HistoryRequest) => {
-    const { id } = request.params;
-    const { limit, cursor, minVersion } = request.query;
+    const id = canonicalId(request.params.id);
+    const { cursor } = request.query;
+    const limit = pageLimit(request.query.limit);
     const before = cursor === undefined ? null : historyCursorFor(id, cursor);
-    const account = await accountRow(deps, id, minVersion);
+    const account = await accountRow(deps, id, optionalNumber(request.query.minVersion), request.ip);
     const items = await deps.views.history(id, account.version, before, limit);
     if (items === unavailable) throw notServed(id);
     // Sequences run 1..version without gaps: the page ends the history when it reaches 1.
@@ -110,8 +144,9 @@ export function buildApp(deps: QueryAppDeps): FastifyInstance {
   });
 
   app.get('/api/v1/transfers/:id', { schema: { params: schemas.idParams, response: { 200: schemas.transfer, ...errors } } }, async (request: IdRequest) => {
-    const view = await deps.views.transfer(request.params.id);
-    if (view === undefined) throw new HttpProblem('TRANSFER_NOT_FOUND', `transfer ${request.params.id} is not known to the views`);
+    const transferId = canonicalId(request.params.id);
+    const view = await deps.views.transfer(transferId);
+    if (view === undefined) throw new HttpProblem('TRANSFER_NOT_FOUND', `transfer ${transferId} is not known to the views`);
     return renderTransfer(view);
   });
 
@@ -149,16 +184,11 @@ function historyCursorFor(accountId: string, text: string): number {
   return cursor.before;
 }
 
-/** fastify's and our errors, as one of the registry's codes. */
+/** fastify's and our errors, as one of the registry's codes (the edge's mapping, plus the views' own). */
 function problemFor(error: FastifyError): HttpProblem {
-  if (error instanceof HttpProblem) return error;
-  if (error.validation !== undefined) return new HttpProblem('VALIDATION_FAILED', error.message);
   // A partition's store closed under a read: the partition moved to another instance or is being rebuilt.
   if (error.code === 'LEVEL_DATABASE_NOT_OPEN') return new HttpProblem('VIEW_LAGGING', 'the view of this partition closed during the read; retry');
-  const status = error.statusCode ?? 500;
-  if (status === 404) return new HttpProblem('ROUTE_NOT_FOUND', error.message);
-  if (status >= 400 && status < 500) return new HttpProblem('VALIDATION_FAILED', error.message);
-  return new HttpProblem('INTERNAL_ERROR', 'the query processor failed unexpectedly; the error is logged');
+  return edgeProblemFor(error, requestBodyBytesMax);
 }
 
 function sendProblem(deps: QueryAppDeps, request: FastifyRequest, reply: FastifyReply, problem: HttpProblem, cause?: unknown): FastifyReply {

@@ -74,7 +74,7 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
   try {
     const { topic, codecs } = await connect(admin, config, log);
     views = new ViewStores(ledger.dataDir, topic, ledger.partitions);
-    const waiters = new VersionWaiters(query.waitersMax);
+    const waiters = new VersionWaiters(query.waitersMax, query.minVersionWaitersPerClientMax);
     const progress = new Progress(log);
     const stores = views;
     const metrics = new QueryMetrics(progress, waiters, () => stores.parkedCounts());

@@ -135,6 +135,22 @@ describe('views of a scripted ledger', () => {
     expect((await getJson(base(), '/api/v1/accounts/nope')).body.code).toBe('VALIDATION_FAILED');
     expect((await getJson(base(), '/api/v1/accounts?limit=1001')).body.code).toBe('VALIDATION_FAILED');
   });
+
+  it('every account and transfer asked with its id in upper case is found, on whatever partition the upper case hashes to', async () => {
+    const lettered = [...bank.accounts.keys()].filter((id) => id !== id.toUpperCase());
+    // Most upper-case spellings hash elsewhere; before ids were canonical they answered 404 or 503.
+    expect(lettered.filter((id) => writer.partitionOf(id.toUpperCase()) !== writer.partitionOf(id)).length).toBeGreaterThan(0);
+    for (const accountId of lettered) {
+      const upper = accountId.toUpperCase();
+      const account = bank.accounts.get(accountId)!;
+      expect([upper, (await getJson(base(), `/api/v1/accounts/${upper}`)).body]).toEqual([upper, account]);
+      expect((await getJson(base(), `/api/v1/accounts/${upper}/balance?minVersion=${account.version}`)).body).toMatchObject({ accountId, version: account.version });
+    }
+    expect(await allPages(base(), `/api/v1/accounts/${ids.alice.toUpperCase()}/history`, 50)).toEqual([...bank.history.get(ids.alice)!].reverse());
+    for (const transferId of Object.values(transfers)) {
+      expect((await getJson(base(), `/api/v1/transfers/${transferId.toUpperCase()}`)).body).toMatchObject({ transferId, status: bank.transfers.get(transferId)!.status });
+    }
+  });
 });
 
 describe('read your writes', () => {

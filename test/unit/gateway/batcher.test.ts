@@ -55,8 +55,13 @@ describe('MicroBatcher', () => {
     const batcher = new MicroBatcher(bounds, producer.send);
     const sent = batcher.add(1);
     await expect.poll(() => producer.batches.length).toBe(1);
-    producer.complete(new Error('NOT_ENOUGH_REPLICAS'));
+    const refusal = new Error('NOT_ENOUGH_REPLICAS');
+    producer.complete(refusal);
     await expect(sent).rejects.toThrow(UnavailableError);
+    // The client is told to retry; Kafka's own words stay in the cause (and the log).
+    const error = (await sent.catch((e: unknown) => e)) as UnavailableError;
+    expect(error.detail).not.toContain('NOT_ENOUGH_REPLICAS');
+    expect(error.cause).toBe(refusal);
   });
 
   it('fails items after produceTimeoutMs while Kafka hangs, then refuses at once beyond queuedRecordsMax', async () => {

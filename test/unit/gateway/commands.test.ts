@@ -196,6 +196,16 @@ describe('no outcome, or no Kafka', () => {
     expect(response.body.code).toBe('UNAVAILABLE');
   });
 
+  it('a 503 never echoes the Kafka client\'s own message: a fixed detail, the error only in the log', async () => {
+    const gateway = harness();
+    const internal = 'Connection error: connect ECONNREFUSED 10.1.2.3:9092 (broker-7.internal) KafkaJSNonRetriableError';
+    gateway.sink.failure = Object.assign(new Error(internal), { name: 'KafkaJSConnectionError', retriable: true });
+    const response = await gateway.request(json(deposit, { amount: 10 }));
+    expect(response.status).toBe(503);
+    expect(JSON.stringify(response.body)).not.toMatch(/ECONNREFUSED|10\.1\.2\.3|broker-7|KafkaJS/);
+    expect(response.body.detail).toMatch(/retry/i);
+  });
+
   it('answers 500 INTERNAL_ERROR, without details, for a bug', async () => {
     const gateway = harness();
     gateway.sink.failure = new TypeError('cannot encode');

@@ -3,7 +3,7 @@
 import { moneyMax } from '../../../schemas/types.ts';
 import { describe, expect, it } from 'vitest';
 import type { InjectOptions } from 'fastify';
-import { accountA, accountB, harness, json } from './harness.ts';
+import { accountA, accountB, harness, json, outcomeFor } from './harness.ts';
 
 const accounts = '/api/v1/accounts';
 const deposit = `${accounts}/${accountA}/deposit`;
@@ -50,6 +50,29 @@ const refused: [string, InjectOptions, number, string][] = [
   ['a form body', { method: 'POST', url: accounts, payload: 'ownerName=Ada', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
   ['a body without a content type', { method: 'POST', url: deposit, payload: '{"amount":1}', headers: {} }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
   ['a body over 16 KiB', json(accounts, { ...open, ownerName: 'a'.repeat(16 * 1024) }), 413, 'PAYLOAD_TOO_LARGE'],
+  ['an ownerName with NUL', json(accounts, { ...open, ownerName: 'Ada\u0000' }), 400, 'VALIDATION_FAILED'],
+  ['an ownerName with a C0 control (ESC)', json(accounts, { ...open, ownerName: 'Ada\u001b[31m' }), 400, 'VALIDATION_FAILED'],
+  ['an ownerName with a newline', json(accounts, { ...open, ownerName: 'Ada\nLovelace' }), 400, 'VALIDATION_FAILED'],
+  ['an ownerName with DEL', json(accounts, { ...open, ownerName: 'Ada\u007f' }), 400, 'VALIDATION_FAILED'],
+  ['an ownerName with a C1 control (NEL)', json(accounts, { ...open, ownerName: 'Ada\u0085' }), 400, 'VALIDATION_FAILED'],
+  ['an ownerName with a C1 control (CSI)', json(accounts, { ...open, ownerName: 'Ada\u009b' }), 400, 'VALIDATION_FAILED'],
+  ...['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'].map(
+    (bidi): [string, InjectOptions, number, string] => [`an ownerName with the bidi control U+${bidi.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, json(accounts, { ...open, ownerName: `${bidi}adA` }), 400, 'VALIDATION_FAILED'],
+  ),
+  ['an ownerName with a lone surrogate', json(accounts, '{"ownerName":"Ada\\ud800","currency":"EUR"}'), 400, 'VALIDATION_FAILED'],
+  ['a reference with a bidi override', json(deposit, { amount: 1, reference: 'invoice \u202e9102' }), 400, 'VALIDATION_FAILED'],
+  ['three upper-case letters that are no ISO 4217 code', json(accounts, { ...open, currency: 'ABC' }), 400, 'VALIDATION_FAILED'],
+  ['the ISO 4217 "no currency" code', json(accounts, { ...open, currency: 'XXX' }), 400, 'VALIDATION_FAILED'],
+  ['a currency in Cyrillic letters', json(accounts, { ...open, currency: '\u0415UR' }), 400, 'VALIDATION_FAILED'],
+  ['an amount of 1e400 (Infinity)', json(deposit, '{"amount":1e400}'), 400, 'VALIDATION_FAILED'],
+  ['invalid UTF-8 in a body', { ...json(accounts, ''), payload: Buffer.from([...Buffer.from('{"ownerName":"Ad'), 0xff, ...Buffer.from('a","currency":"EUR"}')]) }, 400, 'VALIDATION_FAILED'],
+  ['a close with a JSON null body', json(close, 'null'), 400, 'VALIDATION_FAILED'],
+  ['a latin1 body', json(accounts, open, { 'content-type': 'application/json; charset=latin1' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+  ['a UTF-16 body', json(accounts, open, { 'content-type': 'application/json; charset=utf-16' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+  ['a quoted ISO-8859-1 charset', json(deposit, { amount: 1 }, { 'content-type': 'application/json;charset="ISO-8859-1"' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+  ['a path id longer than the router allows', json(`${accounts}/${'a'.repeat(500)}/deposit`, { amount: 1 }), 400, 'VALIDATION_FAILED'],
+  ['a path id with a bad percent escape', json(`${accounts}/%zz/deposit`, { amount: 1 }), 400, 'VALIDATION_FAILED'],
+  ['a wrong method on a command route', { method: 'PUT', url: deposit, payload: '{}', headers: { 'content-type': 'application/json' } }, 404, 'ROUTE_NOT_FOUND'],
   ['an unknown route', { method: 'GET', url: '/api/v1/nothing' }, 404, 'ROUTE_NOT_FOUND'],
   ['a command id that is not a UUID', { method: 'GET', url: '/api/v1/commands/42' }, 400, 'VALIDATION_FAILED'],
 ];
@@ -91,6 +114,22 @@ describe('request validation', () => {
     expect(gateway.sink.sent.map((c) => c.payload)).toEqual([{ type: 'CloseAccount' }]);
   });
 
+  it('accepts ISO 4217 codes beyond the common ones, and names in any script', async () => {
+    const gateway = harness();
+    for (const currency of ['JPY', 'CHF', 'KWD', 'XOF']) await gateway.request(json(accounts, { ...open, currency }));
+    for (const ownerName of ['Zoë Ôzil-Ñúñez', '\u674e\u5c0f\u9f99', '\u0645\u062d\u0645\u062f', 'Ada \u{1f680}', "O'Brien & Sons"]) {
+      await gateway.request(json(accounts, { ...open, ownerName }));
+    }
+    expect(gateway.sink.sent).toHaveLength(9);
+  });
+
+  it('a charset refusal says what to send', async () => {
+    const gateway = harness();
+    const response = await gateway.request(json(accounts, open, { 'content-type': 'application/json; charset=latin1' }));
+    expect(response.body.detail).toContain('UTF-8');
+    expect(response.body.detail).toContain('latin1');
+  });
+
   it('defaults initialBalance to 0 and a missing reference to null', async () => {
     const gateway = harness();
     await gateway.request(json(accounts, open));
@@ -114,5 +153,19 @@ describe('request validation', () => {
     const [first, second] = gateway.sink.sent;
     expect(first?.accountId).toBe(accountA);
     expect(first?.commandId).toBe(second?.commandId);
+  });
+
+  it('lower-cases ids on every route: close, transfer ends, and the command lookup', async () => {
+    const gateway = harness();
+    await gateway.request(json(`${accounts}/${accountA.toUpperCase()}/close`, {}));
+    await gateway.request(json(`${accounts}/${accountA.toUpperCase()}/withdraw`, { amount: 1 }));
+    await gateway.request(json(transfers, { ...move, fromAccountId: accountA.toUpperCase(), toAccountId: accountA }));
+    const [closed, withdrawn, moved] = gateway.sink.sent;
+    expect([closed?.accountId, withdrawn?.accountId, moved?.accountId]).toEqual([accountA, accountA, accountA]);
+    // The same account in two spellings is one account: the processor refuses SAME_ACCOUNT_TRANSFER.
+    expect(moved?.payload).toMatchObject({ type: 'InitiateTransfer', toAccountId: accountA });
+    gateway.outcomes.accept(outcomeFor(closed!), { replayed: false });
+    const found = await gateway.request({ method: 'GET', url: `/api/v1/commands/${closed!.commandId.toUpperCase()}` });
+    expect([found.status, found.body.commandId]).toEqual([200, closed!.commandId]);
   });
 });

@@ -200,6 +200,55 @@ describe('read your writes with minVersion', () => {
   });
 });
 
+describe('ids are case-insensitive', () => {
+  // Ids with hex letters, and one whose upper-case spelling hashes to another partition: before
+  // ids were canonical, murmur2 of the upper-case bytes picked that partition and missed the row.
+  const lettered = (n: number) => `abcdef${String(n).padStart(2, '0')}-cafe-4bad-8bee-feedfacec0de`;
+  let dora = '';
+  const emil = lettered(99);
+  const lent = 'facade00-beef-4ace-9dad-0123456789ab';
+
+  beforeAll(async () => {
+    dora = Array.from({ length: 50 }, (_, n) => lettered(n)).find((a) => stores.partitionOf(a.toUpperCase()) !== stores.partitionOf(a))!;
+    await write(history(dora, [ev.opened(100), ev.deposited(5, 105)]));
+    await write(history(emil, [ev.opened(0)]));
+    await write([event(dora, 3, ev.debited(5, 100, emil, lent)), event(emil, 2, ev.credited(5, 5, dora, lent))]);
+  });
+
+  it('an account asked in upper case is the same account, answered with its canonical id', async () => {
+    const upper = dora.toUpperCase();
+    expect(await get(`/api/v1/accounts/${upper}`)).toMatchObject({ status: 200, body: { accountId: dora, version: 3 } });
+    expect(await get(`/api/v1/accounts/${upper}/balance?minVersion=3`)).toMatchObject({ status: 200, body: { accountId: dora, balance: 100 } });
+    const page = await get(`/api/v1/accounts/${upper}/history?limit=1`);
+    expect(page).toMatchObject({ status: 200, body: { items: [{ sequence: 3 }] } });
+    // A cursor issued for one spelling serves the other.
+    expect(await get(`/api/v1/accounts/${dora}/history?limit=1&cursor=${page.body.nextCursor}`)).toMatchObject({ status: 200, body: { items: [{ sequence: 2 }] } });
+  });
+
+  it('a transfer asked in upper case is the same transfer', async () => {
+    expect(await get(`/api/v1/transfers/${lent.toUpperCase()}`)).toMatchObject({ status: 200, body: { transferId: lent, status: 'completed', fromAccountId: dora } });
+  });
+});
+
+describe('minVersion waiters per client', () => {
+  it('past minVersionWaitersPerClientMax a client is refused at once with 503 VIEW_LAGGING, others still wait', async () => {
+    const bounded = new VersionWaiters(100, 2);
+    const waiting = buildApp({ views: stores, waiters: bounded, readiness: () => report, minVersionWaitMs: 60_000 });
+    const ask = (remoteAddress: string) => waiting.inject({ method: 'GET', url: `/api/v1/accounts/${bob}?minVersion=99`, remoteAddress });
+    const parked = [ask('10.0.0.1'), ask('10.0.0.1'), ask('10.0.0.2')];
+    await expect.poll(() => bounded.size).toBe(3);
+    const refused = await ask('10.0.0.1');
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json()).toMatchObject({ code: 'VIEW_LAGGING', accountId: bob, minVersion: 99 });
+    expect(refused.json().detail).toContain('minVersionWaitersPerClientMax');
+    expect(bounded.size).toBe(3);
+    bounded.releaseAll();
+    expect((await Promise.all(parked)).map((r) => r.statusCode)).toEqual([503, 503, 503]);
+    await waiting.close();
+  });
+});
+
 describe('availability', () => {
   it('an account whose partition is not served here is 503 VIEW_LAGGING, never 404', async () => {
     const other = new ViewStores(dir, 'test.events', partitions);

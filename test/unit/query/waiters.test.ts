@@ -40,4 +40,26 @@ describe('version waiters', () => {
     expect(waiters.size).toBe(1);
     waiters.releaseAll();
   });
+
+  it('past the per-client bound a client is refused at once; other clients and freed slots are not', async () => {
+    const waiters = new VersionWaiters(10, 2);
+    const first = waiters.wait('a', 9, 10_000, () => 0, 'client-1');
+    void waiters.wait('b', 9, 10_000, () => 0, 'client-1');
+    expect(waiters.refusal('client-1')).toBe('client');
+    expect(waiters.refusal('client-2')).toBeUndefined();
+    await expect(waiters.wait('c', 9, 10_000, () => 0, 'client-1')).resolves.toBe(false);
+    waiters.notify('a', 9);
+    await expect(first).resolves.toBe(true);
+    expect(waiters.refusal('client-1')).toBeUndefined();
+    waiters.releaseAll();
+    expect(waiters.size).toBe(0);
+  });
+
+  it('the table as a whole stays bounded too', () => {
+    const waiters = new VersionWaiters(2, 2);
+    void waiters.wait('a', 9, 10_000, () => 0, 'client-1');
+    void waiters.wait('a', 9, 10_000, () => 0, 'client-2');
+    expect(waiters.refusal('client-3')).toBe('table');
+    waiters.releaseAll();
+  });
 });
