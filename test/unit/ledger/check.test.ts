@@ -5,7 +5,7 @@ import { checkLedger } from '../../../scripts/ledger/check.ts';
 import type { LedgerSnapshot } from '../../../scripts/ledger/read.ts';
 import { creditCommandId, refundCommandId } from '../../../schemas/ids.ts';
 import type { AccountEvent, AccountState, CommandOutcome } from '../../../schemas/types.ts';
-import { appendCommand, appendEvent, appendOutcome, close, command, deposit, lastEvent, ledgerOf, open, t0, transfer, withdraw } from './given.ts';
+import { appendCommand, appendEvent, appendOutcome, close, command, debitOf, deposit, lastEvent, ledgerOf, open, t0, transfer, withdraw, type LedgerOptions } from './given.ts';
 
 const A = 'account-a';
 const B = 'account-b';
@@ -18,7 +18,7 @@ const duplicate = deposit(B, 7);
 const invalid = command(A, { type: 'Deposit', amount: -5, reference: null });
 
 /** Opens, money movements, a rejection, a duplicate, a reused id, a poison command, and three transfers: completed, to a missing account, across currencies. */
-function cleanLedger(): LedgerSnapshot {
+function cleanLedger(options: LedgerOptions = {}): LedgerSnapshot {
   return ledgerOf([
     open(A, 10_000),
     open(B, 0),
@@ -35,7 +35,7 @@ function cleanLedger(): LedgerSnapshot {
     transfer(A, C, 60, 'transfer-currency'),
     withdraw(C, 300),
     close(C),
-  ]);
+  ], options);
 }
 
 const allProcessed = (snapshot: LedgerSnapshot) => new Map(snapshot.commands.map((c) => [c.partition, BigInt(snapshot.commands.filter((d) => d.partition === c.partition).length)]));
@@ -148,7 +148,7 @@ describe('transfers', () => {
 
   it('reports a double credit', () => {
     const snapshot = cleanLedger();
-    appendLeg(snapshot, B, creditCommandId('transfer-done'), { type: 'TransferCredited', transferId: 'transfer-done', fromAccountId: A, amount: 1000, balanceAfter: 2007 });
+    appendLeg(snapshot, B, creditCommandId(debitOf(snapshot, 'transfer-done').eventId), { type: 'TransferCredited', transferId: 'transfer-done', fromAccountId: A, amount: 1000, balanceAfter: 2007 });
     const violations = violationsOf(snapshot);
     expect(violations).toContainEqual('transfer transfer-done: credited 2 times');
     expect(violations).toContainEqual(expect.stringMatching(/outcome lists events \[3\], the log has \[3, 4\]/));
@@ -158,23 +158,33 @@ describe('transfers', () => {
     const snapshot = cleanLedger();
     const balance = lastEvent(snapshot, A).payload;
     if (!('balanceAfter' in balance)) throw new Error('last event of A moves no money');
-    appendLeg(snapshot, A, refundCommandId('transfer-done'), { type: 'TransferRefunded', transferId: 'transfer-done', toAccountId: B, amount: 1000, balanceAfter: balance.balanceAfter + 1000, reason: 'forged' });
+    appendLeg(snapshot, A, refundCommandId(creditCommandId(debitOf(snapshot, 'transfer-done').eventId)), { type: 'TransferRefunded', transferId: 'transfer-done', toAccountId: B, amount: 1000, balanceAfter: balance.balanceAfter + 1000, reason: 'forged' });
     expect(violationsOf(snapshot)).toContainEqual('transfer transfer-done: both credited and refunded');
   });
 
   it('counts a debit without credit or refund as in flight, and reports it in a settled ledger', () => {
-    const snapshot = cleanLedger();
-    const credit = creditCommandId('transfer-done');
-    // The processor never reached the credit: B has only its opening, the credit command waits.
-    const dropped = new Set(snapshot.commands.filter((l) => l.value.accountId === B && l.value.payload.type !== 'OpenAccount').map((l) => l.value.commandId));
-    snapshot.commands = without(snapshot.commands, (l) => dropped.has(l.value.commandId) && l.value.commandId !== credit);
-    snapshot.events = without(snapshot.events, (l) => dropped.has(l.value.commandId));
-    snapshot.states = without(snapshot.states, (l) => l.value.accountId === B && l.value.version > 1);
-    snapshot.outcomes = without(snapshot.outcomes, (l) => dropped.has(l.value.commandId));
+    // The processor never reached the credit: the credit command waits, so nothing settles either.
+    const snapshot = cleanLedger({ unreached: (c) => c.payload.type === 'CreditTransfer' && c.payload.transferId === 'transfer-done' });
     const report = checkLedger(snapshot);
     expect(report.violations).toEqual([]);
     expect(report.totals).toMatchObject({ inFlight: 1000, pendingCommands: 1, transfers: { pending: 1 } });
+    expect(report.pendingExamples).toEqual([expect.stringMatching(new RegExp(`^command ${creditCommandId(debitOf(snapshot, 'transfer-done').eventId)} \\(CreditTransfer\\)`))]);
     expect(checkLedger(snapshot, { settled: true }).violations).toContainEqual(`transfer transfer-done: debited 1000 at ${A}, neither credited nor refunded in a settled ledger`);
+  });
+
+  it('counts a credit its source has not settled as pending, and reports it in a settled ledger', () => {
+    const snapshot = cleanLedger({ unreached: (c) => c.payload.type === 'SettleTransfer' });
+    const report = checkLedger(snapshot);
+    expect(report.violations).toEqual([]);
+    expect(report.totals).toMatchObject({ inFlight: 0, pendingCommands: 1, transfers: { credited: 1, pending: 0 } });
+    expect(report.pendingExamples).toEqual([expect.stringMatching(/\(SettleTransfer\)/)]);
+    expect(checkLedger(snapshot, { settled: true }).violations).toContainEqual(`transfer transfer-done: credited at ${B}, not settled at its source ${A} in a settled ledger`);
+  });
+
+  it('reports a credit whose SettleTransfer command is missing', () => {
+    const snapshot = cleanLedger({ unreached: (c) => c.payload.type === 'SettleTransfer' });
+    snapshot.commands = without(snapshot.commands, (l) => l.value.payload.type === 'SettleTransfer');
+    expect(violationsOf(snapshot)).toContainEqual('transfer transfer-done: credited, but its SettleTransfer command is not on the commands topic');
   });
 });
 

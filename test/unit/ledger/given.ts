@@ -37,8 +37,13 @@ function appender<T>(list: Located<T>[]) {
   };
 }
 
+export interface LedgerOptions {
+  /** Commands the processor has not taken up yet: on the commands topic, without outcome, effect or follow-up. */
+  unreached?: (command: Command) => boolean;
+}
+
 /** Runs the commands (and the follow-ups they cause, until none are left) one transaction each, a second apart. */
-export function ledgerOf(commands: Command[]): LedgerSnapshot {
+export function ledgerOf(commands: Command[], options: LedgerOptions = {}): LedgerSnapshot {
   const snapshot = emptySnapshot();
   const states = new Map<string, AccountState>();
   const outcomes = new Map<string, CommandOutcome>();
@@ -47,6 +52,7 @@ export function ledgerOf(commands: Command[]): LedgerSnapshot {
   for (let command = queue.shift(); command !== undefined; command = queue.shift()) {
     const partition = partitionOf(command.accountId);
     const { offset } = appender(snapshot.commands)(partition, command.accountId, command, now);
+    if (options.unreached?.(command) === true) continue;
     const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], { state: (id) => states.get(id), outcome: (id) => outcomes.get(id), initiation: (id) => [...outcomes.values()].find((o) => o.transferId === id && o.transferStatus !== null) }, (now += 1000));
     for (const event of result.events) appender(snapshot.events)(partition, event.eventId, event, now);
     for (const state of result.states.values()) {
@@ -77,6 +83,13 @@ export function appendState(snapshot: LedgerSnapshot, state: AccountState): void
 
 export function appendCommand(snapshot: LedgerSnapshot, command: Command): Located<Command> {
   return appender(snapshot.commands)(partitionOf(command.accountId), command.accountId, command, command.issuedAt);
+}
+
+/** The event that debited a transfer at its source: internal command ids derive from it (schemas/ids.ts). */
+export function debitOf(snapshot: LedgerSnapshot, transferId: string): AccountEvent {
+  const found = snapshot.events.find((l) => l.value.payload.type === 'TransferDebited' && l.value.payload.transferId === transferId);
+  if (found === undefined) throw new Error(`no debit of ${transferId}`);
+  return found.value;
 }
 
 export function lastEvent(snapshot: LedgerSnapshot, accountId: string): AccountEvent {

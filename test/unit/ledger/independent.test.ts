@@ -8,7 +8,7 @@ import { checkLedger, type CheckOptions, type LedgerReport } from '../../../scri
 import type { LedgerSnapshot } from '../../../scripts/ledger/read.ts';
 import { creditCommandId, refundCommandId } from '../../../schemas/ids.ts';
 import type { Command, CommandPayload } from '../../../schemas/types.ts';
-import { appendCommand, appendEvent, appendOutcome, appendState, close, deposit, emptySnapshot, lastEvent, ledgerOf, open, partitionOf, t0, transfer, withdraw } from './given.ts';
+import { appendCommand, appendEvent, appendOutcome, appendState, close, debitOf, deposit, emptySnapshot, lastEvent, ledgerOf, open, partitionOf, t0, transfer, withdraw, type LedgerOptions } from './given.ts';
 
 const A = 'account-a'; // partition 1
 const B = 'account-b'; // partition 0
@@ -45,6 +45,10 @@ describe('every event does what its command asked', () => {
   const bounce = transfer(A, missing, 40, 'transfer-bounced');
   const closeC = close(C);
   const ledger = () => ledgerOf([openA, open(B, 0), openC, big, out, pay, bounce, closeC]);
+  // Internal commands are named after the event that caused them (schemas/ids.ts): the debits of
+  // pay and bounce are A's events 4 and 5 (after its opening, deposit and withdrawal).
+  const creditOfPay = creditCommandId(`${A}:4`);
+  const refundOfBounce = refundCommandId(creditCommandId(`${A}:5`));
 
   it('passes the ledger as the processor wrote it', () => {
     const snapshot = ledger();
@@ -68,8 +72,8 @@ describe('every event does what its command asked', () => {
     { name: 'a Deposit applied to another account', commandId: big.commandId, change: (c) => ({ ...c, accountId: C }), says: new RegExp(`MoneyDeposited\\) is not what command .* \\(Deposit\\) asked: account ${A}, the command says ${C}$`) },
     { name: 'a debit under another transferId', commandId: pay.commandId, change: (c) => ({ ...c, payload: { ...c.payload, transferId: 'transfer-other' } as CommandPayload }), says: /TransferDebited\) is not what command .* \(InitiateTransfer\) asked: transferId transfer-paid, the command says transfer-other$/ },
     { name: 'a debit towards another destination', commandId: pay.commandId, change: (c) => ({ ...c, payload: { ...c.payload, toAccountId: C } as CommandPayload }), says: new RegExp(`TransferDebited\\) is not what command .* asked: toAccountId ${B}, the command says ${C}$`) },
-    { name: 'a credit from another source', commandId: creditCommandId('transfer-paid'), change: (c) => ({ ...c, payload: { ...c.payload, fromAccountId: C } as CommandPayload }), says: new RegExp(`TransferCredited\\) is not what command .* \\(CreditTransfer\\) asked: fromAccountId ${A}, the command says ${C}$`) },
-    { name: 'a refund of another amount', commandId: refundCommandId('transfer-bounced'), change: (c) => ({ ...c, payload: { ...c.payload, amount: 39 } as CommandPayload }), says: /TransferRefunded\) is not what command .* \(RefundTransfer\) asked: amount 40, the command says 39$/ },
+    { name: 'a credit from another source', commandId: creditOfPay, change: (c) => ({ ...c, payload: { ...c.payload, fromAccountId: C } as CommandPayload }), says: new RegExp(`TransferCredited\\) is not what command .* \\(CreditTransfer\\) asked: fromAccountId ${A}, the command says ${C}$`) },
+    { name: 'a refund of another amount', commandId: refundOfBounce, change: (c) => ({ ...c, payload: { ...c.payload, amount: 39 } as CommandPayload }), says: /TransferRefunded\) is not what command .* \(RefundTransfer\) asked: amount 40, the command says 39$/ },
     { name: 'a CloseAccount applied as another event type', commandId: closeC.commandId, change: (c) => ({ ...c, payload: { type: 'Withdraw', amount: 1, reference: null } }), says: /AccountClosed\) is not what command .* \(Withdraw\) asked: a Withdraw is applied as MoneyWithdrawn$/ },
   ];
   it.each(cases)('fails $name', ({ commandId, change, says }) => {
@@ -106,12 +110,7 @@ describe('every event does what its command asked', () => {
 describe('nothing waits forever', () => {
   /** A transfer debited at A whose credit the processor never took up: the credit command waits. */
   function stranded(): LedgerSnapshot {
-    const snapshot = ledgerOf([open(A, 1000), open(B, 0), transfer(A, B, 100, 'transfer-stranded')]);
-    const credit = creditCommandId('transfer-stranded');
-    snapshot.events = snapshot.events.filter((l) => l.value.commandId !== credit);
-    snapshot.outcomes = snapshot.outcomes.filter((l) => l.value.commandId !== credit);
-    snapshot.states = snapshot.states.filter((l) => !(l.value.accountId === B && l.value.version > 1));
-    return snapshot;
+    return ledgerOf([open(A, 1000), open(B, 0), transfer(A, B, 100, 'transfer-stranded')], { unreached: (c) => c.payload.type === 'CreditTransfer' });
   }
 
   it('counts a young transfer in flight and a young unanswered command as pending', () => {
@@ -127,7 +126,7 @@ describe('nothing waits forever', () => {
     expect(report.ok).toBe(false);
     expect(kindsOf(report)).toEqual(['stuck-transfer', 'unanswered-command']);
     expect(report.violations).toContainEqual(`transfer transfer-stranded: debited 100 at ${A}, neither credited nor refunded after 357 s (--stuck-after 300 s)`);
-    expect(report.violations).toContainEqual(expect.stringMatching(new RegExp(`^command ${creditCommandId('transfer-stranded')} \\(CreditTransfer\\) at partition 0 offset 1 has no outcome after 357 s \\(--stuck-after 300 s\\)$`)));
+    expect(report.violations).toContainEqual(expect.stringMatching(new RegExp(`^command ${creditCommandId(debitOf(snapshot, 'transfer-stranded').eventId)} \\(CreditTransfer\\) at partition 0 offset 1 has no outcome after 357 s \\(--stuck-after 300 s\\)$`)));
     expect(checkLedger(snapshot, { ...options, stuckAfterMs: 10 * minute }).violations).toEqual([]);
   });
 
@@ -167,8 +166,8 @@ describe('a ledger nobody processed, or read with the wrong APP_ID', () => {
 describe('retention trimmed one partition', () => {
   const pA = partitionOf(A);
   /** Activity on both partitions, then retention drops the first three commands of A's partition. */
-  function trimmed(): { snapshot: LedgerSnapshot; options: CheckOptions } {
-    const snapshot = ledgerOf([open(A, 1000), open(B, 1000), deposit(A, 5), deposit(B, 6), transfer(A, B, 10, 'transfer-early'), deposit(A, 7), withdraw(B, 8), transfer(B, A, 20, 'transfer-late')]);
+  function trimmed(ledger: LedgerOptions = {}): { snapshot: LedgerSnapshot; options: CheckOptions } {
+    const snapshot = ledgerOf([open(A, 1000), open(B, 1000), deposit(A, 5), deposit(B, 6), transfer(A, B, 10, 'transfer-early'), deposit(A, 7), withdraw(B, 8), transfer(B, A, 20, 'transfer-late')], ledger);
     const processedOffsets = processedAll(snapshot);
     snapshot.commands = snapshot.commands.filter((c) => !(c.partition === pA && BigInt(c.offset) < 3n));
     return { snapshot, options: { processedOffsets, settled: true, commandsTrimmed: new Set([pA]) } };
@@ -183,7 +182,7 @@ describe('retention trimmed one partition', () => {
     const balance = state.balance + amount;
     const at = t0 + 20_000;
     appendEvent(snapshot, { eventId: `${accountId}:${sequence}`, accountId, sequence, commandId, occurredAt: at, payload: { type: 'MoneyDeposited', amount, balanceAfter: balance, reference: null } });
-    appendOutcome(snapshot, { commandId, accountId, status: 'ACCEPTED', code: null, message: null, fingerprint: 'forged', version: sequence, balance, transferId: null, eventSequences: [sequence], processedAt: at });
+    appendOutcome(snapshot, { commandId, accountId, status: 'ACCEPTED', code: null, message: null, fingerprint: 'forged', version: sequence, balance, transferId: null, eventSequences: [sequence], processedAt: at, transferStatus: null, transferCode: null });
     appendState(snapshot, { ...state, balance, version: sequence, updatedAt: at });
     return commandId;
   }
@@ -193,13 +192,24 @@ describe('retention trimmed one partition', () => {
     expect(checkLedger(snapshot, options).violations).toEqual([]);
   });
 
+  it('fails a landed transfer record of a trimmed initiation that no settlement or refund landed', () => {
+    const { snapshot, options } = trimmed();
+    // transfer-early's initiation is trimmed; its record, re-emitted when it settled, is exempt.
+    const landed = snapshot.outcomes.find((o) => o.partition === pA && o.value.transferStatus === 'completed')?.value;
+    if (landed === undefined) throw new Error('no landed transfer on the trimmed partition');
+    appendOutcome(snapshot, { ...landed, commandId: 'cmd-forged-landing', transferId: 'transfer-phantom', processedAt: t0 + 20_000 });
+    const report = checkLedger(snapshot, options);
+    expect(report.ok).toBe(false);
+    expect(report.violations).toContainEqual('outcome for command cmd-forged-landing, which is not on the commands topic');
+  });
+
   it('fails an event without a command on the partition retention did not trim', () => {
     const { snapshot, options } = trimmed();
     const forged = forgeDeposit(snapshot, B, 500);
     const report = checkLedger(snapshot, options);
     expect(report.ok).toBe(false);
     expect(kindsOf(report)).toEqual(['event-without-command', 'outcome-without-command']);
-    expect(report.violations).toContainEqual(`event ${B}:6 (MoneyDeposited) was caused by command ${forged}, which is not on the commands topic`);
+    expect(report.violations).toContainEqual(`event ${lastEvent(snapshot, B).eventId} (MoneyDeposited) was caused by command ${forged}, which is not on the commands topic`);
   });
 
   it('fails an event without a command after the untrimmed records of the trimmed partition', () => {
@@ -221,13 +231,12 @@ describe('retention trimmed one partition', () => {
   });
 
   it('fails a transfer in flight whose credit command is missing, though it would sit on the trimmed partition', () => {
-    const { snapshot, options } = trimmed();
-    const credit = creditCommandId('transfer-late');
-    snapshot.commands = snapshot.commands.filter((c) => c.value.commandId !== credit);
-    snapshot.events = snapshot.events.filter((l) => l.value.commandId !== credit);
-    snapshot.outcomes = snapshot.outcomes.filter((l) => l.value.commandId !== credit);
-    const lastA = lastEvent(snapshot, A).sequence;
-    snapshot.states = snapshot.states.filter((l) => !(l.value.accountId === A && l.value.version > lastA));
+    // The debit of transfer-late wrote no credit command: the processor could not take one up.
+    const late = (c: Command) => c.payload.type === 'CreditTransfer' && c.payload.transferId === 'transfer-late';
+    const { snapshot, options } = trimmed({ unreached: late });
+    const credit = snapshot.commands.find((c) => late(c.value));
+    expect(credit?.partition).toBe(pA);
+    snapshot.commands = snapshot.commands.filter((c) => c !== credit);
     const report = checkLedger(snapshot, { ...options, settled: false });
     expect(report.ok).toBe(false);
     expect(report.violations).toContainEqual('transfer transfer-late: debited, but its CreditTransfer command is not on the commands topic');
