@@ -94,9 +94,21 @@ export class CommandClient {
   }
 }
 
-/** Distinct outcome values per command id on the outcomes topic (key-reuse refusals aside): exactly-once means one each. */
+/**
+ * Distinct outcome values per command id on the outcomes topic (key-reuse refusals aside):
+ * exactly-once means one each. A transfer initiation's record is written again when its transfer
+ * lands (pending, then completed or failed); that status aside it must not change, and it may
+ * land on one final status only.
+ */
 export function outcomeValuesPerCommand(snapshot: LedgerSnapshot): Map<string, Set<string>> {
   const byCommand = new Map<string, Set<string>>();
-  for (const o of snapshot.outcomes) if (!o.key.includes('#')) byCommand.set(o.key, (byCommand.get(o.key) ?? new Set()).add(JSON.stringify(o.value)));
+  const finals = new Map<string, Set<string>>();
+  for (const o of snapshot.outcomes) {
+    if (o.key.includes('#')) continue;
+    const { transferStatus, transferCode, ...rest } = o.value;
+    byCommand.set(o.key, (byCommand.get(o.key) ?? new Set()).add(JSON.stringify(rest)));
+    if (transferStatus === 'completed' || transferStatus === 'failed') finals.set(o.key, (finals.get(o.key) ?? new Set()).add(`${transferStatus} ${transferCode ?? ''}`));
+  }
+  for (const [key, statuses] of finals) if (statuses.size > 1) byCommand.get(key)?.add(`landed as ${[...statuses].join(' and ')}`);
   return byCommand;
 }
