@@ -87,6 +87,7 @@ export async function auditLedger(options: AuditOptions): Promise<AuditResult> {
       now: startedMs,
       stuckAfterMs: options.stuckAfterMs,
       commandsTrimmed: trimmed(before, topics.commands),
+      partitions: [...before.keys()].filter((id) => id.startsWith(`${topics.commands}/`)).length,
       outcomesTrimmed: trimmed(before, topics.outcomes),
     });
     return { snapshot, report, processorGroup, processorCommitted: processed.size > 0, arrivedDuringRead, readMs };

@@ -6,9 +6,10 @@
 // violation once older than --stuck-after.
 import { mayOutliveCommand } from './check-causes.ts';
 import { eventIdOf, validateCommand } from '../../processors/account/domain/index.ts';
-import type { AccountEvent, CommandOutcome } from '../../schemas/types.ts';
+import type { AccountEvent, Command, CommandOutcome } from '../../schemas/types.ts';
 import type { AccountFold } from './check-accounts.ts';
 import type { LedgerSnapshot, Located } from './read.ts';
+import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Violations } from './violations.ts';
 
 export interface CommandCheckOptions {
@@ -20,6 +21,17 @@ export interface CommandCheckOptions {
   commandsTrimmed?: ReadonlySet<number>;
   /** Partitions of the outcomes topic whose start retention removed: their oldest events may have lost their outcome. */
   outcomesTrimmed?: ReadonlySet<number>;
+  /** Partitions of the commands topic: with it, a command dead-lettered as misrouted is checked to be misrouted. */
+  partitions?: number;
+}
+
+/**
+ * A valid command the processor must dead-letter (DESIGN §8): its record key is not its
+ * accountId, or it is not on murmur2(accountId) mod N. Judged here from the record itself.
+ */
+function misrouted(located: Located<Command>, partitions: number | undefined): boolean {
+  if (located.key !== located.value.accountId) return true;
+  return partitions !== undefined && located.partition !== sharedPartitionOf(partitions)(located.value.accountId);
 }
 
 /** When the check runs, and how long a command or transfer may wait before it counts as stuck. */
@@ -147,7 +159,11 @@ export function checkCommands(snapshot: LedgerSnapshot, index: OutcomeIndex, opt
       continue;
     }
     if (dead) {
-      violations.add('dead-letter', `valid command ${command.commandId} (${command.payload.type}) at ${where} was dead-lettered`);
+      if (!misrouted(located, options.partitions)) violations.add('dead-letter', `valid command ${command.commandId} (${command.payload.type}) at ${where} was dead-lettered`);
+      continue;
+    }
+    if (misrouted(located, options.partitions)) {
+      violations.add('dead-letter', `command ${command.commandId} at ${where} is misrouted (record key or partition is not its accountId's) and was not dead-lettered`);
       continue;
     }
     const outcome = index.byCommand.get(command.commandId);
