@@ -8,6 +8,7 @@ export interface OpenAccountRequest {
   ownerName: string;
   currency: string;
   initialBalance: number;
+  overdraftLimit?: number;
 }
 
 export interface MoneyRequest {
@@ -38,8 +39,11 @@ function build<P extends CommandPayload>(commandId: string, accountId: string, p
 export function openAccountCommand(body: OpenAccountRequest, key: string | undefined, nowMs: number): Command {
   const accountId = key === undefined ? newId() : accountIdForKey(key);
   const { ownerName, currency, initialBalance } = body;
-  const payload = { type: 'OpenAccount', ownerName, currency, initialBalance } as const;
-  return build(commandIdFor(accountId, key), accountId, payload, { ownerName, currency, initialBalance }, nowMs);
+  const overdraftLimit = body.overdraftLimit ?? 0;
+  const payload = { type: 'OpenAccount', ownerName, currency, initialBalance, overdraftLimit } as const;
+  // The limit joins the meaning only when asked for, so a retry of a request from before limits existed keeps its fingerprint.
+  const meaning = { ownerName, currency, initialBalance, ...(overdraftLimit === 0 ? {} : { overdraftLimit }) };
+  return build(commandIdFor(accountId, key), accountId, payload, meaning, nowMs);
 }
 
 export function moneyCommand(type: 'Deposit' | 'Withdraw', accountId: string, body: MoneyRequest, key: string | undefined, nowMs: number): Command {

@@ -3,7 +3,7 @@
 // Money is integer minor units in a JS number, always checked with Number.isSafeInteger.
 // Timestamps are epoch milliseconds.
 
-export type OpenAccount = { type: 'OpenAccount'; ownerName: string; currency: string; initialBalance: number };
+export type OpenAccount = { type: 'OpenAccount'; ownerName: string; currency: string; initialBalance: number; overdraftLimit: number };
 export type Deposit = { type: 'Deposit'; amount: number; reference: string | null };
 export type Withdraw = { type: 'Withdraw'; amount: number; reference: string | null };
 export type InitiateTransfer = {
@@ -38,6 +38,9 @@ export type SettleTransfer = {
   amount: number;
 };
 
+/** How far below 0 the balance may go from now on (DESIGN §10); below the current debt blocks further debits. */
+export type SetOverdraftLimit = { type: 'SetOverdraftLimit'; limit: number };
+
 export type CommandPayload =
   | OpenAccount
   | Deposit
@@ -46,7 +49,8 @@ export type CommandPayload =
   | CreditTransfer
   | RefundTransfer
   | CloseAccount
-  | SettleTransfer;
+  | SettleTransfer
+  | SetOverdraftLimit;
 export type CommandType = CommandPayload['type'];
 
 export interface Command {
@@ -57,7 +61,7 @@ export interface Command {
   payload: CommandPayload;
 }
 
-export type AccountOpened = { type: 'AccountOpened'; ownerName: string; currency: string; initialBalance: number };
+export type AccountOpened = { type: 'AccountOpened'; ownerName: string; currency: string; initialBalance: number; overdraftLimit: number };
 export type MoneyDeposited = { type: 'MoneyDeposited'; amount: number; balanceAfter: number; reference: string | null };
 export type MoneyWithdrawn = { type: 'MoneyWithdrawn'; amount: number; balanceAfter: number; reference: string | null };
 export type TransferDebited = {
@@ -86,6 +90,8 @@ export type AccountClosed = { type: 'AccountClosed' };
 /** At the source: the destination credited the transfer; its amount is no longer in flight. */
 export type TransferSettled = { type: 'TransferSettled'; transferId: string; toAccountId: string; amount: number };
 
+export type OverdraftLimitSet = { type: 'OverdraftLimitSet'; limit: number };
+
 export type EventPayload =
   | AccountOpened
   | MoneyDeposited
@@ -94,7 +100,8 @@ export type EventPayload =
   | TransferCredited
   | TransferRefunded
   | AccountClosed
-  | TransferSettled;
+  | TransferSettled
+  | OverdraftLimitSet;
 export type EventType = EventPayload['type'];
 
 export interface AccountEvent {
@@ -122,6 +129,10 @@ export interface AccountState {
    * toward the upper money bound (so a refund always fits) and blocks closing the account.
    */
   outgoingInFlight: number;
+  /** Sum of the account's active holds (DESIGN §10): not available to debits. */
+  heldBalance: number;
+  /** How far below 0 the balance may go; it never goes below −overdraftLimit by a debit. */
+  overdraftLimit: number;
 }
 
 /** Business refusals, in the order of precedence the domain checks them (DESIGN §3). */
@@ -156,6 +167,9 @@ export interface CommandOutcome {
   transferStatus: TransferStatus | null;
   /** The destination's refusal code when transferStatus is `failed`. */
   transferCode: string | null;
+  /** balance − heldBalance + overdraftLimit after the command (null on records from before it existed). */
+  availableBalance: number | null;
+  overdraftLimit: number | null;
 }
 
 export type TransferStatus = 'pending' | 'completed' | 'failed';

@@ -33,7 +33,7 @@ export function* benchEvents(options: BenchEventsOptions): Generator<AccountEven
   const move = (index: number, delta: number): number => (balances[index] = (balances[index] as number) + delta);
   for (let i = 0; i < options.accounts && emitted < options.events; i += 1) {
     balances[i] = 10_000;
-    emit(i, { type: 'AccountOpened', ownerName: `Bench customer ${i}`, currency: 'EUR', initialBalance: 10_000 });
+    emit(i, { type: 'AccountOpened', ownerName: `Bench customer ${i}`, currency: 'EUR', initialBalance: 10_000, overdraftLimit: 0 });
     if (chunk.length >= options.chunk) {
       yield chunk;
       chunk = [];

@@ -67,6 +67,7 @@ function transferIdOf(payload: CommandPayload): string | null {
     case 'Deposit':
     case 'Withdraw':
     case 'CloseAccount':
+    case 'SetOverdraftLimit':
       return null;
     default: {
       const unreachable: never = payload;
@@ -272,8 +273,15 @@ class BatchBuilder {
       processedAt: this.now,
       transferStatus: null,
       transferCode: null,
+      availableBalance: state === undefined ? null : availableOf(state),
+      overdraftLimit: state?.overdraftLimit ?? null,
     };
   }
+}
+
+/** balance − heldBalance + overdraftLimit: what a debit may take (DESIGN §10). Safe: each term is at most the money maximum. */
+export function availableOf(state: AccountState): number {
+  return state.balance - state.heldBalance + state.overdraftLimit;
 }
 
 /** Decides a transaction's commands in offset order against the store plus the transaction's own earlier effects. */

@@ -54,7 +54,7 @@ describe('account processor', () => {
 
     const { events, states, snapshot } = await eventsOf(a);
     expect(events.map((e) => [e.sequence, e.eventId, e.payload])).toEqual([
-      [1, `${a}:1`, { type: 'AccountOpened', ownerName: 'Ada Lovelace', currency: 'EUR', initialBalance: 100 }],
+      [1, `${a}:1`, { type: 'AccountOpened', ownerName: 'Ada Lovelace', currency: 'EUR', initialBalance: 100, overdraftLimit: 0 }],
       [2, `${a}:2`, { type: 'MoneyDeposited', amount: 50, balanceAfter: 150, reference: 'salary' }],
       [3, `${a}:3`, { type: 'MoneyWithdrawn', amount: 150, balanceAfter: 0, reference: null }],
       [4, `${a}:4`, { type: 'AccountClosed' }],
@@ -101,7 +101,7 @@ describe('account processor', () => {
     const transferId = ok.payload.type === 'InitiateTransfer' ? ok.payload.transferId : '';
     // The credit is identified by the debit event that caused it (DESIGN §8), not by the client's transfer id.
     expect(await client.outcome(creditCommandId(`${a}:2`))).toMatchObject({ status: 'ACCEPTED', accountId: b, balance: 65, transferId });
-    expect(await client.transferResult(ok.commandId)).toMatchObject({ transferStatus: 'completed', transferCode: null, transferId });
+    expect(await client.transferResult(ok.commandId)).toMatchObject({ transferStatus: 'completed', transferCode: null, availableBalance: null, overdraftLimit: null, transferId });
 
     const missing = crypto.randomUUID();
     const bad = makeCommand(a, transfer(missing, 30));
@@ -113,7 +113,7 @@ describe('account processor', () => {
 
     const { events, states } = await eventsOf(a);
     expect(events.map((e) => e.payload.type)).toEqual(['AccountOpened', 'TransferDebited', 'TransferSettled', 'TransferDebited', 'TransferRefunded']);
-    expect(states.at(-1)).toMatchObject({ balance: 40, outgoingInFlight: 0 });
+    expect(states.at(-1)).toMatchObject({ balance: 40, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
     expect(events.at(-1)?.payload).toMatchObject({ reason: 'ACCOUNT_NOT_FOUND', amount: 30, balanceAfter: 40, toAccountId: missing });
   });
 

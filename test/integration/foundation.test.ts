@@ -29,7 +29,7 @@ afterAll(async () => {
 const now = Date.now();
 const id = () => randomUUID();
 const commands: Command[] = [
-  { type: 'OpenAccount', ownerName: 'Åsa Ölund', currency: 'SEK', initialBalance: 0 },
+  { type: 'OpenAccount', ownerName: 'Åsa Ölund', currency: 'SEK', initialBalance: 0, overdraftLimit: 0 },
   { type: 'Deposit', amount: 9_007_199_254_740_990, reference: 'max' },
   { type: 'Withdraw', amount: 1, reference: null },
   { type: 'InitiateTransfer', transferId: id(), toAccountId: id(), amount: 5, reference: 'rent' },
@@ -38,7 +38,7 @@ const commands: Command[] = [
   { type: 'CloseAccount' },
 ].map((payload) => ({ commandId: id(), accountId: id(), issuedAt: now, fingerprint: 'f'.repeat(64), payload }) as Command);
 const events: AccountEvent[] = [
-  { type: 'AccountOpened', ownerName: 'Ada', currency: 'EUR', initialBalance: 10 },
+  { type: 'AccountOpened', ownerName: 'Ada', currency: 'EUR', initialBalance: 10, overdraftLimit: 0 },
   { type: 'MoneyDeposited', amount: 5, balanceAfter: 15, reference: null },
   { type: 'MoneyWithdrawn', amount: 5, balanceAfter: 10, reference: 'atm' },
   { type: 'TransferDebited', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 9 },
@@ -46,10 +46,10 @@ const events: AccountEvent[] = [
   { type: 'TransferRefunded', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 11, reason: 'CURRENCY_MISMATCH' },
   { type: 'AccountClosed' },
 ].map((payload, i) => ({ eventId: `a:${i + 1}`, accountId: 'a', sequence: i + 1, commandId: id(), occurredAt: now, payload }) as AccountEvent);
-const state: AccountState = { accountId: id(), ownerName: 'Ada', currency: 'EUR', balance: 42, status: 'CLOSED', version: 7, openedAt: now - 1, updatedAt: now, outgoingInFlight: 0 };
+const state: AccountState = { accountId: id(), ownerName: 'Ada', currency: 'EUR', balance: 42, status: 'CLOSED', version: 7, openedAt: now - 1, updatedAt: now, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 };
 const outcomes: CommandOutcome[] = [
-  { commandId: id(), accountId: id(), status: 'ACCEPTED', code: null, message: null, fingerprint: 'x', version: 3, balance: 10, transferId: id(), eventSequences: [3], processedAt: now, transferStatus: 'pending', transferCode: null },
-  { commandId: id(), accountId: id(), status: 'REJECTED', code: 'INSUFFICIENT_FUNDS', message: 'balance 1 is less than 5', fingerprint: 'y', version: 0, balance: null, transferId: null, eventSequences: [], processedAt: now, transferStatus: null, transferCode: null },
+  { commandId: id(), accountId: id(), status: 'ACCEPTED', code: null, message: null, fingerprint: 'x', version: 3, balance: 10, transferId: id(), eventSequences: [3], processedAt: now, transferStatus: 'pending', transferCode: null, availableBalance: null, overdraftLimit: null },
+  { commandId: id(), accountId: id(), status: 'REJECTED', code: 'INSUFFICIENT_FUNDS', message: 'balance 1 is less than 5', fingerprint: 'y', version: 0, balance: null, transferId: null, eventSequences: [], processedAt: now, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null },
 ];
 
 describe('topics', () => {

@@ -84,7 +84,7 @@ export class ModelBank {
   open(ownerName: string, currency: string, initialBalance: number): string {
     const accountId = randomUUID();
     this.accounts.set(accountId, { accountId, ownerName, currency, balance: initialBalance, status: 'OPEN', version: 0, openedAt: iso(this.clock + 1000), updatedAt: '' });
-    this.emit(accountId, { type: 'AccountOpened', ownerName, currency, initialBalance }, initialBalance);
+    this.emit(accountId, { type: 'AccountOpened', ownerName, currency, initialBalance, overdraftLimit: 0 }, initialBalance);
     return accountId;
   }
 

@@ -73,7 +73,7 @@ beforeAll(async () => {
   scriptBank();
   const events = bank.drain();
   // An aborted transaction first: its records (here: a bogus AccountOpened for alice) must never be seen.
-  await writer.write([{ ...events[0]!, payload: { type: 'AccountOpened', ownerName: 'Mallory', currency: 'EUR', initialBalance: 999_999 } }], { abort: true });
+  await writer.write([{ ...events[0]!, payload: { type: 'AccountOpened', ownerName: 'Mallory', currency: 'EUR', initialBalance: 999_999, overdraftLimit: 0 } }], { abort: true });
   for (let i = 0; i < events.length; i += 97) await writer.write(events.slice(i, i + 97));
   query = await startQuery(ledger, { MIN_VERSION_WAIT_MS: '1500' });
   await ready();

@@ -16,7 +16,8 @@
 //   6. CURRENCY_MISMATCH       CreditTransfer whose currency is not the destination's.
 //   7. ACCOUNT_NOT_EMPTY       CloseAccount with a balance other than 0, or with outgoing
 //                              transfers still in flight (outgoingInFlight > 0).
-//   8. INSUFFICIENT_FUNDS      Withdraw or InitiateTransfer of more than the balance.
+//   8. INSUFFICIENT_FUNDS      Withdraw or InitiateTransfer of more than the available balance
+//                              (balance − heldBalance + overdraftLimit, DESIGN §10).
 //   9. AMOUNT_TOO_LARGE        Deposit, CreditTransfer whose balance plus outgoingInFlight
 //                              would exceed the largest safe amount. Counting the money in
 //                              flight keeps room for it: a refund always fits (DESIGN §8).
@@ -35,6 +36,8 @@
 //                     (accepted: a SettleTransfer follow-up to the source)
 //   RefundTransfer    ACCOUNT_NOT_FOUND (forged input only)
 //   SettleTransfer    ACCOUNT_NOT_FOUND (forged input only)
+//   SetOverdraftLimit ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED (a limit below the current debt is
+//                     accepted: it blocks further debits)
 //   CloseAccount      ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY
 //
 // Structural validity (positive safe-integer amounts, currency format, lengths) is not decided
@@ -48,6 +51,7 @@ import type {
   OpenAccount,
   RefundTransfer,
   RejectionCode,
+  SetOverdraftLimit,
   SettleTransfer,
   Withdraw,
 } from '../../../schemas/types.ts';
@@ -77,6 +81,8 @@ export function decide(state: AccountState | undefined, command: Command): Decis
       return decideRefundTransfer(state, accountId, payload);
     case 'SettleTransfer':
       return decideSettleTransfer(state, accountId, payload);
+    case 'SetOverdraftLimit':
+      return decideSetOverdraftLimit(state, accountId, payload);
     case 'CloseAccount':
       return decideCloseAccount(state, accountId);
     default: {
@@ -88,8 +94,8 @@ export function decide(state: AccountState | undefined, command: Command): Decis
 
 function decideOpenAccount(state: AccountState | undefined, accountId: string, payload: OpenAccount): Decision {
   if (state !== undefined) return reject('ACCOUNT_ALREADY_EXISTS', `account ${accountId} already exists`);
-  const { ownerName, currency, initialBalance } = payload;
-  return accept({ type: 'AccountOpened', ownerName, currency, initialBalance });
+  const { ownerName, currency, initialBalance, overdraftLimit } = payload;
+  return accept({ type: 'AccountOpened', ownerName, currency, initialBalance, overdraftLimit });
 }
 
 function decideDeposit(state: AccountState | undefined, accountId: string, payload: Deposit): Decision {
@@ -103,7 +109,7 @@ function decideDeposit(state: AccountState | undefined, accountId: string, paylo
 function decideWithdraw(state: AccountState | undefined, accountId: string, payload: Withdraw): Decision {
   if (state === undefined) return notFound(accountId);
   if (state.status === 'CLOSED') return closed(accountId);
-  if (payload.amount > state.balance) return insufficientFunds(state.balance, payload.amount);
+  if (exceedsAvailable(state, payload.amount)) return insufficientFunds(state, payload.amount);
   const balanceAfter = state.balance - payload.amount;
   return accept({ type: 'MoneyWithdrawn', amount: payload.amount, balanceAfter, reference: payload.reference });
 }
@@ -119,7 +125,7 @@ function decideInitiateTransfer(
   }
   if (state === undefined) return notFound(accountId);
   if (state.status === 'CLOSED') return closed(accountId);
-  if (amount > state.balance) return insufficientFunds(state.balance, amount);
+  if (exceedsAvailable(state, amount)) return insufficientFunds(state, amount);
   const balanceAfter = state.balance - amount;
   // The credit carries the source's currency: the destination refuses it if its own differs.
   const credit: FollowUp = {
@@ -182,6 +188,12 @@ function decideSettleTransfer(state: AccountState | undefined, accountId: string
   return accept({ type: 'TransferSettled', transferId, toAccountId, amount });
 }
 
+function decideSetOverdraftLimit(state: AccountState | undefined, accountId: string, payload: SetOverdraftLimit): Decision {
+  if (state === undefined) return notFound(accountId);
+  if (state.status === 'CLOSED') return closed(accountId);
+  return accept({ type: 'OverdraftLimitSet', limit: payload.limit });
+}
+
 function decideCloseAccount(state: AccountState | undefined, accountId: string): Decision {
   if (state === undefined) return notFound(accountId);
   if (state.status === 'CLOSED') return closed(accountId);
@@ -202,8 +214,14 @@ function closed(accountId: string, followUps: FollowUp[] = []): Decision {
   return reject('ACCOUNT_CLOSED', `account ${accountId} is closed`, followUps);
 }
 
-function insufficientFunds(balance: number, amount: number): Decision {
-  return reject('INSUFFICIENT_FUNDS', `balance ${balance} is less than the requested ${amount}`);
+/** Whether a debit of `amount` exceeds balance − heldBalance + overdraftLimit (compared without leaving the safe range). */
+function exceedsAvailable(state: AccountState, amount: number): boolean {
+  return amount - state.overdraftLimit > state.balance - state.heldBalance;
+}
+
+function insufficientFunds(state: AccountState, amount: number): Decision {
+  const available = BigInt(state.balance) - BigInt(state.heldBalance) + BigInt(state.overdraftLimit);
+  return reject('INSUFFICIENT_FUNDS', `available balance ${available} is less than the requested ${amount}`);
 }
 
 /** Whether `amount` more would push balance plus the money in flight past the largest safe amount. */

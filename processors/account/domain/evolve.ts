@@ -43,6 +43,8 @@ export function evolve(state: AccountState | undefined, event: AccountEvent): Ac
       return moved(existing(state, event, 'closed-allowed'), event, 'in', payload.amount, payload.balanceAfter, 'land');
     case 'TransferSettled':
       return settled(existing(state, event, 'closed-allowed'), event, payload.amount);
+    case 'OverdraftLimitSet':
+      return limitSet(existing(state, event, 'open-only'), event, payload.limit);
     case 'AccountClosed':
       return closed(existing(state, event, 'open-only'), event);
     default: {
@@ -57,6 +59,7 @@ function opened(state: AccountState | undefined, event: AccountEvent, payload: A
   assert(state === undefined, `${where}: AccountOpened for an account that already has state`);
   assert(event.sequence === 1, `${where}: AccountOpened must have sequence 1, got ${event.sequence}`);
   assert(isNonNegativeAmount(payload.initialBalance), `${where}: initialBalance must be a non-negative safe integer`);
+  assert(isNonNegativeAmount(payload.overdraftLimit), `${where}: overdraftLimit must be a non-negative safe integer`);
   return {
     accountId: event.accountId,
     ownerName: payload.ownerName,
@@ -67,6 +70,8 @@ function opened(state: AccountState | undefined, event: AccountEvent, payload: A
     openedAt: event.occurredAt,
     updatedAt: event.occurredAt,
     outgoingInFlight: 0,
+    heldBalance: 0,
+    overdraftLimit: payload.overdraftLimit,
   };
 }
 
@@ -96,7 +101,9 @@ function moved(
   const where = `event ${event.eventId} (${event.payload.type})`;
   assert(isPositiveAmount(amount), `${where}: amount must be a positive safe integer`);
   assert(Number.isSafeInteger(balanceAfter) && balanceAfter <= limits.amountMax, `${where}: balanceAfter ${balanceAfter} must be an integer no larger than ${limits.amountMax}`);
-  assert(balanceAfter >= 0, `${where}: balanceAfter ${balanceAfter} must not be negative`);
+  // A debit never takes the balance below −overdraftLimit (DESIGN §10); money coming in may leave
+  // it below, where a limit lowered under the debt put it.
+  if (direction === 'out') assert(balanceAfter >= -state.overdraftLimit, `${where}: balanceAfter ${balanceAfter} is below −${state.overdraftLimit}, the overdraft limit`);
   // Both operands are safe integers, so a sum beyond the safe range rounds to at least 2**53 and
   // can never equal the (safe) balanceAfter: the comparison is exact.
   const expected = direction === 'in' ? state.balance + amount : state.balance - amount;
@@ -122,6 +129,11 @@ function inFlightAfter(state: AccountState, flight: Flight, amount: number): num
 function settled(state: AccountState, event: AccountEvent, amount: number): AccountState {
   assert(isPositiveAmount(amount), `event ${event.eventId} (TransferSettled): amount must be a positive safe integer`);
   return { ...state, outgoingInFlight: inFlightAfter(state, 'land', amount), version: event.sequence, updatedAt: event.occurredAt };
+}
+
+function limitSet(state: AccountState, event: AccountEvent, limit: number): AccountState {
+  assert(isNonNegativeAmount(limit), `event ${event.eventId} (OverdraftLimitSet): limit must be a non-negative safe integer`);
+  return { ...state, overdraftLimit: limit, version: event.sequence, updatedAt: event.occurredAt };
 }
 
 function closed(state: AccountState, event: AccountEvent): AccountState {

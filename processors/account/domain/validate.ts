@@ -32,7 +32,8 @@ function checkPayload(payload: CommandPayload): string | null {
         checkCurrency(payload.currency) ??
         (isNonNegativeAmount(payload.initialBalance)
           ? null
-          : `initialBalance must be a non-negative integer up to ${limits.amountMax}, got ${describe(payload.initialBalance)}`)
+          : `initialBalance must be a non-negative integer up to ${limits.amountMax}, got ${describe(payload.initialBalance)}`) ??
+        checkLimit(payload.overdraftLimit)
       );
     case 'Deposit':
     case 'Withdraw':
@@ -58,6 +59,8 @@ function checkPayload(payload: CommandPayload): string | null {
         checkAmount(payload.amount) ??
         checkText('reason', payload.reason, 1, limits.reasonLengthMax)
       );
+    case 'SetOverdraftLimit':
+      return checkLimit(payload.limit);
     case 'SettleTransfer':
       return (
         checkText('transferId', payload.transferId, 1, limits.idLengthMax) ??
@@ -71,6 +74,10 @@ function checkPayload(payload: CommandPayload): string | null {
       return `unknown command type ${describe((unknownPayload as { type: unknown }).type)}`;
     }
   }
+}
+
+function checkLimit(value: unknown): string | null {
+  return isNonNegativeAmount(value) ? null : `overdraft limit must be an integer from 0 to ${limits.amountMax}, got ${describe(value)}`;
 }
 
 function checkAmount(value: unknown): string | null {

@@ -83,6 +83,7 @@ function nextSummary(account: AccountSummary | undefined, event: AccountEvent): 
   if (payload.type === 'AccountClosed') return summary(account, event, account.balance, 'CLOSED');
   // A settlement ends a transfer's flight at the source; the balance moved at its debit.
   if (payload.type === 'TransferSettled') return summary(account, event, account.balance, account.status);
+  if (payload.type === 'OverdraftLimitSet') return summary(account, event, account.balance, account.status);
   const sign = payload.type === 'MoneyWithdrawn' || payload.type === 'TransferDebited' ? -1 : 1;
   if (!Number.isSafeInteger(payload.amount)) fail(event, 'INVALID_EVENT', 'amount must be a safe integer');
   if (payload.amount <= 0) fail(event, 'INVALID_EVENT', 'amount must be positive');
@@ -127,6 +128,9 @@ function historyEntry(event: AccountEvent, balanceAfter: number): HistoryEntry {
       return entry(event, 0, balanceAfter, null, null, null, null);
     case 'TransferSettled':
       return entry(event, payload.amount, balanceAfter, payload.transferId, payload.toAccountId, null, null);
+    // Moves no money: the new limit is the entry's reason, its amount 0.
+    case 'OverdraftLimitSet':
+      return entry(event, 0, balanceAfter, null, null, null, `overdraft limit ${payload.limit}`);
     default: {
       const unreachable: never = payload;
       throw new ViewInvariantViolation(`unknown event type ${String((unreachable as { type: unknown }).type)}`);
@@ -154,6 +158,7 @@ function transferFact(account: AccountSummary, event: AccountEvent): TransferFac
     case 'AccountClosed':
     // The destination's TransferCredited already completed the transfer in the views.
     case 'TransferSettled':
+    case 'OverdraftLimitSet':
       return null;
     default: {
       const unreachable: never = payload;

@@ -25,7 +25,7 @@ function lookups(states: AccountState[] = [], outcomes: CommandOutcome[] = []): 
   };
 }
 
-const open = (balance = 0): CommandPayload => ({ type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: balance });
+const open = (balance = 0): CommandPayload => ({ type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: balance, overdraftLimit: 0 });
 const deposit = (amount: number): CommandPayload => ({ type: 'Deposit', amount, reference: null });
 const withdraw = (amount: number): CommandPayload => ({ type: 'Withdraw', amount, reference: null });
 
@@ -38,7 +38,7 @@ const stateOf = (accountId: string, balance: number, version = 1): AccountState 
   version,
   openedAt: now - 1000,
   updatedAt: now - 1000,
-  outgoingInFlight: 0,
+  outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0,
 });
 
 describe('processBatch', () => {
@@ -69,7 +69,7 @@ describe('processBatch', () => {
   it('a duplicate command gets its original outcome again and nothing else happens', () => {
     const original: CommandOutcome = {
       commandId: 'c1', accountId: A, status: 'ACCEPTED', code: null, message: null, fingerprint: 'fp-c1',
-      version: 2, balance: 150, transferId: null, eventSequences: [2], processedAt: now - 5000, transferStatus: null, transferCode: null,
+      version: 2, balance: 150, transferId: null, eventSequences: [2], processedAt: now - 5000, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null,
     };
     const result = processBatch(records(command('c1', A, deposit(50))), lookups([stateOf(A, 150, 2)], [original]), now);
     expect(result.events).toEqual([]);
@@ -161,7 +161,7 @@ describe('processBatch', () => {
       const after = { ...stateOf(A, 60, 2), outgoingInFlight: 40 };
       const result = processBatch(records(command('s1', A, settle)), lookups([after], [initiation]), now);
       expect(result.events.map((e) => e.payload)).toEqual([{ type: 'TransferSettled', transferId: 't1', toAccountId: B, amount: 40 }]);
-      expect(result.states.get(A)).toMatchObject({ balance: 60, outgoingInFlight: 0 });
+      expect(result.states.get(A)).toMatchObject({ balance: 60, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
       const updated = { ...initiation, transferStatus: 'completed', transferCode: null };
       expect(result.movements.get('c1')).toEqual(updated);
       expect(result.outcomes).toContainEqual({ key: 'c1', outcome: updated, replayed: false });
@@ -172,7 +172,7 @@ describe('processBatch', () => {
       const refund: CommandPayload = { type: 'RefundTransfer', transferId: 't1', toAccountId: B, amount: 40, reason: 'ACCOUNT_CLOSED' };
       const after = { ...stateOf(A, 60, 2), outgoingInFlight: 40 };
       const result = processBatch(records(command('r1', A, refund)), lookups([after], [initiation]), now);
-      expect(result.states.get(A)).toMatchObject({ balance: 100, outgoingInFlight: 0 });
+      expect(result.states.get(A)).toMatchObject({ balance: 100, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
       expect(result.movements.get('c1')).toMatchObject({ transferStatus: 'failed', transferCode: 'ACCOUNT_CLOSED' });
     });
 

@@ -27,8 +27,8 @@ const answered = (record: RequestRecord, ...attempts: Array<[number, Record<stri
   attempts: attempts.map(([status, body]): Attempt => ({ status, body, atMs: 0 })),
 });
 
-const openA = request('open', 'open-a', A, { ownerName: 'Ada', currency: 'EUR', initialBalance: 1000 }, { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 1000 });
-const openB = request('open', 'open-b', B, { ownerName: 'Bo', currency: 'USD', initialBalance: 0 }, { type: 'OpenAccount', ownerName: 'Bo', currency: 'USD', initialBalance: 0 });
+const openA = request('open', 'open-a', A, { ownerName: 'Ada', currency: 'EUR', initialBalance: 1000 }, { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 1000, overdraftLimit: 0 });
+const openB = request('open', 'open-b', B, { ownerName: 'Bo', currency: 'USD', initialBalance: 0 }, { type: 'OpenAccount', ownerName: 'Bo', currency: 'USD', initialBalance: 0, overdraftLimit: 0 });
 const depositA = request('deposit', 'deposit-a', A, { amount: 250 }, { type: 'Deposit', amount: 250, reference: null });
 const overdraw = request('withdraw', 'overdraw-b', B, { amount: 5 }, { type: 'Withdraw', amount: 5, reference: null });
 const toMissing = request('transfer', 'to-missing', A, { fromAccountId: A, toAccountId: missing, amount: 100 }, { type: 'InitiateTransfer', transferId: '', toAccountId: missing, amount: 100, reference: null });

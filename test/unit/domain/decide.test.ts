@@ -50,6 +50,15 @@ const cases: Record<CommandType, Case[]> = {
     { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.withdraw(1), then: { code: 'ACCOUNT_CLOSED' } },
     { name: 'refuses one unit more than the balance', given: h.open500, when: cmd.withdraw(501), then: { code: 'INSUFFICIENT_FUNDS' } },
     { name: 'refuses anything from an empty account', given: h.openEmpty, when: cmd.withdraw(1), then: { code: 'INSUFFICIENT_FUNDS' } },
+    { name: 'goes down to exactly minus the overdraft limit', given: [ev.opened(100, 'USD', 50)], when: cmd.withdraw(150), then: { events: [ev.withdrawn(150, -50)] } },
+    { name: 'refuses one unit past the overdraft limit', given: [ev.opened(100, 'USD', 50)], when: cmd.withdraw(151), then: { code: 'INSUFFICIENT_FUNDS' } },
+    {
+      name: 'refuses any debit once the limit was lowered below the debt',
+      given: [ev.opened(0, 'USD', 100), ev.withdrawn(80, -80), ev.limitSet(50)],
+      when: cmd.withdraw(1),
+      then: { code: 'INSUFFICIENT_FUNDS' },
+    },
+    { name: 'uses the largest overdraft on the largest balance without leaving the safe range', given: [ev.opened(MAX, 'USD', MAX)], when: cmd.withdraw(MAX), then: { events: [ev.withdrawn(MAX, 0)] } },
   ],
   InitiateTransfer: [
     {
@@ -74,6 +83,13 @@ const cases: Record<CommandType, Case[]> = {
     { name: 'refuses a missing source', given: h.none, when: cmd.transfer(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
     { name: 'refuses a closed source', given: h.closedEmpty, when: cmd.transfer(B, 1), then: { code: 'ACCOUNT_CLOSED' } },
     { name: 'refuses one unit more than the balance', given: h.open500, when: cmd.transfer(B, 501), then: { code: 'INSUFFICIENT_FUNDS' } },
+    {
+      name: 'transfers into the overdraft, down to exactly minus the limit',
+      given: [ev.opened(0, 'EUR', 70)],
+      when: cmd.transfer(B, 70),
+      then: { events: [ev.debited(B, 70, -70)] },
+      followUps: [{ accountId: B, payload: { type: 'CreditTransfer', transferId: T, fromAccountId: A, amount: 70, currency: 'EUR' } }],
+    },
   ],
   CreditTransfer: [
     { name: 'credits the destination and settles the source', given: h.open500, when: cmd.credit(B, 200), then: { events: [ev.credited(B, 200, 700)] }, followUps: settleAt(B, 200) },
@@ -129,6 +145,12 @@ const cases: Record<CommandType, Case[]> = {
     },
     { name: 'refuses a missing source, with nowhere to send the money', given: h.none, when: cmd.refund(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
   ],
+  SetOverdraftLimit: [
+    { name: 'sets a limit', given: h.open500, when: cmd.setLimit(1000), then: { events: [ev.limitSet(1000)] } },
+    { name: 'sets a limit below the current debt (it blocks further debits)', given: [ev.opened(0, 'USD', 100), ev.withdrawn(80, -80)], when: cmd.setLimit(0), then: { events: [ev.limitSet(0)] } },
+    { name: 'refuses a missing account', given: h.none, when: cmd.setLimit(1), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.setLimit(1), then: { code: 'ACCOUNT_CLOSED' } },
+  ],
   SettleTransfer: [
     { name: 'ends the flight of a credited transfer', given: [ev.opened(500), ev.debited(B, 200, 300)], when: cmd.settle(B, 200), then: { events: [ev.settled(B, 200)] } },
     { name: 'is refused only for a missing account (forged input)', given: h.none, when: cmd.settle(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
@@ -140,6 +162,7 @@ const cases: Record<CommandType, Case[]> = {
     { name: 'refuses an account already closed', given: h.closedEmpty, when: cmd.close(), then: { code: 'ACCOUNT_CLOSED' } },
     { name: 'refuses an account holding money', given: h.open500, when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
     { name: 'refuses an account holding one unit', given: [ev.opened(1)], when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
+    { name: 'refuses an account in debt', given: [ev.opened(0, 'USD', 10), ev.withdrawn(1, -1)], when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
     {
       name: 'refuses an empty account whose transfer is in flight (its refund must find it open)',
       given: [ev.opened(500), ev.debited(B, 500, 0)],
@@ -159,6 +182,7 @@ const codesByCommand: Record<CommandType, RejectionCode[]> = {
   CreditTransfer: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'CURRENCY_MISMATCH', 'AMOUNT_TOO_LARGE'],
   RefundTransfer: ['ACCOUNT_NOT_FOUND'],
   SettleTransfer: ['ACCOUNT_NOT_FOUND'],
+  SetOverdraftLimit: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED'],
   CloseAccount: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'ACCOUNT_NOT_EMPTY'],
 };
 
@@ -182,7 +206,7 @@ for (const [commandType, table] of Object.entries(cases) as [CommandType, Case[]
 
 describe('decide rejection messages', () => {
   it('says how short the balance is', () => {
-    expect(when(h.open500, cmd.withdraw(700))).toMatchObject({ message: 'balance 500 is less than the requested 700' });
+    expect(when(h.open500, cmd.withdraw(700))).toMatchObject({ message: 'available balance 500 is less than the requested 700' });
   });
 
   it('names the currencies that differ', () => {
@@ -204,7 +228,7 @@ describe('decide rejection messages', () => {
 describe('decide never refuses a refund', () => {
   it('a refund that would not fit is a broken invariant (the bound keeps room for money in flight), not a refusal', () => {
     // Only a state no event history can produce: balance at the maximum while the refund's amount is not counted in flight.
-    const impossible = { ...given(h.atMax)!, outgoingInFlight: 0 };
+    const impossible = { ...given(h.atMax)!, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 };
     expect(() => decide(impossible, commandFor(A, cmd.refund(B, 1)))).toThrow(InvariantViolation);
   });
 });

@@ -29,7 +29,7 @@ describe('evolve', () => {
       version: 1,
       openedAt: t0,
       updatedAt: t0,
-      outgoingInFlight: 0,
+      outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0,
     });
   });
 

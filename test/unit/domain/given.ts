@@ -9,6 +9,7 @@ import type {
   EventPayload,
   MoneyDeposited,
   MoneyWithdrawn,
+  OverdraftLimitSet,
   TransferCredited,
   TransferDebited,
   TransferRefunded,
@@ -55,12 +56,14 @@ export function when(history: EventPayload[], payload: CommandPayload, accountId
 
 /** Event payloads. */
 export const ev = {
-  opened: (initialBalance: number, currency = 'USD'): AccountOpened => ({
+  opened: (initialBalance: number, currency = 'USD', overdraftLimit = 0): AccountOpened => ({
     type: 'AccountOpened',
     ownerName: 'Ada Lovelace',
     currency,
     initialBalance,
+    overdraftLimit,
   }),
+  limitSet: (limit: number): OverdraftLimitSet => ({ type: 'OverdraftLimitSet', limit }),
   deposited: (amount: number, balanceAfter: number, reference: string | null = null): MoneyDeposited => ({
     type: 'MoneyDeposited',
     amount,
@@ -100,12 +103,14 @@ export const ev = {
 
 /** Command payloads. */
 export const cmd = {
-  open: (initialBalance = 0, currency = 'USD', ownerName = 'Ada Lovelace'): CommandPayload => ({
+  open: (initialBalance = 0, currency = 'USD', ownerName = 'Ada Lovelace', overdraftLimit = 0): CommandPayload => ({
     type: 'OpenAccount',
     ownerName,
     currency,
     initialBalance,
+    overdraftLimit,
   }),
+  setLimit: (limit: number): CommandPayload => ({ type: 'SetOverdraftLimit', limit }),
   deposit: (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Deposit', amount, reference }),
   withdraw: (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Withdraw', amount, reference }),
   transfer: (toAccountId: string, amount: number, transferId = T): CommandPayload => ({

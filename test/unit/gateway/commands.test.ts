@@ -34,7 +34,7 @@ describe('accepted commands', () => {
     expect(response.body).toEqual({ accountId, ownerName: 'Ada', currency: 'EUR', balance: 250, version: 1, commandId });
     expect(response.headers['idempotent-replayed']).toBeUndefined();
     const [command] = gateway.sink.sent;
-    expect(command).toMatchObject({ commandId, accountId, payload: { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 250 } });
+    expect(command).toMatchObject({ commandId, accountId, payload: { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 250, overdraftLimit: 0 } });
     expect(command?.fingerprint).toBe(fingerprintOf({ op: 'OpenAccount', accountId, ownerName: 'Ada', currency: 'EUR', initialBalance: 250 }));
   });
 

@@ -15,7 +15,7 @@ export function command(accountId: string, payload: CommandPayload, commandId = 
   return { commandId, accountId, issuedAt: t0, fingerprint: fingerprintOf({ ...payload, accountId }), payload };
 }
 
-export const open = (accountId: string, initialBalance: number, currency = 'EUR'): Command => command(accountId, { type: 'OpenAccount', ownerName: 'Ada', currency, initialBalance });
+export const open = (accountId: string, initialBalance: number, currency = 'EUR'): Command => command(accountId, { type: 'OpenAccount', ownerName: 'Ada', currency, initialBalance, overdraftLimit: 0 });
 export const deposit = (accountId: string, amount: number): Command => command(accountId, { type: 'Deposit', amount, reference: null });
 export const withdraw = (accountId: string, amount: number): Command => command(accountId, { type: 'Withdraw', amount, reference: null });
 export const transfer = (from: string, to: string, amount: number, transferId: string): Command => command(from, { type: 'InitiateTransfer', transferId, toAccountId: to, amount, reference: null });

@@ -26,7 +26,7 @@ export function fold(events: AccountEvent[], rows = new Map<string, AccountSumma
 }
 
 export const ev = {
-  opened: (initialBalance: number, currency = 'EUR'): EventPayload => ({ type: 'AccountOpened', ownerName: 'Ada Lovelace', currency, initialBalance }),
+  opened: (initialBalance: number, currency = 'EUR'): EventPayload => ({ type: 'AccountOpened', ownerName: 'Ada Lovelace', currency, initialBalance, overdraftLimit: 0 }),
   deposited: (amount: number, balanceAfter: number, reference: string | null = null): EventPayload => ({ type: 'MoneyDeposited', amount, balanceAfter, reference }),
   withdrawn: (amount: number, balanceAfter: number, reference: string | null = null): EventPayload => ({ type: 'MoneyWithdrawn', amount, balanceAfter, reference }),
   debited: (amount: number, balanceAfter: number, toAccountId = B, transferId = T): EventPayload => ({ type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter }),
