@@ -52,6 +52,11 @@ export function moneyCommand(type: 'Deposit' | 'Withdraw', accountId: string, bo
   return build(commandIdFor(id, key), id, { type, amount: body.amount, reference }, { amount: body.amount, reference }, nowMs);
 }
 
+export function overdraftLimitCommand(accountId: string, body: { limit: number }, key: string | undefined, nowMs: number): Command {
+  const id = canonicalId(accountId);
+  return build(commandIdFor(id, key), id, { type: 'SetOverdraftLimit', limit: body.limit } as const, { limit: body.limit }, nowMs);
+}
+
 export function closeAccountCommand(accountId: string, key: string | undefined, nowMs: number): Command {
   const id = canonicalId(accountId);
   return build(commandIdFor(id, key), id, { type: 'CloseAccount' } as const, {}, nowMs);

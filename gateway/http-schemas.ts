@@ -44,6 +44,11 @@ const amount = {
   description: 'minor units (cents), a positive safe integer',
 } as const;
 const balance = { type: 'integer', minimum: 0, maximum: fieldBounds.amountMax } as const;
+/** A balance after debits: down to −overdraftLimit (DESIGN §10). */
+const signedBalance = { type: 'integer', minimum: -fieldBounds.amountMax, maximum: fieldBounds.amountMax } as const;
+/** Null only on outcomes written before available balances were recorded. */
+const availableBalance = { type: ['integer', 'null'], minimum: -fieldBounds.amountMax, maximum: 2 * fieldBounds.amountMax, description: 'balance − heldBalance + overdraftLimit' } as const;
+const overdraftLimit = { type: 'integer', minimum: 0, maximum: fieldBounds.amountMax, description: 'how far below 0 debits may take the balance, minor units' } as const;
 const reference = { type: 'string', maxLength: fieldBounds.referenceLengthMax, pattern: textPattern, description: 'free text, no control or bidi characters' } as const;
 const version = { type: 'integer', minimum: 1, description: "the account's last event sequence" } as const;
 
@@ -85,7 +90,20 @@ export const openAccountBody = {
     },
     currency: { type: 'string', enum: currencyCodes, description: 'an ISO 4217 code in use (the list of Node\'s ICU)' },
     initialBalance: { ...balance, default: 0 },
+    overdraftLimit: { ...overdraftLimit, default: 0 },
   },
+} as const;
+
+export const overdraftLimitBody = {
+  type: 'object',
+  required: ['limit'],
+  additionalProperties: false,
+  properties: { limit: overdraftLimit },
+} as const;
+
+export const overdraftLimitSetSchema = {
+  type: 'object',
+  properties: { accountId: uuid, overdraftLimit, balance: signedBalance, availableBalance, version, commandId: uuid },
 } as const;
 
 export const moneyBody = {
@@ -127,12 +145,12 @@ export const transferFailedSchema = {
 
 export const accountOpenedSchema = {
   type: 'object',
-  properties: { accountId: uuid, ownerName: { type: 'string' }, currency: { type: 'string' }, balance, version, commandId: uuid },
+  properties: { accountId: uuid, ownerName: { type: 'string' }, currency: { type: 'string' }, balance, overdraftLimit, availableBalance, version, commandId: uuid },
 } as const;
 
 export const balanceChangedSchema = {
   type: 'object',
-  properties: { accountId: uuid, balance, version, commandId: uuid },
+  properties: { accountId: uuid, balance: signedBalance, version, commandId: uuid },
 } as const;
 
 export const accountClosedSchema = {

@@ -8,6 +8,7 @@ import {
   canonicalId,
   closeAccountCommand,
   moneyCommand,
+  overdraftLimitCommand,
   openAccountCommand,
   transferCommand,
   type MoneyRequest,
@@ -107,7 +108,10 @@ async function openAccount(request: FastifyRequest, deps: RouteDeps): Promise<Re
   const command = openAccountCommand(body, idempotencyKey(request), Date.now());
   const accepted = (o: CommandOutcome): Reply => ({
     status: 201,
-    body: { accountId: o.accountId, ownerName: body.ownerName, currency: body.currency, balance: o.balance ?? body.initialBalance, version: o.version, commandId: o.commandId },
+    body: {
+      accountId: o.accountId, ownerName: body.ownerName, currency: body.currency, balance: o.balance ?? body.initialBalance,
+      overdraftLimit: o.overdraftLimit ?? body.overdraftLimit ?? 0, availableBalance: o.availableBalance, version: o.version, commandId: o.commandId,
+    },
     headers: { location: `/api/v1/accounts/${o.accountId}` },
   });
   return runCommand(deps, command, accepted, { accountId: command.accountId });
@@ -119,6 +123,16 @@ async function closeAccount(request: FastifyRequest, deps: RouteDeps): Promise<R
   return runCommand(deps, command, (o) => ({
     status: 200,
     body: { accountId: o.accountId, status: 'CLOSED', version: o.version, commandId: o.commandId },
+    headers: {},
+  }));
+}
+
+async function setOverdraftLimit(request: FastifyRequest, deps: RouteDeps): Promise<Reply> {
+  const { id } = request.params as { id: string };
+  const command = overdraftLimitCommand(id, request.body as { limit: number }, idempotencyKey(request), Date.now());
+  return runCommand(deps, command, (o) => ({
+    status: 200,
+    body: { accountId: o.accountId, overdraftLimit: o.overdraftLimit, balance: o.balance, availableBalance: o.availableBalance, version: o.version, commandId: o.commandId },
     headers: {},
   }));
 }
@@ -218,6 +232,12 @@ export const commandRoutes: RouteSpec[] = [
     schema: { ...withKey(s.emptyBody), params: s.accountParams }, emptyBodyAllowed: true,
     responses: { 200: ['closed', s.accountClosedSchema], 202: pending, 400: invalid, 404: problem('ACCOUNT_NOT_FOUND'), 409: problem('ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY, IDEMPOTENCY_KEY_REUSED'), 503: unavailable },
     handle: closeAccount,
+  },
+  {
+    method: 'POST', url: '/api/v1/accounts/:id/overdraft-limit', operationId: 'setOverdraftLimit', summary: 'Set how far below 0 debits may take the balance (a limit below the current debt blocks further debits)',
+    schema: { ...withKey(s.overdraftLimitBody), params: s.accountParams },
+    responses: { 200: ['limit set', s.overdraftLimitSetSchema], 202: pending, 400: invalid, 404: problem('ACCOUNT_NOT_FOUND'), 409: problem('ACCOUNT_CLOSED, IDEMPOTENCY_KEY_REUSED'), 503: unavailable },
+    handle: setOverdraftLimit,
   },
   {
     method: 'GET', url: '/api/v1/commands/:commandId', operationId: 'getCommand', summary: "A command's outcome",

@@ -193,6 +193,21 @@ describe('gateway end to end', () => {
     }
   });
 
+  it('an overdraft limit lets debits go down to exactly minus the limit, and a lower limit blocks further debits', async () => {
+    const opened = await post('/api/v1/accounts', { ownerName: 'Ada Lovelace', currency: 'EUR', initialBalance: 100, overdraftLimit: 50 }, randomUUID());
+    expect(opened).toMatchObject({ status: 201, body: { balance: 100, overdraftLimit: 50, availableBalance: 150 } });
+    const id = opened.body.accountId as string;
+    expect(await post(`/api/v1/accounts/${id}/withdraw`, { amount: 150 }, randomUUID())).toMatchObject({ status: 200, body: { balance: -50 } });
+    expect(await post(`/api/v1/accounts/${id}/withdraw`, { amount: 1 }, randomUUID())).toMatchObject({ status: 422, body: { code: 'INSUFFICIENT_FUNDS' } });
+    const lowered = await post(`/api/v1/accounts/${id}/overdraft-limit`, { limit: 20 }, randomUUID());
+    expect(lowered).toMatchObject({ status: 200, body: { accountId: id, overdraftLimit: 20, balance: -50, availableBalance: -30 } });
+    expect(await post(`/api/v1/accounts/${id}/deposit`, { amount: 40 }, randomUUID())).toMatchObject({ status: 200, body: { balance: -10 } });
+    expect(await post(`/api/v1/accounts/${id}/withdraw`, { amount: 11 }, randomUUID())).toMatchObject({ status: 422, body: { code: 'INSUFFICIENT_FUNDS' } });
+    expect(await post(`/api/v1/accounts/${id}/close`, undefined, randomUUID())).toMatchObject({ status: 409, body: { code: 'ACCOUNT_NOT_EMPTY' } });
+    expect(await post(`/api/v1/accounts/${id}/overdraft-limit`, { limit: -1 }, randomUUID())).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(await post(`/api/v1/accounts/${id}/overdraft-limit`, { limit: 1.5 }, randomUUID())).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+  });
+
   it('serves health, readiness and the OpenAPI document', async () => {
     expect((await call('GET', '/health')).status).toBe(200);
     expect(await call('GET', '/ready')).toMatchObject({ status: 200, body: { checks: { producer: true, outcomes: true } } });

@@ -31,7 +31,7 @@ describe('accepted commands', () => {
     const accountId = accountIdForKey('open-1');
     const commandId = commandIdForKey(accountId, 'open-1');
     expect(response.status).toBe(201);
-    expect(response.body).toEqual({ accountId, ownerName: 'Ada', currency: 'EUR', balance: 250, version: 1, commandId });
+    expect(response.body).toEqual({ accountId, ownerName: 'Ada', currency: 'EUR', balance: 250, overdraftLimit: 0, availableBalance: null, version: 1, commandId });
     expect(response.headers['idempotent-replayed']).toBeUndefined();
     const [command] = gateway.sink.sent;
     expect(command).toMatchObject({ commandId, accountId, payload: { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 250, overdraftLimit: 0 } });
