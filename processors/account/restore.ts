@@ -5,6 +5,7 @@ import { readToEnd, rangesToRead } from '../../topics/read-to-end.ts';
 import type { Kafka } from 'kafkajs';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
+import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Log } from '../log.ts';
 import type { PartitionStore, Checkpoint } from './store.ts';
 
@@ -65,6 +66,7 @@ export async function restorePartition(options: RestoreOptions): Promise<Restore
       const next = String(nextOffset);
       checkpoint = topic === stateTopic ? { ...checkpoint, stateOffset: next } : { ...checkpoint, outcomesOffset: next };
       await store.write(states, outcomes, checkpoint);
+      if (crashPointsArmed) crashPoint('mid-restore');
       counts.states += states.length;
       counts.outcomes += outcomes.length;
     },

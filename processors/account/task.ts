@@ -7,6 +7,7 @@ import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Messag
 import { DecodeError } from '../../schemas/codec.ts';
 import type { Codecs } from '../../schemas/registry.ts';
 import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
+import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
 import { restorePartition } from './restore.ts';
@@ -153,8 +154,10 @@ export class PartitionTask {
     let metadata: RecordMetadata[];
     try {
       metadata = await transaction.sendBatch({ topicMessages: this.records(result) });
+      if (crashPointsArmed) crashPoint('after-send');
       const nextOffset = String(BigInt(last.offset) + 1n);
       await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: this.context.topics.commands, partitions: [{ partition: this.partition, offset: nextOffset }] }] });
+      if (crashPointsArmed) crashPoint('after-offsets');
       await transaction.commit();
       this.nextOffset = nextOffset;
     } catch (error) {
@@ -164,6 +167,7 @@ export class PartitionTask {
     }
     const transactionMs = Date.now() - started;
     this.checkpoint = this.nextCheckpoint(metadata, result);
+    if (crashPointsArmed) crashPoint('after-commit');
     await store.write(result.states.values(), result.newOutcomes, this.checkpoint);
     if (Date.now() - this.lastExpiry > outcomeExpiryIntervalMs) {
       this.lastExpiry = Date.now();

@@ -8,6 +8,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import type { Codecs } from '../../schemas/registry.ts';
 import { DecodeError } from '../../schemas/codec.ts';
 import type { AccountEvent } from '../../schemas/types.ts';
+import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
 import type { Progress } from './progress.ts';
 import { replayDecision } from './replay.ts';
@@ -204,6 +205,7 @@ export class QueryConsumer {
       this.checkPartitioning(accountIds, partition, chunk[0]?.offset ?? '');
       const changes = applyEvents(await store.readAccounts(accountIds), events);
       await store.write(changes, lastOffset + 1n);
+      if (crashPointsArmed) crashPoint('query-after-write');
       for (const [accountId, row] of changes.accounts) waiters.notify(accountId, row.version);
       resolveOffset(String(lastOffset));
       await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(lastOffset + 1n) }] }] });
