@@ -49,6 +49,8 @@ export interface QueryConsumerOptions {
   log: Logger;
   /** Partitions folded at the same time (each has its own store, so they never contend). */
   partitionsConsumedConcurrently: number;
+  /** How long the group waits for a silent instance (QUERY_SESSION_TIMEOUT_MS). */
+  sessionTimeoutMs: number;
   /** The consumer cannot go on (broken invariant, undecodable event): stop the process. */
   onFatal: (error: Error) => void;
 }
@@ -70,7 +72,7 @@ export class QueryConsumer {
     this.consumer = options.kafka.consumer({
       groupId: `${options.appId}.query`,
       readUncommitted: false,
-      sessionTimeout: 30_000,
+      sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: fetchBytesPerPartitionMax,

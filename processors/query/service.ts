@@ -87,6 +87,7 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
       progress,
       log,
       partitionsConsumedConcurrently: query.partitionsConsumedConcurrently,
+      sessionTimeoutMs: query.sessionTimeoutMs,
       onFatal: options.onFatal,
     });
     const metrics = new QueryMetrics(progress, waiters);

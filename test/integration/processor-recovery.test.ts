@@ -135,7 +135,8 @@ describe('the partition failure limit', () => {
 
   it(`a partition failing ${partitionFailuresMax} times in a row stops the process, and a restart gets past the cause`, async () => {
     const registry = await registryProxy(ledger.registryUrl);
-    const processor = startService('processors/account/main.ts', { ...ledger.env, SCHEMA_REGISTRY_URL: registry.url });
+    // A short session: the dead instance's partitions go to the restart soon after it exits.
+    const processor = startService('processors/account/main.ts', { ...ledger.env, SCHEMA_REGISTRY_URL: registry.url, ACCOUNT_SESSION_TIMEOUT_MS: '6000' });
     const opened = makeCommand(randomUUID(), open(100));
     expect((await client.run(opened, 60_000)).status).toBe('ACCEPTED');
     // The registry goes away. Known schema ids stay cached, but a command written with a schema id
