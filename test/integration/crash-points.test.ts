@@ -115,7 +115,11 @@ async function recover(): Promise<void> {
   const restarted = startService(accountProcessor, ledger.env);
   let exit: number | string;
   try {
-    await client.settled(sent, settleWithinMs);
+    await client.settled(sent, settleWithinMs).catch(async (error: Error) => {
+      // Name what is wrong rather than only what is late.
+      const { report } = await audit(false);
+      throw new Error(`${error.message}; the auditor reports ${report.violationCount} violations: ${report.violations.slice(0, 10).join(' | ')}`);
+    });
   } finally {
     exit = await restarted.kill('SIGTERM');
   }
@@ -164,13 +168,15 @@ describe.sequential('the account processor killed at a named step recovers with 
   }
 
   it('mid-restore: killed while rebuilding a lost store, the next restore finishes it', async () => {
-    // A lost store: restore reads both changelogs from their start, batch by batch.
-    rmSync(join(ledger.config.dataDir, 'account'), { recursive: true, force: true });
     const { first, second } = nextWorkload();
     await send(first);
+    await recover();
+    // A lost store: restore reads both changelogs from their start, batch by batch, before any of
+    // the queued commands (retries among them) may be processed.
+    rmSync(join(ledger.config.dataDir, 'account'), { recursive: true, force: true });
+    await send(second);
     await crashAt(accountProcessor, 'mid-restore', 1);
     await expectConservedAtCrash();
-    await send(second);
     await recover();
     await expectLedgerIntact();
   }, 300_000);
