@@ -158,11 +158,13 @@ describe('the partition failure limit', () => {
     // With the registry back the record turns out to be undecodable for good: dead-lettered, and
     // the command behind it is processed.
     const restarted = startService('processors/account/main.ts', ledger.env);
+    let exit: number | string;
     try {
       expect((await client.outcome(after.commandId, 60_000)).status).toBe('ACCEPTED');
     } finally {
-      expect(await restarted.kill('SIGTERM')).toBe(0);
+      exit = await restarted.kill('SIGTERM');
     }
+    expect(exit).toBe(0);
     const snapshot = await readLedger(ledger.kafka, ledger.codecs, ledger.topics, `${ledger.config.appId}.audit`);
     expect(snapshot.deadLetters).toHaveLength(1);
     expect(snapshot.events.filter((e) => e.value.accountId === opened.accountId).map((e) => e.value.payload.type)).toEqual(['AccountOpened', 'MoneyDeposited']);
