@@ -39,7 +39,10 @@ describe('parseCrashPlan', () => {
   });
 });
 
-describe('a process with a crash point armed', () => {
+/** Each case starts Node with tsx (about a second, more on a busy machine). */
+const processTestTimeoutMs = 60_000;
+
+describe('a process with a crash point armed', { timeout: processTestTimeoutMs }, () => {
   it('dies by SIGKILL on the n-th visit of the armed point, not before', () => {
     const run = visitFiveTimes('after-send:3');
     expect(run.signal).toBe('SIGKILL');
