@@ -9,6 +9,7 @@ import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { CommandPayload, InitiateTransfer, RefundTransfer, SettleTransfer } from '../../schemas/types.ts';
 import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
+import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
 import { routingProblem } from './routing.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
@@ -190,8 +191,10 @@ export class PartitionTask {
       metadata = await transaction.sendBatch({ topicMessages: this.records(result) });
       // LOG_LEVEL=debug: what this still-open transaction wrote, so a test can show it fenced (zombie test).
       this.context.log.debug?.('transaction open', { partition: this.partition, firstOffset: messages[0]?.offset, lastOffset: last.offset, events: result.events.length, states: result.states.size, outcomes: result.outcomes.length, written: metadata.map(({ topicName, partition, baseOffset }) => ({ topicName, partition, baseOffset })) });
+      if (crashPointsArmed) crashPoint('after-send');
       const nextOffset = String(BigInt(last.offset) + 1n);
       await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: this.context.topics.commands, partitions: [{ partition: this.partition, offset: nextOffset }] }] });
+      if (crashPointsArmed) crashPoint('after-offsets');
       await transaction.commit();
       this.nextOffset = nextOffset;
     } catch (error) {
@@ -201,6 +204,7 @@ export class PartitionTask {
     }
     const transactionMs = Date.now() - started;
     this.checkpoint = this.nextCheckpoint(metadata, result);
+    if (crashPointsArmed) crashPoint('after-commit');
     await store.write(result.states.values(), result.newOutcomes, this.checkpoint, result.movements.values());
     await store.expireOutcomes(now - idempotencyWindowMs, outcomeExpiryRecordsMax);
     return {

@@ -18,6 +18,8 @@ export interface QuerySettings {
   partitionsConsumedConcurrently: number;
   /** A graceful shutdown that takes longer than this exits anyway. */
   shutdownTimeoutMs: number;
+  /** How long the group waits for a silent instance before moving its partitions. */
+  sessionTimeoutMs: number;
 }
 
 export interface QueryConfig {
@@ -33,6 +35,7 @@ export const defaultQuerySettings: QuerySettings = {
   minVersionWaitersPerClientMax: defaultWaitersPerClientMax,
   partitionsConsumedConcurrently: 4,
   shutdownTimeoutMs: 15_000,
+  sessionTimeoutMs: 30_000,
 };
 
 export function loadQueryConfig(env: Env = process.env): QueryConfig {
@@ -49,6 +52,7 @@ export function loadQueryConfig(env: Env = process.env): QueryConfig {
       minVersionWaitersPerClientMax: integerFromEnv(env, 'MIN_VERSION_WAITERS_PER_CLIENT_MAX', d.minVersionWaitersPerClientMax, 1, 1_000_000),
       partitionsConsumedConcurrently: integerFromEnv(env, 'QUERY_PARTITIONS_CONCURRENCY', d.partitionsConsumedConcurrently, 1, 64),
       shutdownTimeoutMs: d.shutdownTimeoutMs,
+      sessionTimeoutMs: integerFromEnv(env, 'QUERY_SESSION_TIMEOUT_MS', d.sessionTimeoutMs, 6000, 300_000),
     },
   };
 }

@@ -89,6 +89,7 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
       progress,
       log,
       partitionsConsumedConcurrently: query.partitionsConsumedConcurrently,
+      sessionTimeoutMs: query.sessionTimeoutMs,
       onFatal: options.onFatal,
       onParked: (event) => metrics.eventsParked.inc([event.reason]),
     });
