@@ -21,6 +21,9 @@ const rejectionEntries: Record<RejectionCode, ErrorEntry> = {
   CURRENCY_MISMATCH: { status: 422, title: 'Currency mismatch' },
   SAME_ACCOUNT_TRANSFER: { status: 422, title: 'Transfer to the same account' },
   AMOUNT_TOO_LARGE: { status: 422, title: 'Amount too large' },
+  HOLD_NOT_FOUND: { status: 404, title: 'Hold not found' },
+  HOLD_NOT_ACTIVE: { status: 409, title: 'Hold is not active' },
+  AMOUNT_EXCEEDS_HOLD: { status: 422, title: 'Amount exceeds the hold' },
 };
 
 /** Codes of the HTTP edge only (never in an outcome). The query side's codes are listed too. */

@@ -41,6 +41,14 @@ export type SettleTransfer = {
 /** How far below 0 the balance may go from now on (DESIGN §10); below the current debt blocks further debits. */
 export type SetOverdraftLimit = { type: 'SetOverdraftLimit'; limit: number };
 
+/** Authorize (DESIGN §10): reserve `amount` of the available balance until issuedAt + expiresInSeconds. */
+export type PlaceHold = { type: 'PlaceHold'; holdId: string; amount: number; expiresInSeconds: number; reference: string | null };
+/** Take `amount` (null: all) of an active hold; the rest is released. */
+export type CaptureHold = { type: 'CaptureHold'; holdId: string; amount: number | null };
+export type VoidHold = { type: 'VoidHold'; holdId: string };
+/** Internal: asked by the processor once a hold is past its expiresAt; identified by the HoldPlaced event. */
+export type ExpireHold = { type: 'ExpireHold'; holdId: string };
+
 export type CommandPayload =
   | OpenAccount
   | Deposit
@@ -50,7 +58,11 @@ export type CommandPayload =
   | RefundTransfer
   | CloseAccount
   | SettleTransfer
-  | SetOverdraftLimit;
+  | SetOverdraftLimit
+  | PlaceHold
+  | CaptureHold
+  | VoidHold
+  | ExpireHold;
 export type CommandType = CommandPayload['type'];
 
 export interface Command {
@@ -92,6 +104,12 @@ export type TransferSettled = { type: 'TransferSettled'; transferId: string; toA
 
 export type OverdraftLimitSet = { type: 'OverdraftLimitSet'; limit: number };
 
+export type HoldPlaced = { type: 'HoldPlaced'; holdId: string; amount: number; expiresAt: number; reference: string | null };
+/** Money leaves the ledger (like a withdrawal); `released` is the hold's whole amount, no longer held. */
+export type HoldCaptured = { type: 'HoldCaptured'; holdId: string; amount: number; balanceAfter: number; released: number };
+export type HoldVoided = { type: 'HoldVoided'; holdId: string; amount: number };
+export type HoldExpired = { type: 'HoldExpired'; holdId: string; amount: number };
+
 export type EventPayload =
   | AccountOpened
   | MoneyDeposited
@@ -101,7 +119,11 @@ export type EventPayload =
   | TransferRefunded
   | AccountClosed
   | TransferSettled
-  | OverdraftLimitSet;
+  | OverdraftLimitSet
+  | HoldPlaced
+  | HoldCaptured
+  | HoldVoided
+  | HoldExpired;
 export type EventType = EventPayload['type'];
 
 export interface AccountEvent {
@@ -144,6 +166,9 @@ export const REJECTION_CODES = [
   'ACCOUNT_CLOSED',
   'CURRENCY_MISMATCH',
   'ACCOUNT_NOT_EMPTY',
+  'HOLD_NOT_FOUND',
+  'HOLD_NOT_ACTIVE',
+  'AMOUNT_EXCEEDS_HOLD',
   'INSUFFICIENT_FUNDS',
   'AMOUNT_TOO_LARGE',
 ] as const;
@@ -170,7 +195,15 @@ export interface CommandOutcome {
   /** balance − heldBalance + overdraftLimit after the command (null on records from before it existed). */
   availableBalance: number | null;
   overdraftLimit: number | null;
+  /** On a hold's commands: its id; on the placing command's record (kept forever) also its state. */
+  holdId: string | null;
+  holdStatus: HoldStatus | null;
+  holdAmount: number | null;
+  expiresAt: number | null;
+  capturedAmount: number | null;
 }
+
+export type HoldStatus = 'ACTIVE' | 'CAPTURED' | 'VOIDED' | 'EXPIRED';
 
 export type TransferStatus = 'pending' | 'completed' | 'failed';
 

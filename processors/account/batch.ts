@@ -3,6 +3,7 @@
 // the transaction must carry and every store write to make once it commits. No I/O here, so the
 // loop's decisions are unit-tested without Kafka (test/unit/account/batch.test.ts).
 import { applyDecision, decide, validateCommand, type FollowUp } from './domain/index.ts';
+import { holdFieldsOf, holdViewOf, isHoldStep } from './hold-records.ts';
 import { creditCommandId, fingerprintOf, refundCommandId, settleCommandId } from '../../schemas/ids.ts';
 import type { AccountEvent, AccountState, Command, CommandOutcome, CommandPayload } from '../../schemas/types.ts';
 
@@ -18,6 +19,8 @@ export interface BatchLookups {
   outcome(commandId: string): CommandOutcome | undefined;
   /** The accepted initiation of a transfer by its transferId, kept forever. */
   initiation(transferId: string): CommandOutcome | undefined;
+  /** The placing command's record of a hold by its holdId, kept forever (its current status included). */
+  hold(holdId: string): CommandOutcome | undefined;
 }
 
 export interface OutcomeRecord {
@@ -68,6 +71,10 @@ function transferIdOf(payload: CommandPayload): string | null {
     case 'Withdraw':
     case 'CloseAccount':
     case 'SetOverdraftLimit':
+    case 'PlaceHold':
+    case 'CaptureHold':
+    case 'VoidHold':
+    case 'ExpireHold':
       return null;
     default: {
       const unreachable: never = payload;
@@ -78,7 +85,7 @@ function transferIdOf(payload: CommandPayload): string | null {
 
 /** Internal commands: identified by what caused them and never refused for idempotency reasons (DESIGN §8). */
 export function isInternal(payload: CommandPayload): boolean {
-  return payload.type === 'CreditTransfer' || payload.type === 'RefundTransfer' || payload.type === 'SettleTransfer';
+  return payload.type === 'CreditTransfer' || payload.type === 'RefundTransfer' || payload.type === 'SettleTransfer' || payload.type === 'ExpireHold';
 }
 
 /**
@@ -126,8 +133,8 @@ class BatchBuilder {
     rejectedByCode: new Map(),
   };
   private readonly outcomesSeen = new Map<string, CommandOutcome>();
-  /** transferId → commandId of the initiations this transaction accepted or updated. */
-  private readonly initiationsSeen = new Map<string, string>();
+  /** `t:<transferId>` / `h:<holdId>` → commandId of the movements this transaction accepted or updated. */
+  private readonly movementsSeen = new Map<string, string>();
 
   constructor(
     private readonly lookups: BatchLookups,
@@ -143,9 +150,15 @@ class BatchBuilder {
   }
 
   private initiation(transferId: string): CommandOutcome | undefined {
-    const commandId = this.initiationsSeen.get(transferId);
+    const commandId = this.movementsSeen.get(`t:${transferId}`);
     if (commandId !== undefined) return this.result.movements.get(commandId);
     return this.lookups.initiation(transferId);
+  }
+
+  private hold(holdId: string): CommandOutcome | undefined {
+    const commandId = this.movementsSeen.get(`h:${holdId}`);
+    if (commandId !== undefined) return this.result.movements.get(commandId);
+    return this.lookups.hold(holdId);
   }
 
   add(record: DecodedRecord): void {
@@ -169,6 +182,13 @@ class BatchBuilder {
       const existing = this.initiation(command.payload.transferId);
       if (existing !== undefined) {
         this.refuseReuse(command, existing, `transfer ${command.payload.transferId} already exists (command ${existing.commandId})`);
+        return;
+      }
+    }
+    if (command.payload.type === 'PlaceHold') {
+      const existing = this.hold(command.payload.holdId);
+      if (existing !== undefined) {
+        this.refuseReuse(command, existing, `hold ${command.payload.holdId} already exists (command ${existing.commandId})`);
         return;
       }
     }
@@ -197,6 +217,8 @@ class BatchBuilder {
       processedAt: this.now,
       transferStatus: null,
       transferCode: null,
+      holdStatus: null,
+      capturedAmount: null,
     };
     this.countRejection('IDEMPOTENCY_KEY_REUSED');
     this.result.outcomes.push({ key: `${command.commandId}#${command.fingerprint}`, outcome: refusal, replayed: false });
@@ -209,7 +231,9 @@ class BatchBuilder {
 
   private decideAndApply(command: Command): void {
     const before = this.state(command.accountId);
-    const decision = decide(before, command);
+    const payload = command.payload;
+    const heldBy = isHoldStep(payload) ? this.hold(payload.holdId) : undefined;
+    const decision = decide(before, command, { hold: heldBy === undefined ? undefined : holdViewOf(heldBy), now: this.now });
     let outcome: CommandOutcome;
     if (decision.kind === 'accepted') {
       const applied = applyDecision(before, command, decision.events, this.now);
@@ -228,19 +252,29 @@ class BatchBuilder {
     }
     this.outcomesSeen.set(command.commandId, outcome);
     this.result.outcomes.push({ key: command.commandId, outcome, replayed: false });
-    if (command.payload.type === 'InitiateTransfer' && outcome.status === 'ACCEPTED') {
+    const event = decision.kind === 'accepted' ? this.result.events.at(-1) : undefined;
+    if (isHoldStep(payload) || payload.type === 'PlaceHold') Object.assign(outcome, holdFieldsOf(payload, event?.payload, heldBy));
+    if (payload.type === 'InitiateTransfer' && outcome.status === 'ACCEPTED') {
       outcome.transferStatus = 'pending';
+      this.keepForever(outcome);
+    } else if (payload.type === 'PlaceHold' && outcome.status === 'ACCEPTED') {
       this.keepForever(outcome);
     } else {
       this.result.newOutcomes.push(outcome);
     }
     if (outcome.status === 'ACCEPTED') this.landed(command.payload);
+    if (outcome.status === 'ACCEPTED' && heldBy !== undefined && isHoldStep(payload)) {
+      // The hold's own record (kept forever) says what became of it.
+      this.keepForever({ ...heldBy, holdStatus: outcome.holdStatus, capturedAmount: outcome.capturedAmount });
+    }
   }
 
-  private keepForever(initiation: CommandOutcome): void {
-    if (initiation.transferId === null) throw new Error(`movement ${initiation.commandId} has no transferId`);
-    this.result.movements.set(initiation.commandId, initiation);
-    this.initiationsSeen.set(initiation.transferId, initiation.commandId);
+  /** Records kept forever: by commandId, and found by their transferId or holdId. */
+  private keepForever(movement: CommandOutcome): void {
+    if (movement.transferId === null && movement.holdId === null) throw new Error(`movement ${movement.commandId} has neither a transferId nor a holdId`);
+    this.result.movements.set(movement.commandId, movement);
+    if (movement.transferId !== null) this.movementsSeen.set(`t:${movement.transferId}`, movement.commandId);
+    if (movement.holdId !== null) this.movementsSeen.set(`h:${movement.holdId}`, movement.commandId);
   }
 
   /**
@@ -275,6 +309,11 @@ class BatchBuilder {
       transferCode: null,
       availableBalance: state === undefined ? null : availableOf(state),
       overdraftLimit: state?.overdraftLimit ?? null,
+      holdId: null,
+      holdStatus: null,
+      holdAmount: null,
+      expiresAt: null,
+      capturedAmount: null,
     };
   }
 }

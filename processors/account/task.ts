@@ -7,7 +7,7 @@ import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Messag
 import { DecodeError } from '../../schemas/codec.ts';
 import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Codecs } from '../../schemas/registry.ts';
-import type { CommandPayload, InitiateTransfer, RefundTransfer, SettleTransfer } from '../../schemas/types.ts';
+import type { CaptureHold, CommandOutcome, CommandPayload, ExpireHold, InitiateTransfer, PlaceHold, RefundTransfer, SettleTransfer, VoidHold } from '../../schemas/types.ts';
 import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
 import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
@@ -52,6 +52,11 @@ export interface ChunkStats {
 /** Commands that start, settle or refund a transfer: they look up its initiation by transferId. */
 function transferStep(payload: CommandPayload): payload is InitiateTransfer | SettleTransfer | RefundTransfer {
   return payload.type === 'InitiateTransfer' || payload.type === 'SettleTransfer' || payload.type === 'RefundTransfer';
+}
+
+/** Commands that place or act on a hold: they look up its record by holdId. */
+function holdStep(payload: CommandPayload): payload is PlaceHold | CaptureHold | VoidHold | ExpireHold {
+  return payload.type === 'PlaceHold' || payload.type === 'CaptureHold' || payload.type === 'VoidHold' || payload.type === 'ExpireHold';
 }
 
 export class PartitionTask {
@@ -182,8 +187,10 @@ export class PartitionTask {
     await store.loadStates(commands.map((c) => c.accountId));
     const known = await store.outcomes(commands.map((c) => c.commandId));
     const initiations = await store.initiations(commands.flatMap((c) => (transferStep(c.payload) ? [c.payload.transferId] : [])));
+    const holds = await store.holds(commands.flatMap((c) => (holdStep(c.payload) ? [c.payload.holdId] : [])));
     const now = this.context.clock();
-    const result = processBatch(decoded, { state: (id) => store.state(id), outcome: (id) => known.get(id), initiation: (id) => initiations.get(id) }, now);
+    const lookups = { state: (id: string) => store.state(id), outcome: (id: string) => known.get(id), initiation: (id: string) => initiations.get(id), hold: (id: string) => holds.get(id) };
+    const result = processBatch(decoded, lookups, now);
     const started = Date.now();
     const transaction = await producer.transaction();
     let metadata: RecordMetadata[];
@@ -216,6 +223,17 @@ export class PartitionTask {
       transactionMs,
       lag: Math.max(0, Number(BigInt(highWatermark) - BigInt(this.nextOffset))),
     };
+  }
+
+  /**
+   * Active holds of this partition past their expiresAt (at most `recordsMax`), as the store knew
+   * them after the last commit: the expiry step asks for each with an ExpireHold command, which is
+   * decided in a transaction like any other. Empty while the task is not ready.
+   */
+  async dueHolds(recordsMax: number): Promise<CommandOutcome[]> {
+    const store = this.store;
+    if (!this.ready || store === undefined) return [];
+    return store.dueHolds(this.context.clock(), recordsMax);
   }
 
   private records(result: BatchResult): TopicMessages[] {

@@ -34,6 +34,11 @@ export const effects: { [C in CommandType]: Effect<C> } = {
   CloseAccount: { event: 'AccountClosed', same: [] },
   SettleTransfer: { event: 'TransferSettled', same: ['transferId', 'toAccountId', 'amount'] },
   SetOverdraftLimit: { event: 'OverdraftLimitSet', same: ['limit'] },
+  PlaceHold: { event: 'HoldPlaced', same: ['holdId', 'amount', 'reference'] },
+  // A capture without an amount takes the whole hold: the amount is checked against the hold in the fold.
+  CaptureHold: { event: 'HoldCaptured', same: ['holdId'] },
+  VoidHold: { event: 'HoldVoided', same: ['holdId'] },
+  ExpireHold: { event: 'HoldExpired', same: ['holdId'] },
 };
 
 /** How the event differs from what the command asked, or undefined when it is exactly that. */

@@ -48,8 +48,8 @@ const events: AccountEvent[] = [
 ].map((payload, i) => ({ eventId: `a:${i + 1}`, accountId: 'a', sequence: i + 1, commandId: id(), occurredAt: now, payload }) as AccountEvent);
 const state: AccountState = { accountId: id(), ownerName: 'Ada', currency: 'EUR', balance: 42, status: 'CLOSED', version: 7, openedAt: now - 1, updatedAt: now, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 };
 const outcomes: CommandOutcome[] = [
-  { commandId: id(), accountId: id(), status: 'ACCEPTED', code: null, message: null, fingerprint: 'x', version: 3, balance: 10, transferId: id(), eventSequences: [3], processedAt: now, transferStatus: 'pending', transferCode: null, availableBalance: null, overdraftLimit: null },
-  { commandId: id(), accountId: id(), status: 'REJECTED', code: 'INSUFFICIENT_FUNDS', message: 'balance 1 is less than 5', fingerprint: 'y', version: 0, balance: null, transferId: null, eventSequences: [], processedAt: now, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null },
+  { commandId: id(), accountId: id(), status: 'ACCEPTED', code: null, message: null, fingerprint: 'x', version: 3, balance: 10, transferId: id(), eventSequences: [3], processedAt: now, transferStatus: 'pending', transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null },
+  { commandId: id(), accountId: id(), status: 'REJECTED', code: 'INSUFFICIENT_FUNDS', message: 'balance 1 is less than 5', fingerprint: 'y', version: 0, balance: null, transferId: null, eventSequences: [], processedAt: now, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null },
 ];
 
 describe('topics', () => {

@@ -34,7 +34,7 @@ afterAll(async () => {
 
 const account = (accountId: string, balance: number, version: number): AccountState => ({ accountId, ownerName: 'Ada', currency: 'EUR', balance, status: 'OPEN', version, openedAt: 1, updatedAt: version, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
 const outcome = (commandId: string, accountId: string): CommandOutcome => ({
-  commandId, accountId, status: 'ACCEPTED', code: null, message: null, fingerprint: `fp-${commandId}`, version: 1, balance: 10, transferId: null, eventSequences: [1], processedAt: 1, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null,
+  commandId, accountId, status: 'ACCEPTED', code: null, message: null, fingerprint: `fp-${commandId}`, version: 1, balance: 10, transferId: null, eventSequences: [1], processedAt: 1, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null,
 });
 
 describe('restore from a checkpoint', () => {

@@ -50,6 +50,6 @@ describe('upgrading from the first release', () => {
     expect(await codecs.accountState.decode(state)).toEqual({
       accountId: 'a-1', ownerName: 'Ada', currency: 'EUR', balance: 5, status: 'OPEN', version: 1, openedAt: now, updatedAt: now, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0,
     });
-    expect(await codecs.outcomes.decode(outcome)).toMatchObject({ transferId: 't-1', transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null });
+    expect(await codecs.outcomes.decode(outcome)).toMatchObject({ transferId: 't-1', transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null });
   });
 });

@@ -16,9 +16,12 @@
 //   6. CURRENCY_MISMATCH       CreditTransfer whose currency is not the destination's.
 //   7. ACCOUNT_NOT_EMPTY       CloseAccount with a balance other than 0, or with outgoing
 //                              transfers still in flight (outgoingInFlight > 0).
-//   8. INSUFFICIENT_FUNDS      Withdraw or InitiateTransfer of more than the available balance
-//                              (balance − heldBalance + overdraftLimit, DESIGN §10).
-//   9. AMOUNT_TOO_LARGE        Deposit, CreditTransfer whose balance plus outgoingInFlight
+//   8. HOLD_NOT_FOUND          CaptureHold, VoidHold, ExpireHold naming no hold of this account.
+//   9. HOLD_NOT_ACTIVE         ... a hold captured, voided, expired or past its expiresAt.
+//  10. AMOUNT_EXCEEDS_HOLD     CaptureHold of more than the hold (holds.ts).
+//  11. INSUFFICIENT_FUNDS      Withdraw, InitiateTransfer or PlaceHold of more than the available
+//                              balance (balance − heldBalance + overdraftLimit, DESIGN §10).
+//  12. AMOUNT_TOO_LARGE        Deposit, CreditTransfer whose balance plus outgoingInFlight
 //                              would exceed the largest safe amount. Counting the money in
 //                              flight keeps room for it: a refund always fits (DESIGN §8).
 //
@@ -38,7 +41,9 @@
 //   SettleTransfer    ACCOUNT_NOT_FOUND (forged input only)
 //   SetOverdraftLimit ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED (a limit below the current debt is
 //                     accepted: it blocks further debits)
-//   CloseAccount      ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY
+//   PlaceHold, CaptureHold, VoidHold, ExpireHold: ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, then
+//                     their own (holds.ts)
+//   CloseAccount      ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY (balance, holds, in flight)
 //
 // Structural validity (positive safe-integer amounts, currency format, lengths) is not decided
 // here: validateCommand() sends a malformed command to the dead-letter topic before decide().
@@ -56,11 +61,16 @@ import type {
   Withdraw,
 } from '../../../schemas/types.ts';
 import { accept, reject, type Decision, type FollowUp } from './decision.ts';
+import { decideCaptureHold, decideExpireHold, decidePlaceHold, decideVoidHold, type HoldContext } from './holds.ts';
 import { assert, InvariantViolation } from './invariant.ts';
 import { limits } from './limits.ts';
 import { exceedsSafeRange } from './money.ts';
 
-export function decide(state: AccountState | undefined, command: Command): Decision {
+/**
+ * The account's rules. `context` carries what a hold's commands also need: the hold's record and
+ * the processor's clock (the command's issuedAt when not given, as in tests of other commands).
+ */
+export function decide(state: AccountState | undefined, command: Command, context: HoldContext = { now: command.issuedAt }): Decision {
   if (state !== undefined) {
     assert(state.accountId === command.accountId, `state of ${state.accountId} given for ${command.accountId}`);
   }
@@ -83,6 +93,14 @@ export function decide(state: AccountState | undefined, command: Command): Decis
       return decideSettleTransfer(state, accountId, payload);
     case 'SetOverdraftLimit':
       return decideSetOverdraftLimit(state, accountId, payload);
+    case 'PlaceHold':
+      return openAccount(state, accountId) ?? decidePlaceHold(state as AccountState, payload, command.issuedAt);
+    case 'CaptureHold':
+      return openAccount(state, accountId) ?? decideCaptureHold(state as AccountState, payload, context);
+    case 'VoidHold':
+      return openAccount(state, accountId) ?? decideVoidHold(state as AccountState, payload.holdId, context);
+    case 'ExpireHold':
+      return openAccount(state, accountId) ?? decideExpireHold(state as AccountState, payload.holdId, context);
     case 'CloseAccount':
       return decideCloseAccount(state, accountId);
     default: {
@@ -200,10 +218,20 @@ function decideCloseAccount(state: AccountState | undefined, accountId: string):
   if (state.balance !== 0) {
     return reject('ACCOUNT_NOT_EMPTY', `balance ${state.balance} must be 0 to close the account`);
   }
+  if (state.heldBalance !== 0) {
+    return reject('ACCOUNT_NOT_EMPTY', `holds of ${state.heldBalance} are active; the account can close once they are captured, voided or expired`);
+  }
   if (state.outgoingInFlight !== 0) {
     return reject('ACCOUNT_NOT_EMPTY', `transfers of ${state.outgoingInFlight} are still in flight; the account can close once they are credited or refunded`);
   }
   return accept({ type: 'AccountClosed' });
+}
+
+/** ACCOUNT_NOT_FOUND or ACCOUNT_CLOSED, or undefined when the account is open. */
+function openAccount(state: AccountState | undefined, accountId: string): Decision | undefined {
+  if (state === undefined) return notFound(accountId);
+  if (state.status === 'CLOSED') return closed(accountId);
+  return undefined;
 }
 
 function notFound(accountId: string, followUps: FollowUp[] = []): Decision {

@@ -45,6 +45,16 @@ export function evolve(state: AccountState | undefined, event: AccountEvent): Ac
       return settled(existing(state, event, 'closed-allowed'), event, payload.amount);
     case 'OverdraftLimitSet':
       return limitSet(existing(state, event, 'open-only'), event, payload.limit);
+    case 'HoldPlaced':
+      return held(existing(state, event, 'open-only'), event, payload.amount);
+    case 'HoldCaptured': {
+      const captured = moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter);
+      assert(payload.amount <= payload.released, `event ${event.eventId} (HoldCaptured): captured ${payload.amount} exceeds the hold's ${payload.released}`);
+      return held(captured, event, -payload.released);
+    }
+    case 'HoldVoided':
+    case 'HoldExpired':
+      return held(existing(state, event, 'open-only'), event, -payload.amount);
     case 'AccountClosed':
       return closed(existing(state, event, 'open-only'), event);
     default: {
@@ -131,6 +141,17 @@ function settled(state: AccountState, event: AccountEvent, amount: number): Acco
   return { ...state, outgoingInFlight: inFlightAfter(state, 'land', amount), version: event.sequence, updatedAt: event.occurredAt };
 }
 
+/** Holds reserve part of the available balance: heldBalance moves by `delta`, never below 0. */
+function held(state: AccountState, event: AccountEvent, delta: number): AccountState {
+  const where = `event ${event.eventId} (${event.payload.type})`;
+  assert(isPositiveAmount(Math.abs(delta)), `${where}: amount must be a positive safe integer`);
+  const heldBalance = state.heldBalance + delta;
+  assert(heldBalance >= 0, `${where}: releases ${-delta}, only ${state.heldBalance} is held`);
+  assert(heldBalance <= limits.amountMax, `${where}: held ${heldBalance} exceeds ${limits.amountMax}`);
+  if (delta > 0) assert(delta - state.overdraftLimit <= state.balance - state.heldBalance, `${where}: holds ${delta}, more than the available balance`);
+  return { ...state, heldBalance, version: event.sequence, updatedAt: event.occurredAt };
+}
+
 function limitSet(state: AccountState, event: AccountEvent, limit: number): AccountState {
   assert(isNonNegativeAmount(limit), `event ${event.eventId} (OverdraftLimitSet): limit must be a non-negative safe integer`);
   return { ...state, overdraftLimit: limit, version: event.sequence, updatedAt: event.occurredAt };
@@ -140,5 +161,6 @@ function closed(state: AccountState, event: AccountEvent): AccountState {
   const where = `event ${event.eventId} (AccountClosed)`;
   assert(state.balance === 0, `${where}: balance ${state.balance} must be 0 when the account closes`);
   assert(state.outgoingInFlight === 0, `${where}: ${state.outgoingInFlight} still in flight when the account closes`);
+  assert(state.heldBalance === 0, `${where}: ${state.heldBalance} still held when the account closes`);
   return { ...state, status: 'CLOSED', version: event.sequence, updatedAt: event.occurredAt };
 }

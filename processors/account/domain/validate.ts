@@ -59,6 +59,20 @@ function checkPayload(payload: CommandPayload): string | null {
         checkAmount(payload.amount) ??
         checkText('reason', payload.reason, 1, limits.reasonLengthMax)
       );
+    case 'PlaceHold':
+      return (
+        checkText('holdId', payload.holdId, 1, limits.idLengthMax) ??
+        checkAmount(payload.amount) ??
+        (Number.isSafeInteger(payload.expiresInSeconds) && payload.expiresInSeconds >= limits.holdSecondsMin && payload.expiresInSeconds <= limits.holdSecondsMax
+          ? null
+          : `expiresInSeconds must be an integer from ${limits.holdSecondsMin} to ${limits.holdSecondsMax}, got ${describe(payload.expiresInSeconds)}`) ??
+        checkReference(payload.reference)
+      );
+    case 'CaptureHold':
+      return checkText('holdId', payload.holdId, 1, limits.idLengthMax) ?? (payload.amount === null ? null : checkAmount(payload.amount));
+    case 'VoidHold':
+    case 'ExpireHold':
+      return checkText('holdId', payload.holdId, 1, limits.idLengthMax);
     case 'SetOverdraftLimit':
       return checkLimit(payload.limit);
     case 'SettleTransfer':

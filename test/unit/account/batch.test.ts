@@ -22,6 +22,7 @@ function lookups(states: AccountState[] = [], outcomes: CommandOutcome[] = []): 
     state: (id) => states.find((s) => s.accountId === id),
     outcome: (id) => outcomes.find((o) => o.commandId === id),
     initiation: (transferId) => outcomes.find((o) => o.transferId === transferId && o.transferStatus !== null),
+    hold: (holdId) => outcomes.find((o) => o.holdId === holdId && o.holdStatus !== null),
   };
 }
 
@@ -69,7 +70,7 @@ describe('processBatch', () => {
   it('a duplicate command gets its original outcome again and nothing else happens', () => {
     const original: CommandOutcome = {
       commandId: 'c1', accountId: A, status: 'ACCEPTED', code: null, message: null, fingerprint: 'fp-c1',
-      version: 2, balance: 150, transferId: null, eventSequences: [2], processedAt: now - 5000, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null,
+      version: 2, balance: 150, transferId: null, eventSequences: [2], processedAt: now - 5000, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null,
     };
     const result = processBatch(records(command('c1', A, deposit(50))), lookups([stateOf(A, 150, 2)], [original]), now);
     expect(result.events).toEqual([]);

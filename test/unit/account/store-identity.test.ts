@@ -30,7 +30,7 @@ const state = (accountId: string, balance: number): AccountState => ({
 function outcome(commandId: string, processedAt: number, transferId: string | null = null): CommandOutcome {
   return {
     commandId, accountId: 'acc', status: 'ACCEPTED', code: null, message: null, fingerprint: 'fp', version: 1, balance: 0,
-    transferId, eventSequences: [1], processedAt, transferStatus: transferId === null ? null : 'pending', transferCode: null, availableBalance: null, overdraftLimit: null,
+    transferId, eventSequences: [1], processedAt, transferStatus: transferId === null ? null : 'pending', transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null,
   };
 }
 

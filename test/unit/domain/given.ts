@@ -23,6 +23,7 @@ export const A = 'acc-a';
 export const B = 'acc-b';
 export const C = 'acc-c';
 export const T = 'transfer-1';
+export const H = 'hold-1';
 export const t0 = 1_700_000_000_000;
 
 let commandCounter = 0;
@@ -99,6 +100,10 @@ export const ev = {
   ): TransferRefunded => ({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason }),
   closed: (): AccountClosed => ({ type: 'AccountClosed' }),
   settled: (toAccountId: string, amount: number, transferId = T): TransferSettled => ({ type: 'TransferSettled', transferId, toAccountId, amount }),
+  holdPlaced: (amount: number, expiresAt = t0 + 3_600_000, holdId = H): EventPayload => ({ type: 'HoldPlaced', holdId, amount, expiresAt, reference: null }),
+  holdCaptured: (amount: number, balanceAfter: number, released: number, holdId = H): EventPayload => ({ type: 'HoldCaptured', holdId, amount, balanceAfter, released }),
+  holdVoided: (amount: number, holdId = H): EventPayload => ({ type: 'HoldVoided', holdId, amount }),
+  holdExpired: (amount: number, holdId = H): EventPayload => ({ type: 'HoldExpired', holdId, amount }),
 };
 
 /** Command payloads. */
@@ -111,6 +116,10 @@ export const cmd = {
     overdraftLimit,
   }),
   setLimit: (limit: number): CommandPayload => ({ type: 'SetOverdraftLimit', limit }),
+  hold: (amount: number, expiresInSeconds = 3600, holdId = H): CommandPayload => ({ type: 'PlaceHold', holdId, amount, expiresInSeconds, reference: null }),
+  capture: (amount: number | null = null, holdId = H): CommandPayload => ({ type: 'CaptureHold', holdId, amount }),
+  voidHold: (holdId = H): CommandPayload => ({ type: 'VoidHold', holdId }),
+  expire: (holdId = H): CommandPayload => ({ type: 'ExpireHold', holdId }),
   deposit: (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Deposit', amount, reference }),
   withdraw: (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Withdraw', amount, reference }),
   transfer: (toAccountId: string, amount: number, transferId = T): CommandPayload => ({

@@ -12,6 +12,9 @@ const documentedPrecedence: RejectionCode[] = [
   'ACCOUNT_CLOSED',
   'CURRENCY_MISMATCH',
   'ACCOUNT_NOT_EMPTY',
+  'HOLD_NOT_FOUND',
+  'HOLD_NOT_ACTIVE',
+  'AMOUNT_EXCEEDS_HOLD',
   'INSUFFICIENT_FUNDS',
   'AMOUNT_TOO_LARGE',
 ];

@@ -21,6 +21,9 @@ const expectedStatus: Record<string, number> = {
   CURRENCY_MISMATCH: 422,
   SAME_ACCOUNT_TRANSFER: 422,
   AMOUNT_TOO_LARGE: 422,
+  HOLD_NOT_FOUND: 404,
+  HOLD_NOT_ACTIVE: 409,
+  AMOUNT_EXCEEDS_HOLD: 422,
 };
 
 describe('accepted commands', () => {

@@ -80,7 +80,7 @@ export function outcomeFor(command: Command, fields: Partial<CommandOutcome> = {
     eventSequences: [1],
     processedAt: 1_700_000_000_000,
     transferStatus: null,
-    transferCode: null, availableBalance: null, overdraftLimit: null,
+    transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null,
     ...fields,
   };
 }

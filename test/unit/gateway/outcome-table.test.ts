@@ -19,7 +19,7 @@ function outcome(commandId: string, fields: Partial<CommandOutcome> = {}): Comma
     eventSequences: [1],
     processedAt: 0,
     transferStatus: null,
-    transferCode: null, availableBalance: null, overdraftLimit: null,
+    transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null,
     ...fields,
   };
 }

@@ -53,7 +53,7 @@ export function ledgerOf(commands: Command[], options: LedgerOptions = {}): Ledg
     const partition = partitionOf(command.accountId);
     const { offset } = appender(snapshot.commands)(partition, command.accountId, command, now);
     if (options.unreached?.(command) === true) continue;
-    const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], { state: (id) => states.get(id), outcome: (id) => outcomes.get(id), initiation: (id) => [...outcomes.values()].find((o) => o.transferId === id && o.transferStatus !== null) }, (now += 1000));
+    const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], { state: (id) => states.get(id), outcome: (id) => outcomes.get(id), initiation: (id) => [...outcomes.values()].find((o) => o.transferId === id && o.transferStatus !== null), hold: (id) => [...outcomes.values()].find((o) => o.holdId === id && o.holdStatus !== null) }, (now += 1000));
     for (const event of result.events) appender(snapshot.events)(partition, event.eventId, event, now);
     for (const state of result.states.values()) {
       states.set(state.accountId, state);
