@@ -82,6 +82,8 @@ export type TransferDebited = {
   toAccountId: string;
   amount: number;
   balanceAfter: number;
+  /** What this debit put in flight (its amount; 0 on the first release's debits, which did not count it). */
+  inFlight: number;
 };
 export type TransferCredited = {
   type: 'TransferCredited';
@@ -97,10 +99,12 @@ export type TransferRefunded = {
   amount: number;
   balanceAfter: number;
   reason: string;
+  /** Taken out of outgoingInFlight: the debit's inFlight (0 for a transfer the first release debited). */
+  inFlightReleased: number;
 };
 export type AccountClosed = { type: 'AccountClosed' };
 /** At the source: the destination credited the transfer; its amount is no longer in flight. */
-export type TransferSettled = { type: 'TransferSettled'; transferId: string; toAccountId: string; amount: number };
+export type TransferSettled = { type: 'TransferSettled'; transferId: string; toAccountId: string; amount: number; inFlightReleased: number };
 
 export type OverdraftLimitSet = { type: 'OverdraftLimitSet'; limit: number };
 

@@ -48,7 +48,7 @@ export function* benchEvents(options: BenchEventsOptions): Generator<AccountEven
     if (roll < 0.7 && options.events - emitted >= 2 && affordable && options.accounts > 1) {
       const b = (a + 1 + Math.floor(random() * (options.accounts - 1))) % options.accounts;
       const transferId = uuidV5(`bench-query:transfer:${options.seed}:${transfer++}`);
-      emit(a, { type: 'TransferDebited', transferId, toAccountId: ids[b] as string, amount, balanceAfter: move(a, -amount) });
+      emit(a, { type: 'TransferDebited', inFlight: 0, transferId, toAccountId: ids[b] as string, amount, balanceAfter: move(a, -amount) });
       emit(b, { type: 'TransferCredited', transferId, fromAccountId: ids[a] as string, amount, balanceAfter: move(b, amount) });
     } else if (roll < 0.85 && affordable) {
       emit(a, { type: 'MoneyWithdrawn', amount, balanceAfter: move(a, -amount), reference: null });

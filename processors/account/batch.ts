@@ -185,6 +185,15 @@ class BatchBuilder {
         return;
       }
     }
+    if (command.payload.type === 'SettleTransfer' || command.payload.type === 'RefundTransfer') {
+      // A transfer lands once: a second settlement or refund under another id is forged input.
+      const landed = this.initiation(command.payload.transferId);
+      if (landed !== undefined && landed.transferStatus !== 'pending') {
+        const reason = `TRANSFER_ALREADY_LANDED: transfer ${command.payload.transferId} is already ${landed.transferStatus}; ${command.payload.type} ${command.commandId} changes nothing`;
+        this.result.deadLetters.push({ offset: record.offset, key: record.key, value: record.value, reason });
+        return;
+      }
+    }
     if (command.payload.type === 'PlaceHold') {
       const existing = this.hold(command.payload.holdId);
       if (existing !== undefined) {
@@ -233,7 +242,8 @@ class BatchBuilder {
     const before = this.state(command.accountId);
     const payload = command.payload;
     const heldBy = isHoldStep(payload) ? this.hold(payload.holdId) : undefined;
-    const decision = decide(before, command, { hold: heldBy === undefined ? undefined : holdViewOf(heldBy), now: this.now });
+    const context = { hold: heldBy === undefined ? undefined : holdViewOf(heldBy), now: this.now, transferInFlight: this.transferInFlight(payload) };
+    const decision = decide(before, command, context);
     let outcome: CommandOutcome;
     if (decision.kind === 'accepted') {
       const applied = applyDecision(before, command, decision.events, this.now);
@@ -267,6 +277,15 @@ class BatchBuilder {
       // The hold's own record (kept forever) says what became of it.
       this.keepForever({ ...heldBy, holdStatus: outcome.holdStatus, capturedAmount: outcome.capturedAmount });
     }
+  }
+
+  /**
+   * How much of a landing transfer its source counts in flight: the amount while this release's
+   * record of it is pending; 0 for a transfer the first release debited (no record: never counted).
+   */
+  private transferInFlight(payload: CommandPayload): number | undefined {
+    if (payload.type !== 'SettleTransfer' && payload.type !== 'RefundTransfer') return undefined;
+    return this.initiation(payload.transferId)?.transferStatus === 'pending' ? payload.amount : 0;
   }
 
   /** Records kept forever: by commandId, and found by their transferId or holdId. */

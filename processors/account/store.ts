@@ -37,6 +37,12 @@ type BatchOp = { type: 'put'; key: string; value: Value } | { type: 'del'; key: 
 
 const stateKey = (accountId: string) => `s!${accountId}`;
 const outcomeKey = (commandId: string) => `o!${commandId}`;
+/**
+ * Records kept forever (movements) have keys of their own: expiry deletes `o!` keys only, so no
+ * windowed record of the same command (say a refusal replayed for 7 days, then a retry accepted
+ * past the window) can ever overwrite or delete one, whatever order a restore writes them in.
+ */
+const movementKey = (commandId: string) => `M!${commandId}`;
 const expiryKey = (processedAt: number, commandId: string) => `x!${String(processedAt).padStart(15, '0')}!${commandId}`;
 /** transferId → commandId of its initiation (a movement, kept forever). */
 const transferKey = (transferId: string) => `t!${transferId}`;
@@ -117,10 +123,11 @@ export class PartitionStore {
   async outcomes(commandIds: string[]): Promise<Map<string, CommandOutcome>> {
     const found = new Map<string, CommandOutcome>();
     if (commandIds.length === 0) return found;
-    const values = await this.db.getMany(commandIds.map(outcomeKey));
-    values.forEach((value, i) => {
-      const commandId = commandIds[i];
-      if (value !== undefined && commandId !== undefined) found.set(commandId, value as CommandOutcome);
+    // A record kept forever wins over a windowed one of the same command.
+    const values = await this.db.getMany([...commandIds.map(movementKey), ...commandIds.map(outcomeKey)]);
+    commandIds.forEach((commandId, i) => {
+      const value = values[i] ?? values[commandIds.length + i];
+      if (value !== undefined) found.set(commandId, value as CommandOutcome);
     });
     return found;
   }
@@ -182,7 +189,7 @@ export class PartitionStore {
       ops.push({ type: 'put', key: expiryKey(outcome.processedAt, outcome.commandId), value: '' });
     }
     for (const movement of movements) {
-      ops.push({ type: 'put', key: outcomeKey(movement.commandId), value: movement });
+      ops.push({ type: 'put', key: movementKey(movement.commandId), value: movement });
       if (movement.transferId !== null) ops.push({ type: 'put', key: transferKey(movement.transferId), value: movement.commandId });
       if (movement.holdId !== null && movement.expiresAt !== null) {
         ops.push({ type: 'put', key: holdKey(movement.holdId), value: movement.commandId });

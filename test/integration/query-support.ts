@@ -108,7 +108,7 @@ export class ModelBank {
   transfer(fromAccountId: string, toAccountId: string, amount: number, outcome: 'completed' | 'pending' | { refusedWith: string }): string {
     const transferId = randomUUID();
     const debitAfter = this.move(fromAccountId, -amount);
-    this.emit(fromAccountId, { type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter: debitAfter }, amount, { transferId, counterpartyAccountId: toAccountId });
+    this.emit(fromAccountId, { type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter: debitAfter, inFlight: amount }, amount, { transferId, counterpartyAccountId: toAccountId });
     let status: ModelTransfer['status'] = 'pending';
     let reason: string | null = null;
     if (outcome === 'completed') {
@@ -118,7 +118,7 @@ export class ModelBank {
     } else if (outcome !== 'pending') {
       reason = outcome.refusedWith;
       const refundAfter = this.move(fromAccountId, amount);
-      this.emit(fromAccountId, { type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter: refundAfter, reason }, amount, { transferId, counterpartyAccountId: toAccountId, reason });
+      this.emit(fromAccountId, { type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter: refundAfter, reason, inFlightReleased: amount }, amount, { transferId, counterpartyAccountId: toAccountId, reason });
       status = 'failed';
     }
     this.transfers.set(transferId, { transferId, status, fromAccountId, toAccountId, amount, reason });

@@ -17,7 +17,7 @@ export interface StoreContents {
 /** Same field order on both sides, so equal values compare equal as text. */
 const canonical = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
 
-/** Every state (`s!`) and idempotency record (`o!`) of every partition store under dataDir. */
+/** Every state (`s!`) and idempotency record (`o!`, or `M!` for one kept forever, which wins) of every partition store under dataDir. */
 export async function readAccountStores(dataDir: string, partitions: number): Promise<StoreContents> {
   const contents: StoreContents = { states: new Map(), outcomes: new Map() };
   for (let p = 0; p < partitions; p += 1) {
@@ -26,10 +26,13 @@ export async function readAccountStores(dataDir: string, partitions: number): Pr
     const db = new Level<string, unknown>(path, { valueEncoding: 'json' });
     await db.open();
     try {
+      const forever = new Map<string, string>();
       for await (const [key, value] of db.iterator()) {
         if (key.startsWith('s!')) contents.states.set(key.slice(2), canonical(value));
         if (key.startsWith('o!')) contents.outcomes.set(key.slice(2), canonical(value));
+        if (key.startsWith('M!')) forever.set(key.slice(2), canonical(value));
       }
+      for (const [commandId, value] of forever) contents.outcomes.set(commandId, value);
     } finally {
       await db.close();
     }

@@ -30,7 +30,7 @@
 // cause (a debit implies the account exists), and it gets no follow-up.
 //
 // Per command, in that order:
-//   OpenAccount       ACCOUNT_ALREADY_EXISTS
+//   OpenAccount       ACCOUNT_ALREADY_EXISTS, AMOUNT_TOO_LARGE (initial balance + overdraft limit)
 //   Deposit           ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, AMOUNT_TOO_LARGE
 //   Withdraw          ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, INSUFFICIENT_FUNDS
 //   InitiateTransfer  SAME_ACCOUNT_TRANSFER, ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, INSUFFICIENT_FUNDS
@@ -39,8 +39,9 @@
 //                     (accepted: a SettleTransfer follow-up to the source)
 //   RefundTransfer    ACCOUNT_NOT_FOUND (forged input only)
 //   SettleTransfer    ACCOUNT_NOT_FOUND (forged input only)
-//   SetOverdraftLimit ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED (a limit below the current debt is
-//                     accepted: it blocks further debits)
+//   SetOverdraftLimit ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, AMOUNT_TOO_LARGE (balance + in flight
+//                     + limit past the maximum); a limit below the current debt is accepted: it
+//                     blocks further debits
 //   PlaceHold, CaptureHold, VoidHold, ExpireHold: ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, then
 //                     their own (holds.ts)
 //   CloseAccount      ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY (balance, holds, in flight)
@@ -88,9 +89,9 @@ export function decide(state: AccountState | undefined, command: Command, contex
     case 'CreditTransfer':
       return decideCreditTransfer(state, accountId, payload);
     case 'RefundTransfer':
-      return decideRefundTransfer(state, accountId, payload);
+      return decideRefundTransfer(state, accountId, payload, context.transferInFlight ?? countedInFlight(state, payload.amount));
     case 'SettleTransfer':
-      return decideSettleTransfer(state, accountId, payload);
+      return decideSettleTransfer(state, accountId, payload, context.transferInFlight ?? countedInFlight(state, payload.amount));
     case 'SetOverdraftLimit':
       return decideSetOverdraftLimit(state, accountId, payload);
     case 'PlaceHold':
@@ -113,6 +114,7 @@ export function decide(state: AccountState | undefined, command: Command, contex
 function decideOpenAccount(state: AccountState | undefined, accountId: string, payload: OpenAccount): Decision {
   if (state !== undefined) return reject('ACCOUNT_ALREADY_EXISTS', `account ${accountId} already exists`);
   const { ownerName, currency, initialBalance, overdraftLimit } = payload;
+  if (exceedsSafeRange(initialBalance, overdraftLimit)) return reject('AMOUNT_TOO_LARGE', `initial balance ${initialBalance} plus overdraft limit ${overdraftLimit} would exceed the largest safe amount ${limits.amountMax}`);
   return accept({ type: 'AccountOpened', ownerName, currency, initialBalance, overdraftLimit });
 }
 
@@ -150,7 +152,7 @@ function decideInitiateTransfer(
     accountId: toAccountId,
     payload: { type: 'CreditTransfer', transferId, fromAccountId: accountId, amount, currency: state.currency },
   };
-  return accept({ type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter }, [credit]);
+  return accept({ type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter, inFlight: amount }, [credit]);
 }
 
 /** At the destination. Any refusal sends the money home with a RefundTransfer to the source. */
@@ -191,24 +193,33 @@ function decideRefundTransfer(
   state: AccountState | undefined,
   accountId: string,
   payload: RefundTransfer,
+  inFlight: number,
 ): Decision {
   const { transferId, toAccountId, amount, reason } = payload;
   if (state === undefined) return notFound(accountId);
-  assert(!exceedsSafeRange(state.balance, amount), `refund of transfer ${transferId} (${amount}) does not fit account ${accountId} (balance ${state.balance}): the bound must keep room for money in flight`);
+  if (inFlight === 0 && exceedsRoom(state, amount)) {
+    // Only a transfer the first release debited (its amount never counted in flight) can meet this.
+    return tooLarge(state, amount);
+  }
+  assert(inFlight === 0 || inFlight === amount, `refund of transfer ${transferId}: ${inFlight} in flight for an amount of ${amount}`);
+  assert(inFlight <= state.outgoingInFlight, `refund of transfer ${transferId} releases ${inFlight}, only ${state.outgoingInFlight} is in flight`);
+  assert(inFlight === 0 || !exceedsSafeRange(state.balance, amount), `refund of transfer ${transferId} (${amount}) does not fit account ${accountId} (balance ${state.balance}): the bound must keep room for money in flight`);
   const balanceAfter = state.balance + amount;
-  return accept({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason });
+  return accept({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason, inFlightReleased: inFlight });
 }
 
 /** At the source, after the destination credited: the amount is no longer in flight. Never refused. */
-function decideSettleTransfer(state: AccountState | undefined, accountId: string, payload: SettleTransfer): Decision {
+function decideSettleTransfer(state: AccountState | undefined, accountId: string, payload: SettleTransfer, inFlight: number): Decision {
   const { transferId, toAccountId, amount } = payload;
   if (state === undefined) return notFound(accountId);
-  return accept({ type: 'TransferSettled', transferId, toAccountId, amount });
+  assert(inFlight <= state.outgoingInFlight, `settlement of transfer ${transferId} releases ${inFlight}, only ${state.outgoingInFlight} is in flight`);
+  return accept({ type: 'TransferSettled', transferId, toAccountId, amount, inFlightReleased: inFlight });
 }
 
 function decideSetOverdraftLimit(state: AccountState | undefined, accountId: string, payload: SetOverdraftLimit): Decision {
   if (state === undefined) return notFound(accountId);
   if (state.status === 'CLOSED') return closed(accountId);
+  if (exceedsRoom({ ...state, overdraftLimit: 0 }, payload.limit)) return tooLarge(state, payload.limit);
   return accept({ type: 'OverdraftLimitSet', limit: payload.limit });
 }
 
@@ -225,6 +236,11 @@ function decideCloseAccount(state: AccountState | undefined, accountId: string):
     return reject('ACCOUNT_NOT_EMPTY', `transfers of ${state.outgoingInFlight} are still in flight; the account can close once they are credited or refunded`);
   }
   return accept({ type: 'AccountClosed' });
+}
+
+/** Without the processing loop's record of the transfer (the domain alone): counted if the state has it in flight. */
+function countedInFlight(state: AccountState | undefined, amount: number): number {
+  return state !== undefined && state.outgoingInFlight >= amount ? amount : 0;
 }
 
 /** ACCOUNT_NOT_FOUND or ACCOUNT_CLOSED, or undefined when the account is open. */
@@ -252,9 +268,14 @@ function insufficientFunds(state: AccountState, amount: number): Decision {
   return reject('INSUFFICIENT_FUNDS', `available balance ${available} is less than the requested ${amount}`);
 }
 
-/** Whether `amount` more would push balance plus the money in flight past the largest safe amount. */
+/**
+ * Whether `amount` more would push balance + outgoingInFlight + overdraftLimit past the largest
+ * safe amount. Keeping that sum bounded keeps room for every amount in flight to come home (a
+ * refund always fits, DESIGN §8) and keeps the available balance and the money in flight within
+ * what an Avro long written from a JS number can hold. Exact: summed as BigInt.
+ */
 function exceedsRoom(state: AccountState, amount: number): boolean {
-  return exceedsSafeRange(state.balance + state.outgoingInFlight, amount);
+  return BigInt(state.balance) + BigInt(state.outgoingInFlight) + BigInt(state.overdraftLimit) + BigInt(amount) > BigInt(limits.amountMax);
 }
 
 function tooLarge(state: AccountState, amount: number, followUps: FollowUp[] = []): Decision {

@@ -9,12 +9,8 @@ import { eventIdOf } from './event-id.ts';
 import { isNonNegativeAmount, isPositiveAmount } from './money.ts';
 
 type Direction = 'in' | 'out';
-/**
- * How an event moves outgoingInFlight: a debit puts its amount in flight; a refund or a
- * settlement takes it out. Transfers debited before in-flight amounts were tracked were never
- * counted, so taking out is floored at what is counted: deterministic, and never negative.
- */
-type Flight = 'none' | 'launch' | 'land';
+/** How an event moves outgoingInFlight: by what it says it puts in flight (+) or releases (−). */
+type Flight = number;
 /** Whether an event may land on a CLOSED account: only a refund or a settlement may (see decideRefundTransfer). */
 type ClosedPolicy = 'open-only' | 'closed-allowed';
 
@@ -36,13 +32,14 @@ export function evolve(state: AccountState | undefined, event: AccountEvent): Ac
     case 'MoneyWithdrawn':
       return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter);
     case 'TransferDebited':
-      return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter, 'launch');
+      assert(payload.inFlight === 0 || payload.inFlight === payload.amount, `event ${event.eventId}: puts ${payload.inFlight} in flight for a debit of ${payload.amount}`);
+      return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter, payload.inFlight);
     case 'TransferCredited':
       return moved(existing(state, event, 'open-only'), event, 'in', payload.amount, payload.balanceAfter);
     case 'TransferRefunded':
-      return moved(existing(state, event, 'closed-allowed'), event, 'in', payload.amount, payload.balanceAfter, 'land');
+      return moved(existing(state, event, 'closed-allowed'), event, 'in', payload.amount, payload.balanceAfter, -payload.inFlightReleased);
     case 'TransferSettled':
-      return settled(existing(state, event, 'closed-allowed'), event, payload.amount);
+      return settled(existing(state, event, 'closed-allowed'), event, payload.amount, payload.inFlightReleased);
     case 'OverdraftLimitSet':
       return limitSet(existing(state, event, 'open-only'), event, payload.limit);
     case 'HoldPlaced':
@@ -106,7 +103,7 @@ function moved(
   direction: Direction,
   amount: number,
   balanceAfter: number,
-  flight: Flight = 'none',
+  flight: Flight = 0,
 ): AccountState {
   const where = `event ${event.eventId} (${event.payload.type})`;
   assert(isPositiveAmount(amount), `${where}: amount must be a positive safe integer`);
@@ -121,24 +118,29 @@ function moved(
     balanceAfter === expected,
     `${where}: balanceAfter ${balanceAfter} is not ${state.balance} ${direction === 'in' ? '+' : '-'} ${amount}`,
   );
-  const outgoingInFlight = inFlightAfter(state, flight, amount);
-  // The bound counts money in flight, so whatever is in flight can always come home (DESIGN §8).
-  assert(
-    outgoingInFlight <= limits.amountMax - balanceAfter,
-    `${where}: balance ${balanceAfter} plus ${outgoingInFlight} in flight exceeds ${limits.amountMax}`,
-  );
-  return { ...state, balance: balanceAfter, outgoingInFlight, version: event.sequence, updatedAt: event.occurredAt };
+  const outgoingInFlight = inFlightAfter(state, event, flight);
+  const after = { ...state, balance: balanceAfter, outgoingInFlight, version: event.sequence, updatedAt: event.occurredAt };
+  // Money coming in must leave room for whatever is in flight to come home (DESIGN §8).
+  if (direction === 'in') assertRoom(after, event);
+  return after;
 }
 
-function inFlightAfter(state: AccountState, flight: Flight, amount: number): number {
-  if (flight === 'launch') return state.outgoingInFlight + amount;
-  if (flight === 'land') return state.outgoingInFlight - Math.min(state.outgoingInFlight, amount);
-  return state.outgoingInFlight;
+function inFlightAfter(state: AccountState, event: AccountEvent, flight: Flight): number {
+  const outgoingInFlight = state.outgoingInFlight + flight;
+  assert(outgoingInFlight >= 0, `event ${event.eventId} (${event.payload.type}): releases ${-flight}, only ${state.outgoingInFlight} is in flight`);
+  return outgoingInFlight;
 }
 
-function settled(state: AccountState, event: AccountEvent, amount: number): AccountState {
+/** balance + outgoingInFlight + overdraftLimit stays within the money maximum (exact, as BigInt). */
+function assertRoom(state: AccountState, event: AccountEvent): void {
+  const sum = BigInt(state.balance) + BigInt(state.outgoingInFlight) + BigInt(state.overdraftLimit);
+  assert(sum <= BigInt(limits.amountMax), `event ${event.eventId} (${event.payload.type}): balance ${state.balance} + in flight ${state.outgoingInFlight} + overdraft limit ${state.overdraftLimit} exceeds ${limits.amountMax}`);
+}
+
+function settled(state: AccountState, event: AccountEvent, amount: number, released: number): AccountState {
   assert(isPositiveAmount(amount), `event ${event.eventId} (TransferSettled): amount must be a positive safe integer`);
-  return { ...state, outgoingInFlight: inFlightAfter(state, 'land', amount), version: event.sequence, updatedAt: event.occurredAt };
+  assert(released === 0 || released === amount, `event ${event.eventId} (TransferSettled): releases ${released} of ${amount}`);
+  return { ...state, outgoingInFlight: inFlightAfter(state, event, -released), version: event.sequence, updatedAt: event.occurredAt };
 }
 
 /** Holds reserve part of the available balance: heldBalance moves by `delta`, never below 0. */
@@ -154,7 +156,9 @@ function held(state: AccountState, event: AccountEvent, delta: number): AccountS
 
 function limitSet(state: AccountState, event: AccountEvent, limit: number): AccountState {
   assert(isNonNegativeAmount(limit), `event ${event.eventId} (OverdraftLimitSet): limit must be a non-negative safe integer`);
-  return { ...state, overdraftLimit: limit, version: event.sequence, updatedAt: event.occurredAt };
+  const after = { ...state, overdraftLimit: limit, version: event.sequence, updatedAt: event.occurredAt };
+  if (limit > state.overdraftLimit) assertRoom(after, event);
+  return after;
 }
 
 function closed(state: AccountState, event: AccountEvent): AccountState {

@@ -30,6 +30,12 @@ export interface HoldContext {
   hold?: HoldView | undefined;
   /** The processor's clock (epoch ms): a hold past expiresAt can no longer be captured. */
   now: number;
+  /**
+   * For a refund or settlement: how much of its transfer the source counts in flight — the
+   * amount when this release debited it and it has not landed, 0 for a first-release transfer.
+   * Undefined (tests of the domain alone): the amount.
+   */
+  transferInFlight?: number | undefined;
 }
 
 export function decidePlaceHold(state: AccountState, payload: PlaceHold, issuedAt: number): Decision {

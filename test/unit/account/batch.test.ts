@@ -161,7 +161,7 @@ describe('processBatch', () => {
       const settle: CommandPayload = { type: 'SettleTransfer', transferId: 't1', toAccountId: B, amount: 40 };
       const after = { ...stateOf(A, 60, 2), outgoingInFlight: 40 };
       const result = processBatch(records(command('s1', A, settle)), lookups([after], [initiation]), now);
-      expect(result.events.map((e) => e.payload)).toEqual([{ type: 'TransferSettled', transferId: 't1', toAccountId: B, amount: 40 }]);
+      expect(result.events.map((e) => e.payload)).toEqual([{ type: 'TransferSettled', transferId: 't1', toAccountId: B, amount: 40, inFlightReleased: 40 }]);
       expect(result.states.get(A)).toMatchObject({ balance: 60, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
       const updated = { ...initiation, transferStatus: 'completed', transferCode: null };
       expect(result.movements.get('c1')).toEqual(updated);

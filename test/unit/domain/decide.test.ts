@@ -280,7 +280,7 @@ describe('decide rejection messages', () => {
 describe('decide never refuses a refund', () => {
   it('a refund that would not fit is a broken invariant (the bound keeps room for money in flight), not a refusal', () => {
     // Only a state no event history can produce: balance at the maximum while the refund's amount is not counted in flight.
-    const impossible = { ...given(h.atMax)!, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 };
+    const impossible = { ...given(h.atMax)!, outgoingInFlight: 1, heldBalance: 0, overdraftLimit: 0 };
     expect(() => decide(impossible, commandFor(A, cmd.refund(B, 1)))).toThrow(InvariantViolation);
   });
 });

@@ -83,6 +83,7 @@ export const ev = {
     toAccountId,
     amount,
     balanceAfter,
+    inFlight: amount,
   }),
   credited: (fromAccountId: string, amount: number, balanceAfter: number, transferId = T): TransferCredited => ({
     type: 'TransferCredited',
@@ -97,9 +98,14 @@ export const ev = {
     balanceAfter: number,
     reason = 'ACCOUNT_CLOSED',
     transferId = T,
-  ): TransferRefunded => ({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason }),
+    inFlightReleased = amount,
+  ): TransferRefunded => ({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason, inFlightReleased }),
+  /** A refund of a transfer the first release debited: it never counted the amount in flight. */
+  legacyRefunded: (toAccountId: string, amount: number, balanceAfter: number): TransferRefunded => ({
+    type: 'TransferRefunded', transferId: T, toAccountId, amount, balanceAfter, reason: 'ACCOUNT_CLOSED', inFlightReleased: 0,
+  }),
   closed: (): AccountClosed => ({ type: 'AccountClosed' }),
-  settled: (toAccountId: string, amount: number, transferId = T): TransferSettled => ({ type: 'TransferSettled', transferId, toAccountId, amount }),
+  settled: (toAccountId: string, amount: number, transferId = T): TransferSettled => ({ type: 'TransferSettled', transferId, toAccountId, amount, inFlightReleased: amount }),
   holdPlaced: (amount: number, expiresAt = t0 + 3_600_000, holdId = H): EventPayload => ({ type: 'HoldPlaced', holdId, amount, expiresAt, reference: null }),
   holdCaptured: (amount: number, balanceAfter: number, released: number, holdId = H): EventPayload => ({ type: 'HoldCaptured', holdId, amount, balanceAfter, released }),
   holdVoided: (amount: number, holdId = H): EventPayload => ({ type: 'HoldVoided', holdId, amount }),
@@ -154,7 +160,7 @@ export const histories = {
   openEmpty: [ev.opened(0)],
   closedEmpty: [ev.opened(0), ev.closed()],
   /** A refund landed after the close: the only way a closed account holds money. */
-  closedHolding300: [ev.opened(0), ev.closed(), ev.refunded(B, 300, 300)],
+  closedHolding300: [ev.opened(0), ev.closed(), ev.legacyRefunded(B, 300, 300)],
   nearMax: [ev.opened(MAX - 10)],
   atMax: [ev.opened(MAX)],
 } satisfies Record<string, EventPayload[]>;

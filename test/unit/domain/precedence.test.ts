@@ -20,7 +20,7 @@ const documentedPrecedence: RejectionCode[] = [
 ];
 
 /** A closed account at the top of the safe range: only a refund can leave it so. */
-const closedAtMax: EventPayload[] = [ev.opened(0), ev.closed(), ev.refunded(B, MAX, MAX)];
+const closedAtMax: EventPayload[] = [ev.opened(0), ev.closed(), ev.legacyRefunded(B, MAX, MAX)];
 
 type Case = { name: string; given: EventPayload[]; when: CommandPayload; wins: RejectionCode; over: RejectionCode[] };
 

@@ -158,7 +158,7 @@ describe('transfers', () => {
     const snapshot = cleanLedger();
     const balance = lastEvent(snapshot, A).payload;
     if (!('balanceAfter' in balance)) throw new Error('last event of A moves no money');
-    appendLeg(snapshot, A, refundCommandId(creditCommandId(debitOf(snapshot, 'transfer-done').eventId)), { type: 'TransferRefunded', transferId: 'transfer-done', toAccountId: B, amount: 1000, balanceAfter: balance.balanceAfter + 1000, reason: 'forged' });
+    appendLeg(snapshot, A, refundCommandId(creditCommandId(debitOf(snapshot, 'transfer-done').eventId)), { type: 'TransferRefunded', transferId: 'transfer-done', toAccountId: B, amount: 1000, balanceAfter: balance.balanceAfter + 1000, reason: 'forged', inFlightReleased: 0 });
     expect(violationsOf(snapshot)).toContainEqual('transfer transfer-done: both credited and refunded');
   });
 
