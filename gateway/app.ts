@@ -3,8 +3,8 @@
 // fastify's own (body too large, media type, malformed JSON, schema validation, router limits,
 // undecodable URLs, requests Node's HTTP parser refuses: see edge.ts).
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { decodeUtf8, edgeServerOptions, foreignCharset, problemFor, quotedUrl } from './edge.ts';
-import { HttpProblem, UnavailableError, errorRegistry, problemContentType, unavailableRetryAfterSeconds } from './errors.ts';
+import { decodeUtf8, edgeServerOptions, foreignCharset, problemFor, quotedUrl } from '../processors/http/edge.ts';
+import { HttpProblem, UnavailableError, errorRegistry, problemContentType, unavailableRetryAfterSeconds } from '../processors/http/errors.ts';
 import { GatewayMetrics, metricsContentType } from './metrics.ts';
 import { openApiDocument, type DocumentedRoute } from './openapi.ts';
 import { commandRoutes, type RouteDeps } from './routes.ts';

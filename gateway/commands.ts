@@ -22,7 +22,7 @@ export interface TransferRequest {
   reference?: string;
 }
 
-import { canonicalId } from './edge.ts';
+import { canonicalId } from '../processors/http/edge.ts';
 
 export { canonicalId };
 

@@ -1,6 +1,6 @@
 // An OpenAPI 3.1 document built from the same route specs fastify validates with (3.1 schemas are
 // JSON Schema, so they are embedded as they are), plus the error registry: no second source.
-import { errorRegistry } from './errors.ts';
+import { errorRegistry } from '../processors/http/errors.ts';
 import { problemSchema } from './http-schemas.ts';
 import type { RouteSpec } from './routes.ts';
 

@@ -15,7 +15,7 @@ import {
   type TransferRequest,
 } from './commands.ts';
 import type { GatewayConfig } from './config.ts';
-import { HttpProblem, UnavailableError, isRetriable, kafkaUnavailable } from './errors.ts';
+import { HttpProblem, UnavailableError, isRetriable, kafkaUnavailable } from '../processors/http/errors.ts';
 import * as s from './http-schemas.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { CommandSink, OutcomeSource, ReceivedOutcome } from './ports.ts';

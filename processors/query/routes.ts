@@ -6,8 +6,8 @@
 // (gateway/edge.ts). Ids are case-insensitive: every route lower-cases them before hashing the
 // account to its partition or looking anything up.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { canonicalId, edgeServerOptions, problemFor as edgeProblemFor, quotedUrl } from '../../gateway/edge.ts';
-import { HttpProblem, problemContentType } from '../../gateway/errors.ts';
+import { canonicalId, edgeServerOptions, problemFor as edgeProblemFor, quotedUrl } from '../http/edge.ts';
+import { HttpProblem, problemContentType } from '../http/errors.ts';
 import { metricsContentType } from '../metrics.ts';
 import type { Logger } from '../log.ts';
 import { decodeAccountsCursor, decodeHistoryCursor, encodeAccountsCursor, encodeHistoryCursor } from './cursor.ts';

@@ -4,7 +4,7 @@
 // a 5xx, never fastify's own body. FUZZ_SEED=<n> replays another seed.
 import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { errorRegistry } from '../../../gateway/errors.ts';
+import { errorRegistry } from '../../../processors/http/errors.ts';
 import { buildApp as buildQueryApp } from '../../../processors/query/routes.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
 import type { ViewReader } from '../../../processors/query/stores.ts';

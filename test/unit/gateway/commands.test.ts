@@ -1,7 +1,7 @@
 // Given a validated request, when the processor answers (or does not), then this HTTP answer:
 // success bodies, every rejection code's status, idempotent replays, key reuse, timeouts and 503s.
 import { describe, expect, it } from 'vitest';
-import { UnavailableError } from '../../../gateway/errors.ts';
+import { UnavailableError } from '../../../processors/http/errors.ts';
 import { accountIdForKey, commandIdForKey, fingerprintOf } from '../../../schemas/ids.ts';
 import { REJECTION_CODES } from '../../../schemas/types.ts';
 import { accountA, harness, json, outcomeFor, rejectedFor } from './harness.ts';
