@@ -108,7 +108,8 @@ function followUpCommandId(followUp: FollowUp, cause: Command, events: AccountEv
 export function followUpCommand(followUp: FollowUp, cause: Command, events: AccountEvent[], now: number): Command {
   const payload = followUp.payload;
   const meaning: Record<string, string | number | null> = { ...payload, accountId: followUp.accountId };
-  return { commandId: followUpCommandId(followUp, cause, events), accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload };
+  // A follow-up carries the actor of the command that started the saga (DESIGN §9).
+  return { commandId: followUpCommandId(followUp, cause, events), accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload, actor: cause.actor };
 }
 
 class BatchBuilder {

@@ -82,7 +82,7 @@ export const balance = {
 
 export const historyEntry = {
   type: 'object',
-  required: ['sequence', 'type', 'amount', 'balanceAfter', 'occurredAt', 'commandId', 'transferId', 'counterpartyAccountId', 'reference', 'reason'],
+  required: ['sequence', 'type', 'amount', 'balanceAfter', 'occurredAt', 'commandId', 'transferId', 'counterpartyAccountId', 'reference', 'reason', 'actor'],
   properties: {
     sequence: { type: 'integer' },
     type: { type: 'string' },
@@ -94,6 +94,7 @@ export const historyEntry = {
     counterpartyAccountId: nullableString,
     reference: nullableString,
     reason: nullableString,
+    actor: { ...nullableString, description: 'the API key (keyId) whose command caused the event: who moved this money' },
   },
 } as const;
 

@@ -72,6 +72,7 @@ const renderEntry = (e: HistoryEntry) => ({
   counterpartyAccountId: e.counterpartyAccountId,
   reference: e.reference,
   reason: e.reason,
+  actor: e.actor,
 });
 const renderTransfer = (t: TransferView) => ({ ...t, debitedAt: isoOrNull(t.debitedAt), creditedAt: isoOrNull(t.creditedAt), refundedAt: isoOrNull(t.refundedAt) });
 const versionOf = (row: AccountSummary | undefined | Unavailable): number => (row === undefined || row === unavailable ? 0 : row.version);

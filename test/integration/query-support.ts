@@ -8,6 +8,7 @@ import type { AccountEvent, EventPayload } from '../../schemas/types.ts';
 import type { TestLedger } from '../support/ledger.ts';
 import { createPartitionOf } from '../../processors/query/stores.ts';
 import { loadQueryConfig } from '../../processors/query/config.ts';
+import { adminHeaders } from '../support/keys.ts';
 import { startQueryProcessor, type QueryProcessor } from '../../processors/query/service.ts';
 import type { Logger } from '../../processors/log.ts';
 
@@ -186,7 +187,7 @@ export async function startQuery(ledger: TestLedger, env: Record<string, string>
 }
 
 export async function getJson(base: string, path: string): Promise<{ status: number; headers: Headers; body: any }> {
-  const response = await fetch(`${base}${path}`);
+  const response = await fetch(`${base}${path}`, { headers: adminHeaders });
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 

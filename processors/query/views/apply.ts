@@ -106,6 +106,7 @@ function entry(event: AccountEvent, amount: number, balanceAfter: number, transf
     counterpartyAccountId: counterparty,
     reference,
     reason,
+    actor: event.actor ?? null,
   };
 }
 
