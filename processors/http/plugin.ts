@@ -3,10 +3,10 @@
 // rate limits (@fastify/rate-limit), optional CORS, and the /metrics glue (route + request
 // timing). DESIGN §9: every route but the public ones needs `Authorization: Bearer <key>`.
 //
-// Order per request: routing; onRequest (this plugin): who is asking (the key, or nobody);
-// onRequest (route level, the rate limiter): per key, or per client address when the key is
-// missing or wrong (20/s, so guessing keys is slow); preParsing (this plugin): 401/403. So a
-// 429 comes before a 401, and both before the body is even read (no 413/415 to a stranger).
+// Order per request, all in onRequest: routing; who is asking (the key, or nobody); the rate
+// limit, per key, or per client address when the key is missing or wrong (20/s, so guessing keys
+// is slow); then 401/403. So a 429 comes before a 401, and all of them before the body is even
+// read (no 413/415 to a stranger).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { allows, bearerToken, type ApiKeyDirectory, type Principal, type Scope } from './api-keys.ts';
@@ -84,6 +84,12 @@ const statusClasses = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 const neededScope = (request: FastifyRequest): Scope =>
   request.routeOptions.config.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
 
+/** 403 unless the key has the route's scope. */
+function authorize(request: FastifyRequest, principal: Principal): void {
+  const scope = neededScope(request);
+  if (!allows(principal, scope)) throw new HttpProblem('FORBIDDEN', `API key ${principal.keyId} lacks the "${scope}" scope this route needs`);
+}
+
 const guarded = (request: FastifyRequest): boolean => {
   const url = request.routeOptions.url;
   // No route: the not-found handler answers 404 whoever asks (the routes are public in /docs).
@@ -107,35 +113,35 @@ async function edge(app: FastifyInstance, options: EdgeOptions): Promise<void> {
     done();
   });
   const perKey = options.rateLimitPerSecond;
-  await app.register(rateLimit, {
-    global: true,
-    enableDraftSpec: true,
+  // The limiter's store and counting, called from our own hook (not its per-route hooks, which
+  // only reach routes registered after it), so the order above holds on every route.
+  await app.register(rateLimit, { global: false, timeWindow: accessBounds.windowMs, cache: accessBounds.bucketsMax });
+  const limit = app.createRateLimit({
     timeWindow: accessBounds.windowMs,
-    cache: accessBounds.bucketsMax,
-    // Public routes are not limited; with RATE_LIMIT_PER_SECOND=0 neither is an authenticated key.
-    allowList: (request) => !guarded(request) || (perKey === 0 && request.principal !== null),
     keyGenerator: (request) => (request.principal === null ? `address:${request.ip}` : `key:${request.principal.keyId}`),
     max: (request) => (request.principal === null ? accessBounds.failedAuthPerSecond : perKey),
-    errorResponseBuilder: (request, context) =>
-      new HttpProblem(
-        'RATE_LIMITED',
-        request.principal === null
-          ? `more than ${context.max} requests a second from this address without a valid API key; retry in ${context.after}`
-          : `more than ${context.max} requests a second with API key ${request.principal.keyId} (RATE_LIMIT_PER_SECOND); retry in ${context.after}`,
-      ),
   });
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    if (!guarded(request)) return done(null, payload);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!guarded(request)) return;
     const principal = request.principal;
-    if (principal === null) {
-      const detail = request.headers.authorization === undefined
-        ? 'send Authorization: Bearer <api key>'
-        : 'the API key is malformed, unknown or revoked';
-      return done(new HttpProblem('UNAUTHENTICATED', detail));
+    // RATE_LIMIT_PER_SECOND=0: an authenticated key is not limited; failed authentication always is.
+    if (principal !== null && perKey === 0) return authorize(request, principal);
+    const state = await limit(request);
+    if (!state.isAllowed) {
+      reply.header('ratelimit-limit', state.max).header('ratelimit-remaining', state.remaining).header('ratelimit-reset', state.ttlInSeconds);
+      if (state.isExceeded) {
+        reply.header('retry-after', state.ttlInSeconds);
+        const who = principal === null
+          ? `more than ${state.max} requests a second from this address without a valid API key`
+          : `more than ${state.max} requests a second with API key ${principal.keyId} (RATE_LIMIT_PER_SECOND)`;
+        throw new HttpProblem('RATE_LIMITED', `${who}; retry in ${state.ttlInSeconds} s`);
+      }
     }
-    const scope = neededScope(request);
-    if (!allows(principal, scope)) return done(new HttpProblem('FORBIDDEN', `API key ${principal.keyId} lacks the "${scope}" scope this route needs`));
-    done(null, payload);
+    if (principal === null) {
+      const detail = request.headers.authorization === undefined ? 'send Authorization: Bearer <api key>' : 'the API key is malformed, unknown or revoked';
+      throw new HttpProblem('UNAUTHENTICATED', detail);
+    }
+    authorize(request, principal);
   });
 
   const metrics = options.metrics;

@@ -122,7 +122,7 @@ describe('history', () => {
     const { body } = await get(`/api/v1/accounts/${alice}/history?limit=5`);
     expect(body.items[0]).toEqual({
       sequence: 30, type: 'TransferDebited', amount: 5, balanceAfter: 295, occurredAt: new Date(1_700_000_000_030).toISOString(),
-      commandId: `cmd-${alice}-30`, transferId: transferPending, counterpartyAccountId: bob, reference: null, reason: null,
+      commandId: `cmd-${alice}-30`, transferId: transferPending, counterpartyAccountId: bob, reference: null, reason: null, actor: null,
     });
     expect(body.items[1]).toMatchObject({ type: 'TransferRefunded', reason: 'ACCOUNT_NOT_FOUND', counterpartyAccountId: ghost });
     expect(body.items[4]).toMatchObject({ type: 'MoneyDeposited', reference: 'r24', transferId: null });
@@ -289,5 +289,15 @@ describe('metrics', () => {
     expect(response.body).toContain('query_partition_lag_offsets{partition="0"} 6');
     expect(response.body).toContain('query_http_request_duration_seconds_count{route="/api/v1/accounts/:id/balance",method="GET",status="2xx"} 1');
     await timed.close();
+  });
+});
+
+// Last: it writes an account of its own, which the list tests above do not expect.
+describe('history actor', () => {
+  it('entries show the actor: the API key whose command caused the event (DESIGN §9)', async () => {
+    const carol = '0c0c0c0c-0000-4000-8000-00000000ca01';
+    await write(history(carol, [ev.opened(0), ev.deposited(7, 7)]).map((e, i) => ({ ...e, actor: i === 0 ? 'bootstrap' : 'teller0000001' })));
+    const { body } = await get(`/api/v1/accounts/${carol}/history`);
+    expect(body.items.map((e: { type: string; actor: string }) => [e.type, e.actor])).toEqual([['MoneyDeposited', 'teller0000001'], ['AccountOpened', 'bootstrap']]);
   });
 });
