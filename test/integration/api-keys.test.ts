@@ -9,6 +9,10 @@ import { startService, type ServiceProcess } from '../support/processes.ts';
 import { adminHeaders, bearer } from '../support/keys.ts';
 import { freePort } from '../../scripts/services.ts';
 import { startQuery, type InProcessQuery } from './query-support.ts';
+import { runScript } from '../support/cli.ts';
+
+/** A CLI run connects, reads the key topic to its end and writes: bounded well above that. */
+const cliTimeoutMs = 90_000;
 
 /** DESIGN §9: a created or revoked key takes effect on every instance within this. */
 const keyEffectMaxMs = 5000;
@@ -85,6 +89,26 @@ describe('API keys on Kafka', () => {
     expect(mine.secretHash).toMatch(/^[0-9a-f]{64}$/);
     expect(seen.some((r) => r.raw.includes(key.split('_')[2]!))).toBe(false);
   });
+});
+
+describe('the api-key CLI', () => {
+  it('create writes a key the services accept within 5 s; list shows it; revoke makes them refuse it', async () => {
+    const cli = (...args: string[]) => runScript('scripts/api-key.ts', args, ledger.env, cliTimeoutMs);
+    const created = await cli('create', '--name', 'from the cli', '--scopes', 'read,write');
+    expect([created.code, created.stderr]).toEqual([0, expect.stringContaining('never shown again')]);
+    const { keyId, key, scopes } = JSON.parse(created.stdout) as { keyId: string; key: string; scopes: string[] };
+    expect(scopes).toEqual(['read', 'write']);
+    await answersWithin(`${query.processor.url}/api/v1/accounts`, key, 200, 'the CLI key on the query service');
+    await answersWithin(`${base}/api/v1/commands/${randomUUID()}`, key, 404, 'the CLI key on the gateway');
+    const listed = await cli('list');
+    expect(listed.stdout).toMatch(new RegExp(`^${keyId}\tactive \tread,write\t.*\tfrom the cli$`, 'm'));
+    expect((await cli('create', '--name', 'x', '--scopes', 'read,root')).code).toBe(1);
+    const revoked = await cli('revoke', keyId);
+    expect(revoked.code).toBe(0);
+    await answersWithin(`${query.processor.url}/api/v1/accounts`, key, 401, 'the revoked CLI key to be refused on the query service');
+    await answersWithin(`${base}/api/v1/commands/${randomUUID()}`, key, 401, 'the revoked CLI key to be refused on the gateway');
+    expect((await cli('revoke', 'nosuchkey0000000')).stderr).toContain('API_KEY_NOT_FOUND');
+  }, 300_000);
 });
 
 describe('who moved the money', () => {
