@@ -2,6 +2,7 @@
 // decoded commands of one transaction and lookups of the current store, it returns every record
 // the transaction must carry and every store write to make once it commits. No I/O here, so the
 // loop's decisions are unit-tested without Kafka (test/unit/account/batch.test.ts).
+import { refusalKey } from '../../topics/record-keys.ts';
 import { applyDecision, decide, validateCommand, type FollowUp } from './domain/index.ts';
 import { creditCommandId, fingerprintOf, refundCommandId, settleCommandId } from '../../schemas/ids.ts';
 import type { AccountEvent, AccountState, Command, CommandOutcome, CommandPayload } from '../../schemas/types.ts';
@@ -199,7 +200,7 @@ class BatchBuilder {
       transferCode: null,
     };
     this.countRejection('IDEMPOTENCY_KEY_REUSED');
-    this.result.outcomes.push({ key: `${command.commandId}#${command.fingerprint}`, outcome: refusal, replayed: false });
+    this.result.outcomes.push({ key: refusalKey(command.commandId, command.fingerprint), outcome: refusal, replayed: false });
   }
 
   private countRejection(code: string): void {
