@@ -1,7 +1,8 @@
 // buildApp(deps): the gateway's HTTP surface without listening, so tests drive it with inject().
-// Every error leaves as problem+json with a code from the one registry (errors.ts), including
-// fastify's own (body too large, media type, malformed JSON, schema validation, router limits,
-// undecodable URLs, requests Node's HTTP parser refuses: see edge.ts).
+// Every error leaves as problem+json with a code from the one registry, including fastify's own
+// (body too large, media type, malformed JSON, schema validation, router limits, undecodable
+// URLs, requests Node's HTTP parser refuses), and every route but the public ones needs an API
+// key: the edge both services share (processors/http: errors.ts, edge.ts, plugin.ts).
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { decodeUtf8, foreignCharset } from '../processors/http/edge.ts';
 import { HttpProblem, UnavailableError, errorRegistry, problemContentType } from '../processors/http/errors.ts';
