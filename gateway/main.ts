@@ -84,7 +84,8 @@ async function main(): Promise<void> {
   // Each step runs once; a failed step is retried with backoff until Kafka and the registry answer.
   let codecs: Codecs | undefined;
   let sinkStarted = false;
-  let keysStarted = false;
+  let keyWriterStarted = false;
+  let keyFollowerStarted = false;
   const connected = await retryUntilDone(
     'connecting to Kafka and the schema registry',
     async () => {
@@ -93,11 +94,10 @@ async function main(): Promise<void> {
       codecs ??= await createCodecs(new LedgerRegistry(ledger.registryUrl), ledger.topicPrefix);
       if (!sinkStarted) await sink.start(codecs.commands);
       sinkStarted = true;
-      if (!keysStarted) {
-        await keyWriter.start(codecs.apiKeys);
-        await keyFollower.start(codecs.apiKeys);
-      }
-      keysStarted = true;
+      if (!keyWriterStarted) await keyWriter.start(codecs.apiKeys);
+      keyWriterStarted = true;
+      if (!keyFollowerStarted) await keyFollower.start(codecs.apiKeys);
+      keyFollowerStarted = true;
       await feed.start(codecs.outcomes);
     },
     { log, stopped: () => stopping, fatal: (error) => error instanceof TopicMismatchError },
