@@ -43,8 +43,13 @@ export class ApiKeyFollower {
       log.warn('API key follower crashed', { error: String(payload.error), restart: payload.restart });
       if (!payload.restart && !this.closing) setTimeout(() => void this.start(codec).catch((error: unknown) => log.warn('API key follower restart failed', { error: String(error) })), restartDelayMs).unref();
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+    } catch (error) {
+      await consumer.disconnect().catch(() => {});
+      throw error;
+    }
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ message, partition }) => {
