@@ -23,52 +23,60 @@ export interface TransferRequest {
   reference?: string;
 }
 
-import { canonicalId } from './edge.ts';
+import { canonicalId } from '../processors/http/edge.ts';
 
 export { canonicalId };
 
-type Meaning = Record<string, string | number | null>;
-
-const commandIdFor = (accountId: string, key: string | undefined): string => (key === undefined ? newId() : commandIdForKey(accountId, key));
-
-function build<P extends CommandPayload>(commandId: string, accountId: string, payload: P, meaning: Meaning, nowMs: number): Command & { payload: P } {
-  const fingerprint = fingerprintOf({ op: payload.type, accountId, ...meaning });
-  return { commandId, accountId, issuedAt: nowMs, fingerprint, payload };
+/** Who sent a request (the API key's id: the command's actor) and its Idempotency-Key, if any. */
+export interface RequestOrigin {
+  actor: string;
+  key: string | undefined;
 }
 
-export function openAccountCommand(body: OpenAccountRequest, key: string | undefined, nowMs: number): Command {
-  const accountId = key === undefined ? newId() : accountIdForKey(key);
+type Meaning = Record<string, string | number | null>;
+
+/** Scoped to the API key (DESIGN §9): the same Idempotency-Key from two keys is two commands. */
+const commandIdFor = (accountId: string, origin: RequestOrigin): string =>
+  origin.key === undefined ? newId() : commandIdForKey(origin.actor, accountId, origin.key);
+
+function build<P extends CommandPayload>(commandId: string, accountId: string, payload: P, meaning: Meaning, origin: RequestOrigin, nowMs: number): Command & { payload: P } {
+  const fingerprint = fingerprintOf({ op: payload.type, accountId, ...meaning });
+  return { commandId, accountId, issuedAt: nowMs, fingerprint, payload, actor: origin.actor };
+}
+
+export function openAccountCommand(body: OpenAccountRequest, origin: RequestOrigin, nowMs: number): Command {
+  const accountId = origin.key === undefined ? newId() : accountIdForKey(origin.actor, origin.key);
   const { ownerName, currency, initialBalance } = body;
   const overdraftLimit = body.overdraftLimit ?? 0;
   const payload = { type: 'OpenAccount', ownerName, currency, initialBalance, overdraftLimit } as const;
   // The limit joins the meaning only when asked for, so a retry of a request from before limits existed keeps its fingerprint.
   const meaning = { ownerName, currency, initialBalance, ...(overdraftLimit === 0 ? {} : { overdraftLimit }) };
-  return build(commandIdFor(accountId, key), accountId, payload, meaning, nowMs);
+  return build(commandIdFor(accountId, origin), accountId, payload, meaning, origin, nowMs);
 }
 
-export function moneyCommand(type: 'Deposit' | 'Withdraw', accountId: string, body: MoneyRequest, key: string | undefined, nowMs: number): Command {
+export function moneyCommand(type: 'Deposit' | 'Withdraw', accountId: string, body: MoneyRequest, origin: RequestOrigin, nowMs: number): Command {
   const id = canonicalId(accountId);
   const reference = body.reference ?? null;
-  return build(commandIdFor(id, key), id, { type, amount: body.amount, reference }, { amount: body.amount, reference }, nowMs);
+  return build(commandIdFor(id, origin), id, { type, amount: body.amount, reference }, { amount: body.amount, reference }, origin, nowMs);
 }
 
-export function overdraftLimitCommand(accountId: string, body: { limit: number }, key: string | undefined, nowMs: number): Command {
+export function overdraftLimitCommand(accountId: string, body: { limit: number }, origin: RequestOrigin, nowMs: number): Command {
   const id = canonicalId(accountId);
-  return build(commandIdFor(id, key), id, { type: 'SetOverdraftLimit', limit: body.limit } as const, { limit: body.limit }, nowMs);
+  return build(commandIdFor(id, origin), id, { type: 'SetOverdraftLimit', limit: body.limit } as const, { limit: body.limit }, origin, nowMs);
 }
 
-export function closeAccountCommand(accountId: string, key: string | undefined, nowMs: number): Command {
+export function closeAccountCommand(accountId: string, origin: RequestOrigin, nowMs: number): Command {
   const id = canonicalId(accountId);
-  return build(commandIdFor(id, key), id, { type: 'CloseAccount' } as const, {}, nowMs);
+  return build(commandIdFor(id, origin), id, { type: 'CloseAccount' } as const, {}, origin, nowMs);
 }
 
 /** The transfer's id derives from its command's id, so a retried transfer is the same transfer. */
-export function transferCommand(body: TransferRequest, key: string | undefined, nowMs: number): Command & { payload: InitiateTransfer } {
+export function transferCommand(body: TransferRequest, origin: RequestOrigin, nowMs: number): Command & { payload: InitiateTransfer } {
   const accountId = canonicalId(body.fromAccountId);
   const toAccountId = canonicalId(body.toAccountId);
   const reference = body.reference ?? null;
-  const commandId = commandIdFor(accountId, key);
+  const commandId = commandIdFor(accountId, origin);
   const payload: InitiateTransfer = { type: 'InitiateTransfer', transferId: transferIdForCommand(commandId), toAccountId, amount: body.amount, reference };
   // transferId is left out of the meaning: it follows from the key.
-  return build(commandId, accountId, payload, { toAccountId, amount: body.amount, reference }, nowMs);
+  return build(commandId, accountId, payload, { toAccountId, amount: body.amount, reference }, origin, nowMs);
 }

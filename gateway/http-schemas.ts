@@ -3,6 +3,7 @@
 // Nothing reaches Kafka before these checks pass (DESIGN §5).
 
 import { moneyMax } from '../schemas/types.ts';
+import { problemSchema } from '../processors/http/errors.ts';
 
 const uuidPattern = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
@@ -123,18 +124,7 @@ export const transferBody = {
 /** POST close takes no body; an empty body or `{}` is accepted (see the route's preValidation). */
 export const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
 
-export const problemSchema = {
-  type: 'object',
-  required: ['type', 'title', 'status', 'code', 'detail'],
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    code: { type: 'string' },
-    detail: { type: 'string' },
-    commandId: { type: 'string' },
-  },
-} as const;
+export { problemSchema };
 
 export const transferFailedSchema = {
   type: 'object',

@@ -1,8 +1,9 @@
 // An OpenAPI 3.1 document built from the same route specs fastify validates with (3.1 schemas are
 // JSON Schema, so they are embedded as they are), plus the error registry: no second source.
-import { errorRegistry } from './errors.ts';
+import { errorRegistry } from '../processors/http/errors.ts';
 import { problemSchema } from './http-schemas.ts';
 import type { RouteSpec } from './routes.ts';
+import { isPublicRoute } from '../processors/http/plugin.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -13,7 +14,7 @@ interface ObjectSchema {
 
 /** Routes without a handler spec of their own (health, readiness, docs), documented alike. */
 export interface DocumentedRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   operationId: string;
   summary: string;
@@ -44,6 +45,8 @@ function operation(route: DocumentedRoute): JsonObject {
   const op: JsonObject = {
     operationId: route.operationId,
     summary: route.summary,
+    // DESIGN §9: every route but the public ones needs a bearer API key.
+    ...(isPublicRoute(route.url) ? { security: [] } : {}),
     parameters: [...parameters(route.schema.params, 'path'), ...parameters(route.schema.headers, 'header')],
     responses,
   };
@@ -69,7 +72,18 @@ export function openApiDocument(routes: DocumentedRoute[]): JsonObject {
         'a replayed answer carries Idempotent-Replayed: true. Errors are application/problem+json; their codes are listed under x-error-codes and at /docs/errors.',
     },
     paths,
-    components: { schemas: { Problem: problemSchema } },
+    components: {
+      schemas: { Problem: problemSchema },
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Authorization: Bearer lk_<keyId>_<secret> (or LEDGER_ADMIN_KEY). Missing, malformed, unknown or revoked: 401 UNAUTHENTICATED; ' +
+            'a key without the route\'s scope (read: GET, write: POST commands, admin: API keys): 403 FORBIDDEN; over the rate limit: 429 RATE_LIMITED',
+        },
+      },
+    },
+    security: [{ apiKey: [] }],
     'x-error-codes': errorRegistry,
   };
 }

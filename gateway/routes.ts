@@ -13,10 +13,11 @@ import {
   transferCommand,
   type MoneyRequest,
   type OpenAccountRequest,
+  type RequestOrigin,
   type TransferRequest,
 } from './commands.ts';
 import type { GatewayConfig } from './config.ts';
-import { HttpProblem, UnavailableError, isRetriable, kafkaUnavailable } from './errors.ts';
+import { HttpProblem, UnavailableError, isRetriable, kafkaUnavailable } from '../processors/http/errors.ts';
 import * as s from './http-schemas.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { CommandSink, OutcomeSource, ReceivedOutcome } from './ports.ts';
@@ -55,9 +56,10 @@ const unavailable = problem('UNAVAILABLE (Kafka or the schema registry unreachab
 const invalid = problem('VALIDATION_FAILED, PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415)');
 const pending: [string, object] = ['no outcome within COMMAND_TIMEOUT_MS; Location names the command to poll', s.pendingSchema];
 
-function idempotencyKey(request: FastifyRequest): string | undefined {
+/** The API key that sent the request (its actor) and the Idempotency-Key scoped to it. */
+function idempotencyKey(request: FastifyRequest): RequestOrigin {
   const key = request.headers['idempotency-key'];
-  return typeof key === 'string' ? key : undefined;
+  return { actor: request.principal?.keyId ?? 'anonymous', key: typeof key === 'string' ? key : undefined };
 }
 
 /**

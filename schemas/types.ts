@@ -71,6 +71,8 @@ export interface Command {
   issuedAt: number;
   fingerprint: string;
   payload: CommandPayload;
+  /** The API key (keyId) that sent it; internal follow-ups carry their cause's (DESIGN §9). Null: before §9. */
+  actor?: string | null;
 }
 
 export type AccountOpened = { type: 'AccountOpened'; ownerName: string; currency: string; initialBalance: number; overdraftLimit: number };
@@ -137,6 +139,8 @@ export interface AccountEvent {
   commandId: string;
   occurredAt: number;
   payload: EventPayload;
+  /** The actor of the command that caused it (DESIGN §9): who moved this money. Null: before §9. */
+  actor?: string | null;
 }
 
 export type AccountStatus = 'OPEN' | 'CLOSED';

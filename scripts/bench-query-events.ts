@@ -2,6 +2,7 @@
 // deposits, withdrawals and transfers (a debit at the source and a credit at the destination),
 // each with the right sequence and balanceAfter, generated in chunks so a million events never
 // sit in memory at once.
+import { eventKey } from '../topics/record-keys.ts';
 import { uuidV5 } from '../schemas/ids.ts';
 import type { AccountEvent, EventPayload } from '../schemas/types.ts';
 import { prng } from './workload.ts';
@@ -27,7 +28,7 @@ export function* benchEvents(options: BenchEventsOptions): Generator<AccountEven
     const accountId = ids[index] as string;
     const sequence = (versions[index] as number) + 1;
     versions[index] = sequence;
-    chunk.push({ eventId: `${accountId}:${sequence}`, accountId, sequence, commandId: uuidV5(`bench-query:${accountId}:${sequence}`), occurredAt: start + emitted, payload });
+    chunk.push({ eventId: eventKey(accountId, sequence), accountId, sequence, commandId: uuidV5(`bench-query:${accountId}:${sequence}`), occurredAt: start + emitted, payload });
     emitted += 1;
   };
   const move = (index: number, delta: number): number => (balances[index] = (balances[index] as number) + delta);

@@ -2,6 +2,7 @@
 // decoded commands of one transaction and lookups of the current store, it returns every record
 // the transaction must carry and every store write to make once it commits. No I/O here, so the
 // loop's decisions are unit-tested without Kafka (test/unit/account/batch.test.ts).
+import { refusalKey } from '../../topics/record-keys.ts';
 import { applyDecision, decide, validateCommand, type FollowUp } from './domain/index.ts';
 import { holdFieldsOf, holdViewOf, isHoldStep } from './hold-records.ts';
 import { creditCommandId, fingerprintOf, refundCommandId, settleCommandId } from '../../schemas/ids.ts';
@@ -116,7 +117,8 @@ function followUpCommandId(followUp: FollowUp, cause: Command, events: AccountEv
 export function followUpCommand(followUp: FollowUp, cause: Command, events: AccountEvent[], now: number): Command {
   const payload = followUp.payload;
   const meaning: Record<string, string | number | null> = { ...payload, accountId: followUp.accountId };
-  return { commandId: followUpCommandId(followUp, cause, events), accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload };
+  // A follow-up carries the actor of the command that started the saga (DESIGN §9).
+  return { commandId: followUpCommandId(followUp, cause, events), accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload, actor: cause.actor };
 }
 
 class BatchBuilder {
@@ -230,7 +232,7 @@ class BatchBuilder {
       capturedAmount: null,
     };
     this.countRejection('IDEMPOTENCY_KEY_REUSED');
-    this.result.outcomes.push({ key: `${command.commandId}#${command.fingerprint}`, outcome: refusal, replayed: false });
+    this.result.outcomes.push({ key: refusalKey(command.commandId, command.fingerprint), outcome: refusal, replayed: false });
   }
 
   private countRejection(code: string): void {

@@ -3,6 +3,7 @@
 // transaction carries a chunk's events, states, outcomes, follow-up commands, dead letters and
 // the consumer offset; the store is written only after the commit. A failed or fenced producer
 // is thrown away and the task re-initialized: fence, restore, re-read the committed offset.
+import { eventKey } from '../../topics/record-keys.ts';
 import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import { DecodeError } from '../../schemas/codec.ts';
 import { sharedPartitionOf } from '../../topics/partitioner.ts';
@@ -241,7 +242,7 @@ export class PartitionTask {
     const partition = this.partition;
     const replayed: IHeaders = { [replayedHeader]: 'true' };
     const byTopic: TopicMessages[] = [
-      { topic: topics.events, messages: result.events.map((e) => ({ partition, key: `${e.accountId}:${e.sequence}`, value: codecs.events.encode(e) })) },
+      { topic: topics.events, messages: result.events.map((e) => ({ partition, key: eventKey(e.accountId, e.sequence), value: codecs.events.encode(e) })) },
       { topic: topics.accountState, messages: [...result.states.values()].map((s) => ({ partition, key: s.accountId, value: codecs.accountState.encode(s) })) },
       {
         topic: topics.outcomes,

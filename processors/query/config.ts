@@ -2,6 +2,7 @@
 // is a startup error naming the variable (topics/config.ts's integerFromEnv).
 import { endpoints, integerFromEnv, loadConfig, type LedgerConfig } from '../../topics/config.ts';
 import { defaultWaitersMax, defaultWaitersPerClientMax } from './waiters.ts';
+import { defaultHost, loadEdgeConfig, type EdgeConfig } from '../http/config.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -25,10 +26,12 @@ export interface QuerySettings {
 export interface QueryConfig {
   ledger: LedgerConfig & { brokers: string[]; registryUrl: string };
   query: QuerySettings;
+  /** HOST, LEDGER_ADMIN_KEY, RATE_LIMIT_PER_SECOND, CORS_ORIGINS: the edge both services share. */
+  edge: EdgeConfig;
 }
 
 export const defaultQuerySettings: QuerySettings = {
-  host: '0.0.0.0',
+  host: defaultHost,
   port: 8081,
   minVersionWaitMs: 2000,
   waitersMax: defaultWaitersMax,
@@ -41,11 +44,13 @@ export const defaultQuerySettings: QuerySettings = {
 export function loadQueryConfig(env: Env = process.env): QueryConfig {
   const ledger = loadConfig(env);
   const d = defaultQuerySettings;
+  const edge = loadEdgeConfig(env);
   return {
+    edge,
     // With no KAFKA_BROKERS / SCHEMA_REGISTRY_URL: the embedded stack's addresses.
     ledger: { ...ledger, ...endpoints(ledger) },
     query: {
-      host: env.QUERY_HOST || d.host,
+      host: env.QUERY_HOST || edge.host,
       port: integerFromEnv(env, 'QUERY_PORT', d.port, 0, 65_535),
       minVersionWaitMs: integerFromEnv(env, 'MIN_VERSION_WAIT_MS', d.minVersionWaitMs, 0, 60_000),
       waitersMax: integerFromEnv(env, 'MIN_VERSION_WAITERS_MAX', d.waitersMax, 1, 1_000_000),

@@ -2,7 +2,7 @@
 // requests with them (a bad limit, cursor, version or id is 400 VALIDATION_FAILED) and
 // serializes answers with them (fast-json-stringify, which also keeps internal fields out).
 
-import { problemSchema } from '../../gateway/http-schemas.ts';
+import { problemSchema } from '../http/errors.ts';
 
 /** DESIGN §6: pages hold 1 to 1000 entries, 100 unless asked. */
 export const pageBounds = { limitMin: 1, limitMax: 1000, limitDefault: 100, cursorLengthMax: 1024 } as const;
@@ -82,7 +82,7 @@ export const balance = {
 
 export const historyEntry = {
   type: 'object',
-  required: ['sequence', 'type', 'amount', 'balanceAfter', 'occurredAt', 'commandId', 'transferId', 'counterpartyAccountId', 'reference', 'reason'],
+  required: ['sequence', 'type', 'amount', 'balanceAfter', 'occurredAt', 'commandId', 'transferId', 'counterpartyAccountId', 'reference', 'reason', 'actor'],
   properties: {
     sequence: { type: 'integer' },
     type: { type: 'string' },
@@ -94,6 +94,7 @@ export const historyEntry = {
     counterpartyAccountId: nullableString,
     reference: nullableString,
     reason: nullableString,
+    actor: { ...nullableString, description: 'the API key (keyId) whose command caused the event: who moved this money' },
   },
 } as const;
 

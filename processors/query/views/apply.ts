@@ -109,6 +109,7 @@ function entry(event: AccountEvent, amount: number, balanceAfter: number, transf
     counterpartyAccountId: counterparty,
     reference,
     reason,
+    actor: event.actor ?? null,
   };
 }
 

@@ -24,6 +24,8 @@ export interface HistoryEntry {
   reference: string | null;
   /** Refunds only: the destination's rejection code. */
   reason: string | null;
+  /** The API key (keyId) whose command caused the event (DESIGN §9); null for events before it. */
+  actor: string | null;
 }
 
 /**

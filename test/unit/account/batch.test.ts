@@ -196,3 +196,20 @@ describe('processBatch', () => {
     });
   });
 });
+
+describe('actor (DESIGN §9)', () => {
+  it('events carry the actor of their command, and the saga follow-ups carry the actor of the command that started it', () => {
+    const initiate: CommandPayload = { type: 'InitiateTransfer', transferId: 't1', toAccountId: B, amount: 40, reference: null };
+    const debited = processBatch(records({ ...command('c1', A, initiate), actor: 'alice0000001' }), lookups([stateOf(A, 100)]), now);
+    expect(debited.events.map((e) => e.actor)).toEqual(['alice0000001']);
+    const credit = debited.followUps[0]!;
+    expect(credit.actor).toBe('alice0000001');
+    // The destination refuses the credit (no account B): the refund still carries alice.
+    const refused = processBatch(records(credit), lookups(), now);
+    expect(refused.followUps.map((c) => [c.payload.type, c.actor])).toEqual([['RefundTransfer', 'alice0000001']]);
+    // Accepted: its credit event and the settlement sent back carry alice too.
+    const credited = processBatch(records(credit), lookups([stateOf(B, 0)]), now);
+    expect(credited.events.map((e) => [e.payload.type, e.actor])).toEqual([['TransferCredited', 'alice0000001']]);
+    expect(credited.followUps.map((c) => [c.payload.type, c.actor])).toEqual([['SettleTransfer', 'alice0000001']]);
+  });
+});

@@ -9,13 +9,13 @@ import { clientStats, compareWithClients } from '../../../scripts/chaos/verify.t
 import { prng } from '../../../scripts/workload.ts';
 import { command, ledgerOf } from '../ledger/given.ts';
 
-const A = accountIdForKey('open-a');
-const B = accountIdForKey('open-b');
-const missing = accountIdForKey('never-opened');
+const A = accountIdForKey('bootstrap', 'open-a');
+const B = accountIdForKey('bootstrap', 'open-b');
+const missing = accountIdForKey('bootstrap', 'never-opened');
 
 /** A request the gateway would make of this key, and the command it becomes. */
 function request(op: Operation, key: string, accountId: string, body: Record<string, unknown> | undefined, payload?: CommandPayload) {
-  const commandId = commandIdForKey(accountId, key);
+  const commandId = commandIdForKey('bootstrap', accountId, key);
   const transferId = op === 'transfer' ? transferIdForCommand(commandId) : undefined;
   const record: RequestRecord = { op, key, path: '/', body, accountId, commandId, ...(transferId ? { transferId } : {}), attempts: [] };
   const resolvedPayload = payload?.type === 'InitiateTransfer' ? { ...payload, transferId: transferId ?? '' } : payload;

@@ -61,6 +61,8 @@ export function oddPathId(dice: Dice): { id: string; why: string } {
 export interface PostRoute {
   path: string;
   body: { properties: Record<string, JsonSchema>; required: string[] };
+  /** Every method the path has a route for. */
+  methods?: string[];
 }
 
 interface JsonSchema {
@@ -77,7 +79,7 @@ export function postRoutes(openApi: { paths: Record<string, Record<string, unkno
     const post = operations.post as { requestBody?: { content: Record<string, { schema: PostRoute['body'] }> } } | undefined;
     if (post === undefined) continue;
     const schema = post.requestBody?.content['application/json']?.schema ?? { properties: {}, required: [] };
-    routes.push({ path, body: { properties: schema.properties ?? {}, required: schema.required ?? [] } });
+    routes.push({ path, body: { properties: schema.properties ?? {}, required: schema.required ?? [] }, methods: Object.keys(operations).map((m) => m.toUpperCase()) });
   }
   return routes;
 }
@@ -197,7 +199,8 @@ const tooLarge: Mutation = (dice, route, body) => {
 };
 
 const wrongMethod: Mutation = (dice, route, body) => {
-  const method = dice.pick(['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'GET'] as const);
+  // Only methods the path has no route for (POST /api-keys shares its path with GET).
+  const method = dice.pick((['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'GET'] as const).filter((m) => !(route.methods ?? []).includes(m)));
   return { why: `method ${method}`, options: jsonRequest(pathWith(route, uuid), method === 'GET' ? '' : JSON.stringify(body), {}, method) };
 };
 
