@@ -1,7 +1,7 @@
 // From a validated request to the Command it means. Identities are deterministic when the client
 // sends an Idempotency-Key (a retry is the same command), fresh otherwise. The fingerprint hashes
 // what the request asks for, so the same key with another meaning is IDEMPOTENCY_KEY_REUSED.
-import { accountIdForKey, commandIdForKey, fingerprintOf, newId, transferIdForCommand } from '../schemas/ids.ts';
+import { accountIdForKey, commandIdForKey, fingerprintOf, holdIdForCommand, newId, transferIdForCommand } from '../schemas/ids.ts';
 import type { Command, CommandPayload, InitiateTransfer } from '../schemas/types.ts';
 
 export interface OpenAccountRequest {
@@ -80,3 +80,27 @@ export function transferCommand(body: TransferRequest, origin: RequestOrigin, no
   // transferId is left out of the meaning: it follows from the key.
   return build(commandId, accountId, payload, { toAccountId, amount: body.amount, reference }, origin, nowMs);
 }
+
+/** A hold's id derives from its command's id, so a retried authorization is the same hold. */
+export function placeHoldCommand(accountId: string, body: { amount: number; reference?: string; expiresInSeconds: number }, origin: RequestOrigin, nowMs: number): Command {
+  const id = canonicalId(accountId);
+  const commandId = commandIdFor(id, origin);
+  const reference = body.reference ?? null;
+  const payload = { type: 'PlaceHold', holdId: holdIdForCommand(commandId), amount: body.amount, expiresInSeconds: body.expiresInSeconds, reference } as const;
+  // holdId is left out of the meaning: it follows from the key.
+  return build(commandId, id, payload, { amount: body.amount, expiresInSeconds: body.expiresInSeconds, reference }, origin, nowMs);
+}
+
+export function captureHoldCommand(accountId: string, holdId: string, body: { amount?: number } | undefined, origin: RequestOrigin, nowMs: number): Command {
+  const id = canonicalId(accountId);
+  const hold = canonicalId(holdId);
+  const amount = body?.amount ?? null;
+  return build(commandIdFor(id, origin), id, { type: 'CaptureHold', holdId: hold, amount } as const, { holdId: hold, amount }, origin, nowMs);
+}
+
+export function voidHoldCommand(accountId: string, holdId: string, origin: RequestOrigin, nowMs: number): Command {
+  const id = canonicalId(accountId);
+  const hold = canonicalId(holdId);
+  return build(commandIdFor(id, origin), id, { type: 'VoidHold', holdId: hold } as const, { holdId: hold }, origin, nowMs);
+}
+

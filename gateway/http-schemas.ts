@@ -156,7 +156,7 @@ export const transferCompletedSchema = {
 export const pendingSchema = {
   type: 'object',
   description: 'no outcome within COMMAND_TIMEOUT_MS; poll the Location header',
-  properties: { commandId: uuid, status: { const: 'pending' }, transferId: uuid },
+  properties: { commandId: uuid, status: { const: 'pending' }, transferId: uuid, holdId: uuid },
 } as const;
 
 export const outcomeSchema = {
@@ -180,3 +180,48 @@ export const outcomeSchema = {
     },
   },
 } as const;
+
+/** DESIGN §10: a hold lives 60 s to 30 days; 7 days when not said. */
+export const holdBounds = { expiresInSecondsMin: 60, expiresInSecondsMax: 2_592_000, expiresInSecondsDefault: 604_800 } as const;
+
+export const holdParams = {
+  type: 'object',
+  required: ['id', 'holdId'],
+  additionalProperties: false,
+  properties: { id: uuid, holdId: uuid },
+} as const;
+
+export const placeHoldBody = {
+  type: 'object',
+  required: ['amount'],
+  additionalProperties: false,
+  properties: {
+    amount,
+    reference,
+    expiresInSeconds: { type: 'integer', minimum: holdBounds.expiresInSecondsMin, maximum: holdBounds.expiresInSecondsMax, default: holdBounds.expiresInSecondsDefault },
+  },
+} as const;
+
+export const captureHoldBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { amount: { ...amount, description: 'at most the hold; all of it when left out (the rest is released)' } },
+} as const;
+
+const holdAnswer = { holdId: uuid, accountId: uuid, balance: signedBalance, availableBalance, version, commandId: uuid } as const;
+
+export const holdPlacedSchema = {
+  type: 'object',
+  properties: { ...holdAnswer, amount, status: { const: 'ACTIVE' }, expiresAt: { type: 'string', format: 'date-time' } },
+} as const;
+
+export const holdCapturedSchema = {
+  type: 'object',
+  properties: { ...holdAnswer, status: { const: 'CAPTURED' }, capturedAmount: amount },
+} as const;
+
+export const holdVoidedSchema = {
+  type: 'object',
+  properties: { ...holdAnswer, status: { const: 'VOIDED' } },
+} as const;
+

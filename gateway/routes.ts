@@ -19,6 +19,7 @@ import {
 import type { GatewayConfig } from './config.ts';
 import { HttpProblem, UnavailableError, isRetriable, kafkaUnavailable } from '../processors/http/errors.ts';
 import * as s from './http-schemas.ts';
+import { holdRoutes } from './routes-holds.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { CommandSink, OutcomeSource, ReceivedOutcome } from './ports.ts';
 import {
@@ -51,13 +52,13 @@ export interface RouteSpec {
   handle(request: FastifyRequest, deps: RouteDeps): Promise<Reply>;
 }
 
-const problem = (codes: string): [string, object] => [`problem+json: ${codes}`, s.problemSchema];
-const unavailable = problem('UNAVAILABLE (Kafka or the schema registry unreachable, or too many waiting requests)');
-const invalid = problem('VALIDATION_FAILED, PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415)');
-const pending: [string, object] = ['no outcome within COMMAND_TIMEOUT_MS; Location names the command to poll', s.pendingSchema];
+export const problem = (codes: string): [string, object] => [`problem+json: ${codes}`, s.problemSchema];
+export const unavailable = problem('UNAVAILABLE (Kafka or the schema registry unreachable, or too many waiting requests)');
+export const invalid = problem('VALIDATION_FAILED, PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415)');
+export const pending: [string, object] = ['no outcome within COMMAND_TIMEOUT_MS; Location names the command to poll', s.pendingSchema];
 
 /** The API key that sent the request (its actor) and the Idempotency-Key scoped to it. */
-function idempotencyKey(request: FastifyRequest): RequestOrigin {
+export function idempotencyKey(request: FastifyRequest): RequestOrigin {
   const key = request.headers['idempotency-key'];
   return { actor: request.principal?.keyId ?? 'anonymous', key: typeof key === 'string' ? key : undefined };
 }
@@ -88,7 +89,7 @@ async function execute(deps: RouteDeps, command: Command, deadlineMs: number): P
 
 type Accepted = (outcome: CommandOutcome) => Reply | Promise<Reply>;
 
-async function runCommand(deps: RouteDeps, command: Command, accepted: Accepted, pendingExtra: Record<string, string> = {}): Promise<Reply> {
+export async function runCommand(deps: RouteDeps, command: Command, accepted: Accepted, pendingExtra: Record<string, string> = {}): Promise<Reply> {
   const deadlineMs = Date.now() + deps.config.commandTimeoutMs;
   const received = await execute(deps, command, deadlineMs);
   if (received === undefined) return pendingReply(command.commandId, pendingExtra);
@@ -197,9 +198,9 @@ async function getCommand(request: FastifyRequest, deps: RouteDeps): Promise<Rep
   return { status: 200, body: { ...outcome, transfer: progress }, headers: {} };
 }
 
-const withKey = (body: object) => ({ body, headers: s.idempotencyHeaders });
+export const withKey = (body: object) => ({ body, headers: s.idempotencyHeaders });
 
-export const commandRoutes: RouteSpec[] = [
+const baseRoutes: RouteSpec[] = [
   {
     method: 'POST', url: '/api/v1/accounts', operationId: 'openAccount', summary: 'Open an account',
     schema: withKey(s.openAccountBody),
@@ -248,3 +249,6 @@ export const commandRoutes: RouteSpec[] = [
     handle: getCommand,
   },
 ];
+
+/** Every command route: the base ones here, the holds' in routes-holds.ts. */
+export const commandRoutes: RouteSpec[] = [...baseRoutes, ...holdRoutes()];

@@ -36,6 +36,11 @@ export const commandIdForKey = (keyId: string, accountId: string, idempotencyKey
 
 export const transferIdForCommand = (commandId: string): string => uuidV5(`transfer:${commandId}`);
 
+export const holdIdForCommand = (commandId: string): string => uuidV5(`hold:${commandId}`);
+
+/** The internal command that expires a hold: caused by its HoldPlaced event. */
+export const expireCommandId = (holdPlacedEventId: string): string => uuidV5(`expire:${holdPlacedEventId}`);
+
 // Internal commands are identified by what caused them, never by a client-chosen id (DESIGN §8):
 // an event id (`<accountId>:<sequence>`) is unique forever, so a client retrying a transfer
 // after any time can never make a second credit collide with, or replay, the first one.

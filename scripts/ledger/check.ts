@@ -132,7 +132,8 @@ export function checkLedger(snapshot: LedgerSnapshot, options: CheckOptions = {}
   for (const { payload: p } of fold.verified) {
     if (p.type === 'AccountOpened') sums.opened += BigInt(p.initialBalance);
     if (p.type === 'MoneyDeposited') sums.deposited += BigInt(p.amount);
-    if (p.type === 'MoneyWithdrawn') sums.withdrawn += BigInt(p.amount);
+    // A captured hold leaves the ledger like a withdrawal (DESIGN §10).
+    if (p.type === 'MoneyWithdrawn' || p.type === 'HoldCaptured') sums.withdrawn += BigInt(p.amount);
   }
   for (const state of fold.folded.values()) sums.balances += BigInt(state.balance);
   Object.assign(totals, { openedInitial: Number(sums.opened), deposited: Number(sums.deposited), withdrawn: Number(sums.withdrawn), balances: Number(sums.balances) });

@@ -41,9 +41,9 @@ const events: AccountEvent[] = [
   { type: 'AccountOpened', ownerName: 'Ada', currency: 'EUR', initialBalance: 10, overdraftLimit: 0 },
   { type: 'MoneyDeposited', amount: 5, balanceAfter: 15, reference: null },
   { type: 'MoneyWithdrawn', amount: 5, balanceAfter: 10, reference: 'atm' },
-  { type: 'TransferDebited', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 9 },
+  { type: 'TransferDebited', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 9, inFlight: 1 },
   { type: 'TransferCredited', transferId: id(), fromAccountId: id(), amount: 1, balanceAfter: 10 },
-  { type: 'TransferRefunded', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 11, reason: 'CURRENCY_MISMATCH' },
+  { type: 'TransferRefunded', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 11, reason: 'CURRENCY_MISMATCH', inFlightReleased: 1 },
   { type: 'AccountClosed' },
 ].map((payload, i) => ({ eventId: `a:${i + 1}`, accountId: 'a', sequence: i + 1, commandId: id(), occurredAt: now, payload, actor: i % 2 === 0 ? 'tester000001' : null }) as AccountEvent);
 const state: AccountState = { accountId: id(), ownerName: 'Ada', currency: 'EUR', balance: 42, status: 'CLOSED', version: 7, openedAt: now - 1, updatedAt: now, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 };

@@ -44,7 +44,7 @@ describe('upgrading from the first release', () => {
 
     // …and its readers decode what the first release wrote.
     expect(await codecs.commands.decode(command)).toEqual({
-      commandId: 'c-1', accountId: 'a-1', issuedAt: now, fingerprint: 'fp', payload: { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 5, overdraftLimit: 0 },
+      commandId: 'c-1', accountId: 'a-1', issuedAt: now, fingerprint: 'fp', payload: { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 5, overdraftLimit: 0 }, actor: null,
     });
     expect((await codecs.events.decode(event)).payload).toEqual({ type: 'AccountOpened', ownerName: 'Ada', currency: 'EUR', initialBalance: 5, overdraftLimit: 0 });
     expect(await codecs.accountState.decode(state)).toEqual({
