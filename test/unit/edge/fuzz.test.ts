@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { errorRegistry } from '../../../gateway/errors.ts';
 import { buildApp as buildQueryApp } from '../../../processors/query/routes.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
-import type { ViewReader } from '../../../processors/query/stores.ts';
+import { unavailable, type ViewReader } from '../../../processors/query/stores.ts';
 import { harness } from '../gateway/harness.ts';
 import { badPostRequests, badQueryRequests, Dice, postRoutes, seededRandom, type BadRequest } from './bad-requests.ts';
 
@@ -56,6 +56,8 @@ describe(`malformed requests answer 4xx problem+json with a known code (seed ${s
       history: async () => [],
       accounts: async () => ({ items: [], lastKey: null }),
       transfer: async () => undefined,
+      filteredAccounts: async () => ({ items: [], lastKey: null }),
+      reads: () => unavailable,
     };
     const app = buildQueryApp({ views, waiters: new VersionWaiters(10), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 1 });
     const wrong = await wrongAnswers(app, badQueryRequests(new Dice(seededRandom(seed + 1)), queryRequests));
