@@ -2,6 +2,7 @@
 // is a startup error naming the variable (topics/config.ts's integerFromEnv).
 import { endpoints, integerFromEnv, loadConfig, type LedgerConfig } from '../../topics/config.ts';
 import { defaultWaitersMax, defaultWaitersPerClientMax } from './waiters.ts';
+import { streamBounds, type StreamBounds } from './event-stream.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -18,6 +19,8 @@ export interface QuerySettings {
   partitionsConsumedConcurrently: number;
   /** A graceful shutdown that takes longer than this exits anyway. */
   shutdownTimeoutMs: number;
+  /** GET /api/v1/events/stream's bounds (event-stream.ts). */
+  stream: StreamBounds;
 }
 
 export interface QueryConfig {
@@ -33,6 +36,7 @@ export const defaultQuerySettings: QuerySettings = {
   minVersionWaitersPerClientMax: defaultWaitersPerClientMax,
   partitionsConsumedConcurrently: 4,
   shutdownTimeoutMs: 15_000,
+  stream: streamBounds,
 };
 
 export function loadQueryConfig(env: Env = process.env): QueryConfig {
@@ -49,6 +53,12 @@ export function loadQueryConfig(env: Env = process.env): QueryConfig {
       minVersionWaitersPerClientMax: integerFromEnv(env, 'MIN_VERSION_WAITERS_PER_CLIENT_MAX', d.minVersionWaitersPerClientMax, 1, 1_000_000),
       partitionsConsumedConcurrently: integerFromEnv(env, 'QUERY_PARTITIONS_CONCURRENCY', d.partitionsConsumedConcurrently, 1, 64),
       shutdownTimeoutMs: d.shutdownTimeoutMs,
+      stream: {
+        ...d.stream,
+        clientsMax: integerFromEnv(env, 'STREAM_CLIENTS_MAX', d.stream.clientsMax, 1, 10_000),
+        clientBufferBytesMax: integerFromEnv(env, 'STREAM_CLIENT_BUFFER_BYTES_MAX', d.stream.clientBufferBytesMax, 64 * 1024, 64 * 1024 * 1024),
+        resumeEventsMax: integerFromEnv(env, 'STREAM_RESUME_EVENTS_MAX', d.stream.resumeEventsMax, 0, 1_000_000),
+      },
     },
   };
 }

@@ -51,6 +51,10 @@ export const accountsQuery = {
   },
   patternProperties: { '^metadata\\.': { type: 'string', description: 'metadata.<key>=<value>: the account metadata value of key (at most 32 such filters)' } },
 } as const;
+export const streamQuery = {
+  type: 'object',
+  properties: { lastEventId: { type: 'string', description: 'resume after this event id (<partition>:<offset>), as the Last-Event-ID header does' } },
+} as const;
 export const balanceQuery = { type: 'object', properties: { minVersion, asOf: instant('the balance after the last event at or before it') } } as const;
 export const statementQuery = {
   type: 'object',

@@ -12,6 +12,8 @@ import { metricsContentType } from '../metrics.ts';
 import type { Logger } from '../log.ts';
 import { decodeHistoryCursor } from './cursor.ts';
 import { registerReadRoutes } from './routes-read.ts';
+import { registerEventStream } from './routes-stream.ts';
+import type { EventStream } from './event-stream.ts';
 import * as schemas from './http-schemas.ts';
 import type { ProgressReport } from './progress.ts';
 import { unavailable, type Unavailable, type ViewReader } from './stores.ts';
@@ -31,6 +33,8 @@ export interface QueryAppDeps {
   log?: Logger;
   /** Serves GET /metrics and times every request when given. */
   metrics?: QueryMetrics;
+  /** Serves GET /api/v1/events/stream when given. */
+  events?: EventStream;
 }
 
 /** The query service takes no bodies; whatever a client sends anyway is read this far at most. */
@@ -116,6 +120,7 @@ export function buildApp(deps: QueryAppDeps): FastifyInstance {
   app.get('/api/v1/accounts/:id', { schema: accountSchema(schemas.account) }, async (request: IdRequest) => renderAccount(await rowFor(request)));
   // The list, balance, history and statement routes, with their filters (DESIGN §11).
   registerReadRoutes(app, deps);
+  if (deps.events !== undefined) registerEventStream(app, deps.events);
 
   app.get('/api/v1/transfers/:id', { schema: { params: schemas.idParams, response: { 200: schemas.transfer, ...errors } } }, async (request: IdRequest) => {
     const transferId = canonicalId(request.params.id);

@@ -16,6 +16,7 @@ import { buildApp } from './routes.ts';
 import { QueryMetrics } from './metrics.ts';
 import { ViewStores } from './stores.ts';
 import { VersionWaiters } from './waiters.ts';
+import { EventStream } from './event-stream.ts';
 
 export interface QueryProcessor {
   app: FastifyInstance;
@@ -78,6 +79,7 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
     const progress = new Progress(log);
     const stores = views;
     const metrics = new QueryMetrics(progress, waiters, () => stores.parkedCounts());
+    const events = new EventStream(topic, ledger.partitions, (partition) => stores.store(partition)?.checkpoint()?.nextOffset ?? null, query.stream);
     consumer = new QueryConsumer({
       kafka,
       admin,
@@ -91,8 +93,9 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
       partitionsConsumedConcurrently: query.partitionsConsumedConcurrently,
       onFatal: options.onFatal,
       onParked: (event) => metrics.eventsParked.inc([event.reason]),
+      onApplied: (partition, offset, event) => events.publish(partition, offset, event),
     });
-    app = buildApp({ views, waiters, readiness: () => progress.report(), minVersionWaitMs: query.minVersionWaitMs, log, metrics });
+    app = buildApp({ views, waiters, readiness: () => progress.report(), minVersionWaitMs: query.minVersionWaitMs, log, metrics, events });
     const address = await app.listen({ host: query.host, port: query.port });
     log.info('query processor listening', { address, topic, group: `${ledger.appId}.query`, dataDir: views.root });
     progress.startLogging();

@@ -46,7 +46,7 @@ async function write(events: AccountEvent[]): Promise<void> {
 
 const get = async (url: string, headers: Record<string, string> = {}) => {
   const response = await app.inject({ method: 'GET', url, headers });
-  return { status: response.statusCode, headers: response.headers, text: response.body, body: response.headers['content-type']?.includes('json') ? response.json() : undefined };
+  return { status: response.statusCode, headers: response.headers, text: response.body, body: String(response.headers['content-type'] ?? '').includes('json') ? response.json() : undefined };
 };
 
 /** Every item of a paged list, following nextCursor. */
