@@ -14,6 +14,7 @@ import { decodeHistoryCursor } from './cursor.ts';
 import { registerReadRoutes } from './routes-read.ts';
 import { registerEventStream } from './routes-stream.ts';
 import type { EventStream } from './event-stream.ts';
+import { registerDocs } from './openapi.ts';
 import * as schemas from './http-schemas.ts';
 import type { ProgressReport } from './progress.ts';
 import { unavailable, type Unavailable, type ViewReader } from './stores.ts';
@@ -121,6 +122,7 @@ export function buildApp(deps: QueryAppDeps): FastifyInstance {
   // The list, balance, history and statement routes, with their filters (DESIGN §11).
   registerReadRoutes(app, deps);
   if (deps.events !== undefined) registerEventStream(app, deps.events);
+  registerDocs(app);
 
   app.get('/api/v1/transfers/:id', { schema: { params: schemas.idParams, response: { 200: schemas.transfer, ...errors } } }, async (request: IdRequest) => {
     const transferId = canonicalId(request.params.id);
