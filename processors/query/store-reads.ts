@@ -8,8 +8,8 @@ import type { FilteredScan } from './views/filtered-list.ts';
 import { rows } from './rows.ts';
 import { accountKey, historyKey, padded, separator, sequenceOfKey, timePrefix, typeKey } from './keys.ts';
 
-/** Index keys read per native call of a filtered account scan: one multi-get of rows follows each. */
-export const indexScanChunkKeys = 256;
+/** Index keys read per native call of a filtered account scan at most: one multi-get of rows follows each. */
+export const indexScanChunkKeys = 1024;
 
 /** An index range to scan in key order for the account list (see keys.ts's "n" and "f" keys). */
 export interface IndexScan {
@@ -82,7 +82,9 @@ export class StoreReads {
     let scanned = 0;
     try {
       for (;;) {
-        const keys = (await iterator.nextv(Math.min(indexScanChunkKeys, scanKeysMax - scanned))).filter((k) => k.startsWith(scan.prefix));
+        // First as many keys as the page still needs (every one may match), then more as the filter proves selective.
+        const wanted = Math.min(indexScanChunkKeys, scanKeysMax - scanned, Math.max(limit + 1 - matches.length, 16) * (scanned === 0 ? 1 : 4));
+        const keys = (await iterator.nextv(wanted)).filter((k) => k.startsWith(scan.prefix));
         if (keys.length === 0) return { matches, scannedThrough: null };
         const values = await this.db().getMany(keys.map((k) => accountKey(k.slice(k.lastIndexOf(separator) + 1))));
         for (let i = 0; i < keys.length; i += 1) {
