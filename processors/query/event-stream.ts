@@ -125,7 +125,12 @@ export class EventStream {
 
   private send(client: Client, published: Published): void {
     published.frame ??= frame(published);
-    client.response.write(published.frame);
+    this.write(client, published.frame);
+  }
+
+  /** Every write goes through the bound, heartbeats included. */
+  private write(client: Client, text: string): void {
+    client.response.write(text);
     if (client.response.writableLength > this.bounds.clientBufferBytesMax) {
       this.clients.delete(client);
       this.cutOff += 1;
@@ -135,7 +140,7 @@ export class EventStream {
 
   private beat(): void {
     if (this.clients.size === 0) return this.stopHeartbeat();
-    for (const client of this.clients) client.response.write(': heartbeat\n\n');
+    for (const client of this.clients) this.write(client, ': heartbeat\n\n');
   }
 
   private stopHeartbeat(): void {

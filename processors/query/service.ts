@@ -80,6 +80,7 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
     const stores = views;
     const metrics = new QueryMetrics(progress, waiters, () => stores.parkedCounts());
     const events = new EventStream(topic, ledger.partitions, (partition) => stores.store(partition)?.checkpoint()?.nextOffset ?? null, query.stream);
+    metrics.watchStream(events);
     consumer = new QueryConsumer({
       kafka,
       admin,

@@ -11,6 +11,8 @@ import { buildApp } from '../../../processors/query/routes.ts';
 import { ViewStores } from '../../../processors/query/stores.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
 import { EventStream, streamBounds } from '../../../processors/query/event-stream.ts';
+import { QueryMetrics } from '../../../processors/query/metrics.ts';
+import { Progress } from '../../../processors/query/progress.ts';
 import { waitFor } from '../../support/ledger.ts';
 import { openStream } from '../../support/sse.ts';
 import { ev, event } from './given.ts';
@@ -94,6 +96,9 @@ describe('event stream', () => {
     expect(slow.frames.length).toBeLessThan(sent);
     expect(stream.size).toBe(1);
     expect(fast.frames.length).toBe(sent);
+    const metrics = new QueryMetrics(new Progress({ info: () => undefined, warn: () => undefined, error: () => undefined }), new VersionWaiters(1));
+    metrics.watchStream(stream);
+    expect(metrics.registry.render()).toMatch(new RegExp(`\nquery_event_streams_cut_off ${cutBefore + 1}\n[^]*\nquery_event_streams 1\n|\nquery_event_streams 1\n[^]*\nquery_event_streams_cut_off ${cutBefore + 1}\n`));
     fast.close();
   }, 60_000);
 
