@@ -31,7 +31,6 @@ const cursor = { type: 'string', minLength: 1, maxLength: pageBounds.cursorLengt
 
 export const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: uuid } } as const;
 export const accountQuery = { type: 'object', properties: { minVersion } } as const;
-export const pageQuery = { type: 'object', properties: { limit, cursor } } as const;
 // Filters are strings here (documented) and parsed by filters.ts, which names the bound a value breaks.
 const instant = (what: string) => ({ type: 'string', description: `ISO-8601 date-time with a zone, or a date (UTC midnight): ${what}` }) as const;
 const from = instant('entries at or after it');

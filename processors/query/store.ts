@@ -186,8 +186,10 @@ export class PartitionStore {
     for (const [accountId, row] of changes.accounts) {
       const before = previous.get(accountId);
       const keys = accountIndexKeys(row);
-      if (before !== undefined) for (const key of accountIndexKeys(before)) if (!keys.includes(key)) batch.del(key);
-      for (const key of keys) batch.put(key, '');
+      const keysBefore = before === undefined ? [] : accountIndexKeys(before);
+      // Most changes move only the balance: then no index key changes and none is written.
+      for (const key of keysBefore) if (!keys.includes(key)) batch.del(key);
+      for (const key of keys) if (!keysBefore.includes(key)) batch.put(key, '');
     }
     const accountIds = [...new Set(changes.history.map((h) => h.accountId))];
     const stored = await this.db.getMany(accountIds.map(lastTimeKey));
