@@ -55,7 +55,7 @@ export class EventStream {
   constructor(
     readonly topic: string,
     readonly partitions: number,
-    /** The next offset the views will apply in a partition (its checkpoint), null when unknown here. */
+    /** The first offset of a partition this stream cannot have sent yet (service.ts), null when unknown here. */
     private readonly appliedNext: (partition: number) => bigint | null,
     readonly bounds: StreamBounds = streamBounds,
   ) {}
@@ -91,7 +91,7 @@ export class EventStream {
     if (position !== undefined) return { after: position };
     const next = this.appliedNext(partition);
     if (next !== null && offset >= next) {
-      throw new HttpProblem('VALIDATION_FAILED', `Last-Event-ID ${lastEventId} is beyond what the views applied from ${this.topic} partition ${partition} (next offset ${next}): it is from another topic`);
+      throw new HttpProblem('VALIDATION_FAILED', `Last-Event-ID ${lastEventId} is beyond what the views applied from ${this.topic} partition ${partition} (offset ${next} and later): it is from another topic`);
     }
     return { live: true, gap: `events after ${lastEventId} are older than the ${this.bounds.resumeEventsMax} kept for resume (resumeEventsMax): re-read the views for them` };
   }

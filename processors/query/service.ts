@@ -79,7 +79,16 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
     const progress = new Progress(log);
     const stores = views;
     const metrics = new QueryMetrics(progress, waiters, () => stores.parkedCounts());
-    const events = new EventStream(topic, ledger.partitions, (partition) => stores.store(partition)?.checkpoint()?.nextOffset ?? null, query.stream);
+    // An offset at or past both the log end seen at assignment and the applied position was never
+    // issued (a store checkpoint would not do: a partition without events has none); unknown while
+    // the partition is not assigned here or still being prepared.
+    const appliedNext = (partition: number): bigint | null => {
+      const entry = progress.report().partitions.find((p) => p.partition === partition);
+      if (entry === undefined || entry.phase === 'preparing') return null;
+      const [target, position] = [BigInt(entry.target), BigInt(entry.position)];
+      return target > position ? target : position;
+    };
+    const events = new EventStream(topic, ledger.partitions, appliedNext, query.stream);
     metrics.watchStream(events);
     consumer = new QueryConsumer({
       kafka,
