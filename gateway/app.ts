@@ -1,11 +1,15 @@
 // buildApp(deps): the gateway's HTTP surface without listening, so tests drive it with inject().
-// Every error leaves as problem+json with a code from the one registry (errors.ts), including
-// fastify's own (body too large, media type, malformed JSON, schema validation, router limits,
-// undecodable URLs, requests Node's HTTP parser refuses: see edge.ts).
+// Every error leaves as problem+json with a code from the one registry, including fastify's own
+// (body too large, media type, malformed JSON, schema validation, router limits, undecodable
+// URLs, requests Node's HTTP parser refuses), and every route but the public ones needs an API
+// key: the edge both services share (processors/http: errors.ts, edge.ts, plugin.ts).
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { decodeUtf8, edgeServerOptions, foreignCharset, problemFor, quotedUrl } from './edge.ts';
-import { HttpProblem, UnavailableError, problemContentType, unavailableRetryAfterSeconds } from './errors.ts';
-import { GatewayMetrics, metricsContentType } from './metrics.ts';
+import { decodeUtf8, foreignCharset } from '../processors/http/edge.ts';
+import { HttpProblem, UnavailableError, problemContentType } from '../processors/http/errors.ts';
+import type { ApiKeyDirectory } from '../processors/http/api-keys.ts';
+import { ledgerEdge, serverOptionsFor, type EdgeOptions } from '../processors/http/plugin.ts';
+import { apiKeyRoutes, type ApiKeyAdmin } from './api-key-routes.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { docsRoutes, openApiDocument, serveDocs, type DocumentedRoute } from './openapi.ts';
 import { commandRoutes, type RouteDeps } from './routes.ts';
 import type { Reply } from './replies.ts';
@@ -15,27 +19,37 @@ export interface AppDeps extends Omit<RouteDeps, 'metrics'> {
   log?: FastifyServerOptions['logger'];
   /** Shared with the adapters that record into it; a fresh one when absent. */
   metrics?: GatewayMetrics;
+  /** The API keys this instance knows (DESIGN §9). */
+  keys: ApiKeyDirectory;
+  /** Writes API key records to <prefix>api-keys (the admin routes). */
+  keyAdmin: ApiKeyAdmin;
 }
 
 export function buildApp(appDeps: AppDeps): FastifyInstance {
   const deps: RouteDeps = { ...appDeps, metrics: appDeps.metrics ?? new GatewayMetrics() };
+  const edgeOptions: EdgeOptions = {
+    bodyBytesMax: deps.config.bodyBytesMax,
+    keys: appDeps.keys,
+    rateLimitPerSecond: deps.config.rateLimitPerSecond,
+    corsOrigins: deps.config.corsOrigins,
+    metrics: deps.metrics,
+    onProblem: logProblem,
+  };
   const app = Fastify({
     logger: appDeps.log ?? false,
     logController: new RequestLogController(),
     bodyLimit: deps.config.bodyBytesMax,
     // We answer requests that arrive while closing ourselves, as problem+json (see onRequest).
     return503OnClosing: false,
-    ...edgeServerOptions(sendProblem),
+    ...serverOptionsFor(edgeOptions),
     ajv: {
       // Reject, never repair: unknown fields are errors, "100" is not 100.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
     },
   });
   installJsonParser(app, deps.config.bodyBytesMax);
-  app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(request, reply, problemFor(error, deps.config.bodyBytesMax), error));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new HttpProblem('ROUTE_NOT_FOUND', `no route ${request.method} ${quotedUrl(request.url)}`)),
-  );
+  // Problems, authentication, rate limits and /metrics: the edge both services share.
+  app.register(ledgerEdge, edgeOptions);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -57,20 +71,18 @@ export function buildApp(appDeps: AppDeps): FastifyInstance {
       handler: async (request, reply) => write(reply, await route.handle(request, deps)),
     });
   }
+  for (const route of apiKeyRoutes) {
+    app.route({ method: route.method, url: route.url, schema: route.schema, config: { scope: 'admin' }, handler: async (request, reply) => write(reply, await route.handle(request, appDeps)) });
+  }
   registerOperationalRoutes(app, deps);
-  recordRequests(app, deps.metrics);
+  countTimeouts(app, deps.metrics);
   return app;
 }
 
-const statusClasses = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
-
-/** Every answered request into the latency histogram, by route template (never the raw URL). */
-function recordRequests(app: FastifyInstance, metrics: GatewayMetrics): void {
+/** Requests answered 202 (no outcome in time), by route template (never the raw URL). */
+function countTimeouts(app: FastifyInstance, metrics: GatewayMetrics): void {
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode;
-    metrics.httpRequestSeconds.observe([route, request.method, statusClasses[Math.floor(status / 100)] ?? 'other'], reply.elapsedTime / 1000);
-    if (status === 202) metrics.commandTimeouts.inc([route]);
+    if (reply.statusCode === 202) metrics.commandTimeouts.inc([request.routeOptions.url ?? 'unmatched']);
     done();
   });
 }
@@ -121,11 +133,9 @@ function rejectPrototypeKeys(key: string, value: unknown): unknown {
   return value;
 }
 
-function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: HttpProblem, cause?: unknown): FastifyReply {
+function logProblem(request: FastifyRequest, problem: HttpProblem, cause: unknown): void {
   if (problem.code === 'INTERNAL_ERROR') request.log.error({ err: cause }, 'request failed');
   else if (problem.code === 'UNAVAILABLE') request.log.warn({ err: cause ?? problem }, 'answering 503');
-  if (problem.code === 'UNAVAILABLE') reply.header('retry-after', String(unavailableRetryAfterSeconds));
-  return reply.code(problem.status).type(problemContentType).send(problem.toProblem());
 }
 
 function write(reply: FastifyReply, answer: Reply): FastifyReply {
@@ -144,7 +154,7 @@ const operationalRoutes: DocumentedRoute[] = [
 ];
 
 function registerOperationalRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const document = openApiDocument([...commandRoutes, ...operationalRoutes]);
+  const document = openApiDocument([...commandRoutes, ...apiKeyRoutes, ...operationalRoutes]);
   app.get('/health', async () => ({ status: 'up' }));
   app.get('/ready', async (request, reply) => {
     const checks = { producer: deps.commandSink.ready(), outcomes: deps.outcomes.ready() };
@@ -153,6 +163,5 @@ function registerOperationalRoutes(app: FastifyInstance, deps: RouteDeps): void 
     const problem = new UnavailableError(`not ready: ${waiting.join(' and ')} not connected`);
     return reply.code(problem.status).type(problemContentType).send({ ...problem.toProblem(), checks });
   });
-  app.get('/metrics', async (_request, reply) => reply.type(metricsContentType).send(deps.metrics.registry.render()));
   serveDocs(app, document);
 }

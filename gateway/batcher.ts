@@ -2,7 +2,7 @@
 // one produce request. One batch is in flight at a time, which is what an idempotent producer
 // needs for ordered sequence numbers anyway; requests behind a slow batch wait in a bounded queue.
 // Every add() settles within `produceTimeoutMs`: acknowledged, or an UnavailableError.
-import { UnavailableError, kafkaUnavailable } from './errors.ts';
+import { UnavailableError, kafkaUnavailable } from '../processors/http/errors.ts';
 
 export interface BatcherBounds {
   /** How long the first item of an idle batcher waits for company before the batch goes. */

@@ -7,7 +7,7 @@ import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
 import type { TopicCodec } from '../schemas/codec.ts';
 import type { Command } from '../schemas/types.ts';
 import { MicroBatcher, type BatcherBounds } from './batcher.ts';
-import { UnavailableError, kafkaUnavailable } from './errors.ts';
+import { UnavailableError, kafkaUnavailable } from '../processors/http/errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { CommandSink, Log } from './ports.ts';
 import { retryUntilDone } from './retry.ts';

@@ -1,13 +1,14 @@
 // From a validated request to the Command it means. Identities are deterministic when the client
 // sends an Idempotency-Key (a retry is the same command), fresh otherwise. The fingerprint hashes
 // what the request asks for, so the same key with another meaning is IDEMPOTENCY_KEY_REUSED.
-import { accountIdForKey, commandIdForKey, fingerprintOf, newId, transferIdForCommand } from '../schemas/ids.ts';
+import { accountIdForKey, commandIdForKey, fingerprintOf, holdIdForCommand, newId, transferIdForCommand } from '../schemas/ids.ts';
 import type { Command, CommandPayload, InitiateTransfer } from '../schemas/types.ts';
 
 export interface OpenAccountRequest {
   ownerName: string;
   currency: string;
   initialBalance: number;
+  overdraftLimit?: number;
 }
 
 export interface MoneyRequest {
@@ -22,44 +23,84 @@ export interface TransferRequest {
   reference?: string;
 }
 
-import { canonicalId } from './edge.ts';
+import { canonicalId } from '../processors/http/edge.ts';
 
 export { canonicalId };
 
+/** Who sent a request (the API key's id: the command's actor) and its Idempotency-Key, if any. */
+export interface RequestOrigin {
+  actor: string;
+  key: string | undefined;
+}
+
 type Meaning = Record<string, string | number | null>;
 
-const commandIdFor = (accountId: string, key: string | undefined): string => (key === undefined ? newId() : commandIdForKey(accountId, key));
+/** Scoped to the API key (DESIGN §9): the same Idempotency-Key from two keys is two commands. */
+const commandIdFor = (accountId: string, origin: RequestOrigin): string =>
+  origin.key === undefined ? newId() : commandIdForKey(origin.actor, accountId, origin.key);
 
-function build<P extends CommandPayload>(commandId: string, accountId: string, payload: P, meaning: Meaning, nowMs: number): Command & { payload: P } {
+function build<P extends CommandPayload>(commandId: string, accountId: string, payload: P, meaning: Meaning, origin: RequestOrigin, nowMs: number): Command & { payload: P } {
   const fingerprint = fingerprintOf({ op: payload.type, accountId, ...meaning });
-  return { commandId, accountId, issuedAt: nowMs, fingerprint, payload };
+  return { commandId, accountId, issuedAt: nowMs, fingerprint, payload, actor: origin.actor };
 }
 
-export function openAccountCommand(body: OpenAccountRequest, key: string | undefined, nowMs: number): Command {
-  const accountId = key === undefined ? newId() : accountIdForKey(key);
+export function openAccountCommand(body: OpenAccountRequest, origin: RequestOrigin, nowMs: number): Command {
+  const accountId = origin.key === undefined ? newId() : accountIdForKey(origin.actor, origin.key);
   const { ownerName, currency, initialBalance } = body;
-  const payload = { type: 'OpenAccount', ownerName, currency, initialBalance } as const;
-  return build(commandIdFor(accountId, key), accountId, payload, { ownerName, currency, initialBalance }, nowMs);
+  const overdraftLimit = body.overdraftLimit ?? 0;
+  const payload = { type: 'OpenAccount', ownerName, currency, initialBalance, overdraftLimit } as const;
+  // The limit joins the meaning only when asked for, so a retry of a request from before limits existed keeps its fingerprint.
+  const meaning = { ownerName, currency, initialBalance, ...(overdraftLimit === 0 ? {} : { overdraftLimit }) };
+  return build(commandIdFor(accountId, origin), accountId, payload, meaning, origin, nowMs);
 }
 
-export function moneyCommand(type: 'Deposit' | 'Withdraw', accountId: string, body: MoneyRequest, key: string | undefined, nowMs: number): Command {
+export function moneyCommand(type: 'Deposit' | 'Withdraw', accountId: string, body: MoneyRequest, origin: RequestOrigin, nowMs: number): Command {
   const id = canonicalId(accountId);
   const reference = body.reference ?? null;
-  return build(commandIdFor(id, key), id, { type, amount: body.amount, reference }, { amount: body.amount, reference }, nowMs);
+  return build(commandIdFor(id, origin), id, { type, amount: body.amount, reference }, { amount: body.amount, reference }, origin, nowMs);
 }
 
-export function closeAccountCommand(accountId: string, key: string | undefined, nowMs: number): Command {
+export function overdraftLimitCommand(accountId: string, body: { limit: number }, origin: RequestOrigin, nowMs: number): Command {
   const id = canonicalId(accountId);
-  return build(commandIdFor(id, key), id, { type: 'CloseAccount' } as const, {}, nowMs);
+  return build(commandIdFor(id, origin), id, { type: 'SetOverdraftLimit', limit: body.limit } as const, { limit: body.limit }, origin, nowMs);
+}
+
+export function closeAccountCommand(accountId: string, origin: RequestOrigin, nowMs: number): Command {
+  const id = canonicalId(accountId);
+  return build(commandIdFor(id, origin), id, { type: 'CloseAccount' } as const, {}, origin, nowMs);
 }
 
 /** The transfer's id derives from its command's id, so a retried transfer is the same transfer. */
-export function transferCommand(body: TransferRequest, key: string | undefined, nowMs: number): Command & { payload: InitiateTransfer } {
+export function transferCommand(body: TransferRequest, origin: RequestOrigin, nowMs: number): Command & { payload: InitiateTransfer } {
   const accountId = canonicalId(body.fromAccountId);
   const toAccountId = canonicalId(body.toAccountId);
   const reference = body.reference ?? null;
-  const commandId = commandIdFor(accountId, key);
+  const commandId = commandIdFor(accountId, origin);
   const payload: InitiateTransfer = { type: 'InitiateTransfer', transferId: transferIdForCommand(commandId), toAccountId, amount: body.amount, reference };
   // transferId is left out of the meaning: it follows from the key.
-  return build(commandId, accountId, payload, { toAccountId, amount: body.amount, reference }, nowMs);
+  return build(commandId, accountId, payload, { toAccountId, amount: body.amount, reference }, origin, nowMs);
 }
+
+/** A hold's id derives from its command's id, so a retried authorization is the same hold. */
+export function placeHoldCommand(accountId: string, body: { amount: number; reference?: string; expiresInSeconds: number }, origin: RequestOrigin, nowMs: number): Command {
+  const id = canonicalId(accountId);
+  const commandId = commandIdFor(id, origin);
+  const reference = body.reference ?? null;
+  const payload = { type: 'PlaceHold', holdId: holdIdForCommand(commandId), amount: body.amount, expiresInSeconds: body.expiresInSeconds, reference } as const;
+  // holdId is left out of the meaning: it follows from the key.
+  return build(commandId, id, payload, { amount: body.amount, expiresInSeconds: body.expiresInSeconds, reference }, origin, nowMs);
+}
+
+export function captureHoldCommand(accountId: string, holdId: string, body: { amount?: number } | undefined, origin: RequestOrigin, nowMs: number): Command {
+  const id = canonicalId(accountId);
+  const hold = canonicalId(holdId);
+  const amount = body?.amount ?? null;
+  return build(commandIdFor(id, origin), id, { type: 'CaptureHold', holdId: hold, amount } as const, { holdId: hold, amount }, origin, nowMs);
+}
+
+export function voidHoldCommand(accountId: string, holdId: string, origin: RequestOrigin, nowMs: number): Command {
+  const id = canonicalId(accountId);
+  const hold = canonicalId(holdId);
+  return build(commandIdFor(id, origin), id, { type: 'VoidHold', holdId: hold } as const, { holdId: hold }, origin, nowMs);
+}
+

@@ -2,6 +2,8 @@
 // reason). Read once from the environment; a bad value is a startup error naming the variable.
 import { hostname } from 'node:os';
 import { endpoints, integerFromEnv, loadConfig, type LedgerConfig } from '../topics/config.ts';
+import { defaultHost, loadEdgeConfig } from '../processors/http/config.ts';
+import { accessBounds } from '../processors/http/plugin.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -30,12 +32,18 @@ export interface GatewayConfig {
   bodyBytesMax: number;
   /** A graceful shutdown that takes longer than this exits anyway. */
   shutdownTimeoutMs: number;
+  /** RATE_LIMIT_PER_SECOND: requests per API key and second (0: off). */
+  rateLimitPerSecond: number;
+  /** CORS_ORIGINS; empty: CORS off. */
+  corsOrigins: string[];
+  /** LEDGER_ADMIN_KEY (keyId `bootstrap`), never stored. */
+  adminKey: string | undefined;
 }
 
 export const bodyBytesMax = 16 * 1024;
 
 export const defaultGatewayConfig: GatewayConfig = {
-  host: '0.0.0.0',
+  host: defaultHost,
   port: 8080,
   instanceId: 'gateway',
   commandTimeoutMs: 5000,
@@ -48,6 +56,9 @@ export const defaultGatewayConfig: GatewayConfig = {
   outcomeLookbackMs: 10 * 60 * 1000,
   bodyBytesMax,
   shutdownTimeoutMs: 15_000,
+  rateLimitPerSecond: accessBounds.perKeyPerSecondDefault,
+  corsOrigins: [],
+  adminKey: undefined,
 };
 
 export interface GatewaySettings {
@@ -60,9 +71,11 @@ export function loadGatewaySettings(env: Env = process.env): GatewaySettings {
   const d = defaultGatewayConfig;
   const port = integerFromEnv(env, 'GATEWAY_PORT', d.port, 1, 65_535);
   const commandTimeoutMs = integerFromEnv(env, 'COMMAND_TIMEOUT_MS', d.commandTimeoutMs, 1, 120_000);
+  const edge = loadEdgeConfig(env);
   const gateway: GatewayConfig = {
     ...d,
-    host: env.GATEWAY_HOST || d.host,
+    ...edge,
+    host: env.GATEWAY_HOST || edge.host,
     port,
     instanceId: env.GATEWAY_INSTANCE_ID || `${hostname()}-${port}`,
     commandTimeoutMs,

@@ -3,6 +3,7 @@
 // Nothing reaches Kafka before these checks pass (DESIGN §5).
 
 import { moneyMax } from '../schemas/types.ts';
+import { problemSchema } from '../processors/http/errors.ts';
 
 const uuidPattern = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
@@ -44,6 +45,11 @@ const amount = {
   description: 'minor units (cents), a positive safe integer',
 } as const;
 const balance = { type: 'integer', minimum: 0, maximum: fieldBounds.amountMax } as const;
+/** A balance after debits: down to −overdraftLimit (DESIGN §10). */
+const signedBalance = { type: 'integer', minimum: -fieldBounds.amountMax, maximum: fieldBounds.amountMax } as const;
+/** Null only on outcomes written before available balances were recorded. */
+const availableBalance = { type: ['integer', 'null'], minimum: -fieldBounds.amountMax, maximum: 2 * fieldBounds.amountMax, description: 'balance − heldBalance + overdraftLimit' } as const;
+const overdraftLimit = { type: 'integer', minimum: 0, maximum: fieldBounds.amountMax, description: 'how far below 0 debits may take the balance, minor units' } as const;
 const reference = { type: 'string', maxLength: fieldBounds.referenceLengthMax, pattern: textPattern, description: 'free text, no control or bidi characters' } as const;
 const version = { type: 'integer', minimum: 1, description: "the account's last event sequence" } as const;
 
@@ -85,7 +91,20 @@ export const openAccountBody = {
     },
     currency: { type: 'string', enum: currencyCodes, description: 'an ISO 4217 code in use (the list of Node\'s ICU)' },
     initialBalance: { ...balance, default: 0 },
+    overdraftLimit: { ...overdraftLimit, default: 0 },
   },
+} as const;
+
+export const overdraftLimitBody = {
+  type: 'object',
+  required: ['limit'],
+  additionalProperties: false,
+  properties: { limit: overdraftLimit },
+} as const;
+
+export const overdraftLimitSetSchema = {
+  type: 'object',
+  properties: { accountId: uuid, overdraftLimit, balance: signedBalance, availableBalance, version, commandId: uuid },
 } as const;
 
 export const moneyBody = {
@@ -105,18 +124,7 @@ export const transferBody = {
 /** POST close takes no body; an empty body or `{}` is accepted (see the route's preValidation). */
 export const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
 
-export const problemSchema = {
-  type: 'object',
-  required: ['type', 'title', 'status', 'code', 'detail'],
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    code: { type: 'string' },
-    detail: { type: 'string' },
-    commandId: { type: 'string' },
-  },
-} as const;
+export { problemSchema };
 
 export const transferFailedSchema = {
   type: 'object',
@@ -127,12 +135,12 @@ export const transferFailedSchema = {
 
 export const accountOpenedSchema = {
   type: 'object',
-  properties: { accountId: uuid, ownerName: { type: 'string' }, currency: { type: 'string' }, balance, version, commandId: uuid },
+  properties: { accountId: uuid, ownerName: { type: 'string' }, currency: { type: 'string' }, balance, overdraftLimit, availableBalance, version, commandId: uuid },
 } as const;
 
 export const balanceChangedSchema = {
   type: 'object',
-  properties: { accountId: uuid, balance, version, commandId: uuid },
+  properties: { accountId: uuid, balance: signedBalance, version, commandId: uuid },
 } as const;
 
 export const accountClosedSchema = {
@@ -148,7 +156,7 @@ export const transferCompletedSchema = {
 export const pendingSchema = {
   type: 'object',
   description: 'no outcome within COMMAND_TIMEOUT_MS; poll the Location header',
-  properties: { commandId: uuid, status: { const: 'pending' }, transferId: uuid },
+  properties: { commandId: uuid, status: { const: 'pending' }, transferId: uuid, holdId: uuid },
 } as const;
 
 export const outcomeSchema = {
@@ -172,3 +180,48 @@ export const outcomeSchema = {
     },
   },
 } as const;
+
+/** DESIGN §10: a hold lives 60 s to 30 days; 7 days when not said. */
+export const holdBounds = { expiresInSecondsMin: 60, expiresInSecondsMax: 2_592_000, expiresInSecondsDefault: 604_800 } as const;
+
+export const holdParams = {
+  type: 'object',
+  required: ['id', 'holdId'],
+  additionalProperties: false,
+  properties: { id: uuid, holdId: uuid },
+} as const;
+
+export const placeHoldBody = {
+  type: 'object',
+  required: ['amount'],
+  additionalProperties: false,
+  properties: {
+    amount,
+    reference,
+    expiresInSeconds: { type: 'integer', minimum: holdBounds.expiresInSecondsMin, maximum: holdBounds.expiresInSecondsMax, default: holdBounds.expiresInSecondsDefault },
+  },
+} as const;
+
+export const captureHoldBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { amount: { ...amount, description: 'at most the hold; all of it when left out (the rest is released)' } },
+} as const;
+
+const holdAnswer = { holdId: uuid, accountId: uuid, balance: signedBalance, availableBalance, version, commandId: uuid } as const;
+
+export const holdPlacedSchema = {
+  type: 'object',
+  properties: { ...holdAnswer, amount, status: { const: 'ACTIVE' }, expiresAt: { type: 'string', format: 'date-time' } },
+} as const;
+
+export const holdCapturedSchema = {
+  type: 'object',
+  properties: { ...holdAnswer, status: { const: 'CAPTURED' }, capturedAmount: amount },
+} as const;
+
+export const holdVoidedSchema = {
+  type: 'object',
+  properties: { ...holdAnswer, status: { const: 'VOIDED' } },
+} as const;
+

@@ -15,10 +15,12 @@ import { OutcomeTable } from './outcome-table.ts';
 import { KafkaOutcomeFeed } from './outcomes.ts';
 import type { Log } from './ports.ts';
 import { retryUntilDone } from './retry.ts';
+import { ApiKeyDirectory } from '../processors/http/api-keys.ts';
+import { ApiKeyFollower, KafkaApiKeyWriter, keyFollowerGroup } from '../processors/http/api-key-topic.ts';
 
 /** The gateway reads and writes only these; a wrong partition count or policy is fatal. */
 async function checkTopics(admin: Admin, settings: GatewaySettings): Promise<void> {
-  const specs = topicSpecs(settings.ledger.topicPrefix).filter((spec) => spec.role === 'commands' || spec.role === 'outcomes');
+  const specs = topicSpecs(settings.ledger.topicPrefix).filter((spec) => spec.role === 'commands' || spec.role === 'outcomes' || spec.role === 'apiKeys');
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.name)).map((spec) => spec.name);
   // Missing is retried: `npm start` may still be creating them.
@@ -46,7 +48,13 @@ async function main(): Promise<void> {
   };
   const sink = new KafkaCommandSink(kafka, names.commands, gateway, log, metrics);
   const feed = new KafkaOutcomeFeed({ kafka, admin, topic: names.outcomes, groupId, outcomeLookbackMs: gateway.outcomeLookbackMs, table, log });
-  const app = buildApp({ commandSink: sink, outcomes: table, config: gateway, metrics, log: { level: process.env.LOG_LEVEL ?? 'info' } });
+  // API keys (DESIGN §9): LEDGER_ADMIN_KEY, plus <prefix>api-keys followed from its beginning.
+  const keys = new ApiKeyDirectory(gateway.adminKey);
+  const keyLog = { info: (message: string, fields: object = {}) => log.info(fields, message), warn: (message: string, fields: object = {}) => log.warn(fields, message) };
+  const keyFollower = new ApiKeyFollower({ kafka, topic: names.apiKeys, groupId: keyFollowerGroup(ledger.appId, `gateway.${gateway.instanceId}`), directory: keys, log: keyLog });
+  const keyWriter = new KafkaApiKeyWriter(kafka, names.apiKeys);
+  if (gateway.adminKey === undefined) process.stderr.write('gateway: LEDGER_ADMIN_KEY is not set; only keys from the api-keys topic are accepted\n');
+  const app = buildApp({ commandSink: sink, outcomes: table, config: gateway, metrics, keys, keyAdmin: keyWriter, log: { level: process.env.LOG_LEVEL ?? 'info' } });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -61,6 +69,8 @@ async function main(): Promise<void> {
     table.releaseAll();
     await sink.close();
     await feed.close();
+    await keyFollower.close();
+    await keyWriter.close();
     await admin.disconnect().catch(() => {});
     log.info({}, 'gateway stopped');
     process.exit(0);
@@ -74,6 +84,8 @@ async function main(): Promise<void> {
   // Each step runs once; a failed step is retried with backoff until Kafka and the registry answer.
   let codecs: Codecs | undefined;
   let sinkStarted = false;
+  let keyWriterStarted = false;
+  let keyFollowerStarted = false;
   const connected = await retryUntilDone(
     'connecting to Kafka and the schema registry',
     async () => {
@@ -82,6 +94,10 @@ async function main(): Promise<void> {
       codecs ??= await createCodecs(new LedgerRegistry(ledger.registryUrl), ledger.topicPrefix);
       if (!sinkStarted) await sink.start(codecs.commands);
       sinkStarted = true;
+      if (!keyWriterStarted) await keyWriter.start(codecs.apiKeys);
+      keyWriterStarted = true;
+      if (!keyFollowerStarted) await keyFollower.start(codecs.apiKeys);
+      keyFollowerStarted = true;
       await feed.start(codecs.outcomes);
     },
     { log, stopped: () => stopping, fatal: (error) => error instanceof TopicMismatchError },

@@ -3,7 +3,8 @@
 // Both HTTP services use it: the gateway's commands and the query processor's reads (their own
 // title and description; processors/query/openapi.ts).
 import type { FastifyInstance } from 'fastify';
-import { errorRegistry } from './errors.ts';
+import { errorRegistry } from '../processors/http/errors.ts';
+import { isPublicRoute } from '../processors/http/plugin.ts';
 import { problemSchema } from './http-schemas.ts';
 import type { RouteSpec } from './routes.ts';
 
@@ -16,7 +17,7 @@ interface ObjectSchema {
 
 /** Routes without a handler spec of their own (health, readiness, docs), documented alike. */
 export interface DocumentedRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   operationId: string;
   summary: string;
@@ -62,6 +63,8 @@ function operation(route: DocumentedRoute): JsonObject {
     operationId: route.operationId,
     summary: route.summary,
     ...(route.description === undefined ? {} : { description: route.description }),
+    // DESIGN §9: every route but the public ones needs a bearer API key.
+    ...(isPublicRoute(route.url) ? { security: [] } : {}),
     parameters: [...parameters(route.schema.params, 'path'), ...parameters(route.schema.querystring, 'query'), ...parameters(route.schema.headers, 'header')],
     responses,
   };
@@ -81,12 +84,26 @@ export function openApiDocument(routes: DocumentedRoute[], info: ApiInfo = gatew
     openapi: '3.1.0',
     info: { title: info.title, version: '1', description: info.description },
     paths,
-    components: { schemas: { Problem: problemSchema } },
+    components: {
+      schemas: { Problem: problemSchema },
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Authorization: Bearer lk_<keyId>_<secret> (or LEDGER_ADMIN_KEY). Missing, malformed, unknown or revoked: 401 UNAUTHENTICATED; ' +
+            'a key without the route\'s scope (read: GET, write: POST commands, admin: API keys): 403 FORBIDDEN; over the rate limit: 429 RATE_LIMITED',
+        },
+      },
+    },
+    security: [{ apiKey: [] }],
     'x-error-codes': errorRegistry,
   };
 }
 
-/** GET /docs and /docs/openapi.json (the document), /docs/errors (every code with its status and title): the same on both services. */
+/**
+ * GET /docs and /docs/openapi.json (the document), /docs/errors (every code with its status and
+ * title): the same on both services, and public (isPublicRoute). /metrics is served by the edge.
+ */
 export function serveDocs(app: FastifyInstance, document: JsonObject): void {
   app.get('/docs', async () => document);
   app.get('/docs/openapi.json', async () => document);

@@ -2,7 +2,7 @@
 // every feed: the Kafka consumer (outcomes.ts) and unit tests both call `accept()`; routes call
 // `get`/`expect`. Everything is bounded: an LRU of remembered outcomes and a capped waiter table.
 import type { CommandOutcome } from '../schemas/types.ts';
-import { UnavailableError } from './errors.ts';
+import { UnavailableError } from '../processors/http/errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Expectation, OutcomeSource, ReceivedOutcome } from './ports.ts';
 

@@ -1,7 +1,7 @@
 // From an outcome (or its absence) to the HTTP answer of DESIGN §5. Pure: no Kafka, no fastify.
 import { creditCommandId } from '../schemas/ids.ts';
 import type { CommandOutcome } from '../schemas/types.ts';
-import { errorRegistry, isRejectionCode, problemOf, problemType, type Problem } from './errors.ts';
+import { errorRegistry, isRejectionCode, problemOf, problemType, type Problem } from '../processors/http/errors.ts';
 import type { ReceivedOutcome } from './ports.ts';
 
 export interface Reply {

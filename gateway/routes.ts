@@ -8,15 +8,18 @@ import {
   canonicalId,
   closeAccountCommand,
   moneyCommand,
+  overdraftLimitCommand,
   openAccountCommand,
   transferCommand,
   type MoneyRequest,
   type OpenAccountRequest,
+  type RequestOrigin,
   type TransferRequest,
 } from './commands.ts';
 import type { GatewayConfig } from './config.ts';
-import { HttpProblem, UnavailableError, isRetriable, kafkaUnavailable } from './errors.ts';
+import { HttpProblem, UnavailableError, isRetriable, kafkaUnavailable } from '../processors/http/errors.ts';
 import * as s from './http-schemas.ts';
+import { holdRoutes } from './routes-holds.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { CommandSink, OutcomeSource, ReceivedOutcome } from './ports.ts';
 import {
@@ -49,14 +52,15 @@ export interface RouteSpec {
   handle(request: FastifyRequest, deps: RouteDeps): Promise<Reply>;
 }
 
-const problem = (codes: string): [string, object] => [`problem+json: ${codes}`, s.problemSchema];
-const unavailable = problem('UNAVAILABLE (Kafka or the schema registry unreachable, or too many waiting requests)');
-const invalid = problem('VALIDATION_FAILED, PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415)');
-const pending: [string, object] = ['no outcome within COMMAND_TIMEOUT_MS; Location names the command to poll', s.pendingSchema];
+export const problem = (codes: string): [string, object] => [`problem+json: ${codes}`, s.problemSchema];
+export const unavailable = problem('UNAVAILABLE (Kafka or the schema registry unreachable, or too many waiting requests)');
+export const invalid = problem('VALIDATION_FAILED, PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415)');
+export const pending: [string, object] = ['no outcome within COMMAND_TIMEOUT_MS; Location names the command to poll', s.pendingSchema];
 
-function idempotencyKey(request: FastifyRequest): string | undefined {
+/** The API key that sent the request (its actor) and the Idempotency-Key scoped to it. */
+export function idempotencyKey(request: FastifyRequest): RequestOrigin {
   const key = request.headers['idempotency-key'];
-  return typeof key === 'string' ? key : undefined;
+  return { actor: request.principal?.keyId ?? 'anonymous', key: typeof key === 'string' ? key : undefined };
 }
 
 /**
@@ -85,7 +89,7 @@ async function execute(deps: RouteDeps, command: Command, deadlineMs: number): P
 
 type Accepted = (outcome: CommandOutcome) => Reply | Promise<Reply>;
 
-async function runCommand(deps: RouteDeps, command: Command, accepted: Accepted, pendingExtra: Record<string, string> = {}): Promise<Reply> {
+export async function runCommand(deps: RouteDeps, command: Command, accepted: Accepted, pendingExtra: Record<string, string> = {}): Promise<Reply> {
   const deadlineMs = Date.now() + deps.config.commandTimeoutMs;
   const received = await execute(deps, command, deadlineMs);
   if (received === undefined) return pendingReply(command.commandId, pendingExtra);
@@ -107,7 +111,10 @@ async function openAccount(request: FastifyRequest, deps: RouteDeps): Promise<Re
   const command = openAccountCommand(body, idempotencyKey(request), Date.now());
   const accepted = (o: CommandOutcome): Reply => ({
     status: 201,
-    body: { accountId: o.accountId, ownerName: body.ownerName, currency: body.currency, balance: o.balance ?? body.initialBalance, version: o.version, commandId: o.commandId },
+    body: {
+      accountId: o.accountId, ownerName: body.ownerName, currency: body.currency, balance: o.balance ?? body.initialBalance,
+      overdraftLimit: o.overdraftLimit ?? body.overdraftLimit ?? 0, availableBalance: o.availableBalance, version: o.version, commandId: o.commandId,
+    },
     headers: { location: `/api/v1/accounts/${o.accountId}` },
   });
   return runCommand(deps, command, accepted, { accountId: command.accountId });
@@ -119,6 +126,16 @@ async function closeAccount(request: FastifyRequest, deps: RouteDeps): Promise<R
   return runCommand(deps, command, (o) => ({
     status: 200,
     body: { accountId: o.accountId, status: 'CLOSED', version: o.version, commandId: o.commandId },
+    headers: {},
+  }));
+}
+
+async function setOverdraftLimit(request: FastifyRequest, deps: RouteDeps): Promise<Reply> {
+  const { id } = request.params as { id: string };
+  const command = overdraftLimitCommand(id, request.body as { limit: number }, idempotencyKey(request), Date.now());
+  return runCommand(deps, command, (o) => ({
+    status: 200,
+    body: { accountId: o.accountId, overdraftLimit: o.overdraftLimit, balance: o.balance, availableBalance: o.availableBalance, version: o.version, commandId: o.commandId },
     headers: {},
   }));
 }
@@ -181,9 +198,9 @@ async function getCommand(request: FastifyRequest, deps: RouteDeps): Promise<Rep
   return { status: 200, body: { ...outcome, transfer: progress }, headers: {} };
 }
 
-const withKey = (body: object) => ({ body, headers: s.idempotencyHeaders });
+export const withKey = (body: object) => ({ body, headers: s.idempotencyHeaders });
 
-export const commandRoutes: RouteSpec[] = [
+const baseRoutes: RouteSpec[] = [
   {
     method: 'POST', url: '/api/v1/accounts', operationId: 'openAccount', summary: 'Open an account',
     schema: withKey(s.openAccountBody),
@@ -220,9 +237,18 @@ export const commandRoutes: RouteSpec[] = [
     handle: closeAccount,
   },
   {
+    method: 'POST', url: '/api/v1/accounts/:id/overdraft-limit', operationId: 'setOverdraftLimit', summary: 'Set how far below 0 debits may take the balance (a limit below the current debt blocks further debits)',
+    schema: { ...withKey(s.overdraftLimitBody), params: s.accountParams },
+    responses: { 200: ['limit set', s.overdraftLimitSetSchema], 202: pending, 400: invalid, 404: problem('ACCOUNT_NOT_FOUND'), 409: problem('ACCOUNT_CLOSED, IDEMPOTENCY_KEY_REUSED'), 503: unavailable },
+    handle: setOverdraftLimit,
+  },
+  {
     method: 'GET', url: '/api/v1/commands/:commandId', operationId: 'getCommand', summary: "A command's outcome",
     schema: { params: s.commandParams },
     responses: { 200: ['the outcome', s.outcomeSchema], 400: problem('VALIDATION_FAILED'), 404: problem('COMMAND_NOT_FOUND'), 503: unavailable },
     handle: getCommand,
   },
 ];
+
+/** Every command route: the base ones here, the holds' in routes-holds.ts. */
+export const commandRoutes: RouteSpec[] = [...baseRoutes, ...holdRoutes()];

@@ -23,13 +23,23 @@ export function uuidV5(name: string, namespace: string = ledgerNamespace): strin
 
 export const newId = (): string => randomUUID();
 
-/** The account a POST /accounts with this Idempotency-Key creates. */
-export const accountIdForKey = (idempotencyKey: string): string => uuidV5(`account:${idempotencyKey}`);
+// Idempotency keys are scoped to the API key that sent them (DESIGN §9): two clients using the
+// same Idempotency-Key never collide. keyIds are [a-z0-9] and accountIds UUIDs, so the `:`
+// separators make every name unambiguous.
 
-/** The command a request on `accountId` with this Idempotency-Key becomes. */
-export const commandIdForKey = (accountId: string, idempotencyKey: string): string => uuidV5(`command:${accountId}:${idempotencyKey}`);
+/** The account a POST /accounts with this Idempotency-Key, sent with API key `keyId`, creates: UUIDv5(keyId, key). */
+export const accountIdForKey = (keyId: string, idempotencyKey: string): string => uuidV5(`account:${keyId}:${idempotencyKey}`);
+
+/** The command a request on `accountId` with this Idempotency-Key, sent with API key `keyId`, becomes: UUIDv5(keyId, accountId, key). */
+export const commandIdForKey = (keyId: string, accountId: string, idempotencyKey: string): string =>
+  uuidV5(`command:${keyId}:${accountId}:${idempotencyKey}`);
 
 export const transferIdForCommand = (commandId: string): string => uuidV5(`transfer:${commandId}`);
+
+export const holdIdForCommand = (commandId: string): string => uuidV5(`hold:${commandId}`);
+
+/** The internal command that expires a hold: caused by its HoldPlaced event. */
+export const expireCommandId = (holdPlacedEventId: string): string => uuidV5(`expire:${holdPlacedEventId}`);
 
 // Internal commands are identified by what caused them, never by a client-chosen id (DESIGN §8):
 // an event id (`<accountId>:<sequence>`) is unique forever, so a client retrying a transfer

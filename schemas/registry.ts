@@ -9,6 +9,7 @@ import { topicNames } from '../topics/topics.ts';
 import { TopicCodec, type SchemaSource } from './codec.ts';
 import { commandMapping, eventMapping, outcomeMapping, stateMapping, type RecordMapping } from './records.ts';
 import type { AccountEvent, AccountState, Command, CommandOutcome } from './types.ts';
+import { apiKeyMapping, type ApiKeyRecord } from './api-key.ts';
 
 export const registryRequestTimeoutMs = 5000;
 export const subjectCompatibility = COMPATIBILITY.BACKWARD_TRANSITIVE;
@@ -32,6 +33,8 @@ export interface Codecs {
   outcomes: TopicCodec<CommandOutcome>;
   /** The movements changelog: CommandOutcome records under their own subject. */
   movements: TopicCodec<CommandOutcome>;
+  /** The HTTP edge's API keys (DESIGN §9). */
+  apiKeys: TopicCodec<ApiKeyRecord>;
 }
 
 /** The value subject of each Avro topic (TopicNameStrategy) and its mapping. */
@@ -43,6 +46,7 @@ export function subjects(prefix: string) {
     accountState: { subject: `${names.accountState}-value`, mapping: stateMapping },
     outcomes: { subject: `${names.outcomes}-value`, mapping: outcomeMapping },
     movements: { subject: `${names.movements}-value`, mapping: outcomeMapping },
+    apiKeys: { subject: `${names.apiKeys}-value`, mapping: apiKeyMapping },
   } as const;
 }
 
@@ -129,5 +133,6 @@ export async function createCodecs(registry: LedgerRegistry, prefix: string, opt
     accountState: await codecFor(registry, s.accountState.subject, s.accountState.mapping, register),
     outcomes: await codecFor(registry, s.outcomes.subject, s.outcomes.mapping, register),
     movements: await codecFor(registry, s.movements.subject, s.movements.mapping, register),
+    apiKeys: await codecFor(registry, s.apiKeys.subject, s.apiKeys.mapping, register),
   };
 }

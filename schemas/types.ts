@@ -3,7 +3,7 @@
 // Money is integer minor units in a JS number, always checked with Number.isSafeInteger.
 // Timestamps are epoch milliseconds.
 
-export type OpenAccount = { type: 'OpenAccount'; ownerName: string; currency: string; initialBalance: number };
+export type OpenAccount = { type: 'OpenAccount'; ownerName: string; currency: string; initialBalance: number; overdraftLimit: number };
 export type Deposit = { type: 'Deposit'; amount: number; reference: string | null };
 export type Withdraw = { type: 'Withdraw'; amount: number; reference: string | null };
 export type InitiateTransfer = {
@@ -38,6 +38,17 @@ export type SettleTransfer = {
   amount: number;
 };
 
+/** How far below 0 the balance may go from now on (DESIGN §10); below the current debt blocks further debits. */
+export type SetOverdraftLimit = { type: 'SetOverdraftLimit'; limit: number };
+
+/** Authorize (DESIGN §10): reserve `amount` of the available balance until issuedAt + expiresInSeconds. */
+export type PlaceHold = { type: 'PlaceHold'; holdId: string; amount: number; expiresInSeconds: number; reference: string | null };
+/** Take `amount` (null: all) of an active hold; the rest is released. */
+export type CaptureHold = { type: 'CaptureHold'; holdId: string; amount: number | null };
+export type VoidHold = { type: 'VoidHold'; holdId: string };
+/** Internal: asked by the processor once a hold is past its expiresAt; identified by the HoldPlaced event. */
+export type ExpireHold = { type: 'ExpireHold'; holdId: string };
+
 export type CommandPayload =
   | OpenAccount
   | Deposit
@@ -46,7 +57,12 @@ export type CommandPayload =
   | CreditTransfer
   | RefundTransfer
   | CloseAccount
-  | SettleTransfer;
+  | SettleTransfer
+  | SetOverdraftLimit
+  | PlaceHold
+  | CaptureHold
+  | VoidHold
+  | ExpireHold;
 export type CommandType = CommandPayload['type'];
 
 export interface Command {
@@ -55,9 +71,11 @@ export interface Command {
   issuedAt: number;
   fingerprint: string;
   payload: CommandPayload;
+  /** The API key (keyId) that sent it; internal follow-ups carry their cause's (DESIGN §9). Null: before §9. */
+  actor?: string | null;
 }
 
-export type AccountOpened = { type: 'AccountOpened'; ownerName: string; currency: string; initialBalance: number };
+export type AccountOpened = { type: 'AccountOpened'; ownerName: string; currency: string; initialBalance: number; overdraftLimit: number };
 export type MoneyDeposited = { type: 'MoneyDeposited'; amount: number; balanceAfter: number; reference: string | null };
 export type MoneyWithdrawn = { type: 'MoneyWithdrawn'; amount: number; balanceAfter: number; reference: string | null };
 export type TransferDebited = {
@@ -66,6 +84,8 @@ export type TransferDebited = {
   toAccountId: string;
   amount: number;
   balanceAfter: number;
+  /** What this debit put in flight (its amount; 0 on the first release's debits, which did not count it). */
+  inFlight: number;
 };
 export type TransferCredited = {
   type: 'TransferCredited';
@@ -81,10 +101,20 @@ export type TransferRefunded = {
   amount: number;
   balanceAfter: number;
   reason: string;
+  /** Taken out of outgoingInFlight: the debit's inFlight (0 for a transfer the first release debited). */
+  inFlightReleased: number;
 };
 export type AccountClosed = { type: 'AccountClosed' };
 /** At the source: the destination credited the transfer; its amount is no longer in flight. */
-export type TransferSettled = { type: 'TransferSettled'; transferId: string; toAccountId: string; amount: number };
+export type TransferSettled = { type: 'TransferSettled'; transferId: string; toAccountId: string; amount: number; inFlightReleased: number };
+
+export type OverdraftLimitSet = { type: 'OverdraftLimitSet'; limit: number };
+
+export type HoldPlaced = { type: 'HoldPlaced'; holdId: string; amount: number; expiresAt: number; reference: string | null };
+/** Money leaves the ledger (like a withdrawal); `released` is the hold's whole amount, no longer held. */
+export type HoldCaptured = { type: 'HoldCaptured'; holdId: string; amount: number; balanceAfter: number; released: number };
+export type HoldVoided = { type: 'HoldVoided'; holdId: string; amount: number };
+export type HoldExpired = { type: 'HoldExpired'; holdId: string; amount: number };
 
 export type EventPayload =
   | AccountOpened
@@ -94,7 +124,12 @@ export type EventPayload =
   | TransferCredited
   | TransferRefunded
   | AccountClosed
-  | TransferSettled;
+  | TransferSettled
+  | OverdraftLimitSet
+  | HoldPlaced
+  | HoldCaptured
+  | HoldVoided
+  | HoldExpired;
 export type EventType = EventPayload['type'];
 
 export interface AccountEvent {
@@ -104,6 +139,8 @@ export interface AccountEvent {
   commandId: string;
   occurredAt: number;
   payload: EventPayload;
+  /** The actor of the command that caused it (DESIGN §9): who moved this money. Null: before §9. */
+  actor?: string | null;
 }
 
 export type AccountStatus = 'OPEN' | 'CLOSED';
@@ -122,6 +159,10 @@ export interface AccountState {
    * toward the upper money bound (so a refund always fits) and blocks closing the account.
    */
   outgoingInFlight: number;
+  /** Sum of the account's active holds (DESIGN §10): not available to debits. */
+  heldBalance: number;
+  /** How far below 0 the balance may go; it never goes below −overdraftLimit by a debit. */
+  overdraftLimit: number;
 }
 
 /** Business refusals, in the order of precedence the domain checks them (DESIGN §3). */
@@ -133,6 +174,9 @@ export const REJECTION_CODES = [
   'ACCOUNT_CLOSED',
   'CURRENCY_MISMATCH',
   'ACCOUNT_NOT_EMPTY',
+  'HOLD_NOT_FOUND',
+  'HOLD_NOT_ACTIVE',
+  'AMOUNT_EXCEEDS_HOLD',
   'INSUFFICIENT_FUNDS',
   'AMOUNT_TOO_LARGE',
 ] as const;
@@ -156,7 +200,18 @@ export interface CommandOutcome {
   transferStatus: TransferStatus | null;
   /** The destination's refusal code when transferStatus is `failed`. */
   transferCode: string | null;
+  /** balance − heldBalance + overdraftLimit after the command (null on records from before it existed). */
+  availableBalance: number | null;
+  overdraftLimit: number | null;
+  /** On a hold's commands: its id; on the placing command's record (kept forever) also its state. */
+  holdId: string | null;
+  holdStatus: HoldStatus | null;
+  holdAmount: number | null;
+  expiresAt: number | null;
+  capturedAmount: number | null;
 }
+
+export type HoldStatus = 'ACTIVE' | 'CAPTURED' | 'VOIDED' | 'EXPIRED';
 
 export type TransferStatus = 'pending' | 'completed' | 'failed';
 

@@ -2,6 +2,7 @@
 // deposits, withdrawals and transfers (a debit at the source and a credit at the destination),
 // each with the right sequence and balanceAfter, generated in chunks so a million events never
 // sit in memory at once.
+import { eventKey } from '../topics/record-keys.ts';
 import { uuidV5 } from '../schemas/ids.ts';
 import type { AccountEvent, EventPayload } from '../schemas/types.ts';
 import { prng } from './workload.ts';
@@ -27,13 +28,13 @@ export function* benchEvents(options: BenchEventsOptions): Generator<AccountEven
     const accountId = ids[index] as string;
     const sequence = (versions[index] as number) + 1;
     versions[index] = sequence;
-    chunk.push({ eventId: `${accountId}:${sequence}`, accountId, sequence, commandId: uuidV5(`bench-query:${accountId}:${sequence}`), occurredAt: start + emitted, payload });
+    chunk.push({ eventId: eventKey(accountId, sequence), accountId, sequence, commandId: uuidV5(`bench-query:${accountId}:${sequence}`), occurredAt: start + emitted, payload });
     emitted += 1;
   };
   const move = (index: number, delta: number): number => (balances[index] = (balances[index] as number) + delta);
   for (let i = 0; i < options.accounts && emitted < options.events; i += 1) {
     balances[i] = 10_000;
-    emit(i, { type: 'AccountOpened', ownerName: `Bench customer ${i}`, currency: 'EUR', initialBalance: 10_000 });
+    emit(i, { type: 'AccountOpened', ownerName: `Bench customer ${i}`, currency: 'EUR', initialBalance: 10_000, overdraftLimit: 0 });
     if (chunk.length >= options.chunk) {
       yield chunk;
       chunk = [];
@@ -48,7 +49,7 @@ export function* benchEvents(options: BenchEventsOptions): Generator<AccountEven
     if (roll < 0.7 && options.events - emitted >= 2 && affordable && options.accounts > 1) {
       const b = (a + 1 + Math.floor(random() * (options.accounts - 1))) % options.accounts;
       const transferId = uuidV5(`bench-query:transfer:${options.seed}:${transfer++}`);
-      emit(a, { type: 'TransferDebited', transferId, toAccountId: ids[b] as string, amount, balanceAfter: move(a, -amount) });
+      emit(a, { type: 'TransferDebited', inFlight: 0, transferId, toAccountId: ids[b] as string, amount, balanceAfter: move(a, -amount) });
       emit(b, { type: 'TransferCredited', transferId, fromAccountId: ids[a] as string, amount, balanceAfter: move(b, amount) });
     } else if (roll < 0.85 && affordable) {
       emit(a, { type: 'MoneyWithdrawn', amount, balanceAfter: move(a, -amount), reference: null });

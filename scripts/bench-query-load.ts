@@ -5,6 +5,7 @@
 // spends answering it, and on a 2-core box the client then caps the measurement. Runs as child
 // processes (BENCH_LOAD_CLIENT=1, the spec as JSON on stdin) so the client can use more than one
 // core; each prints its counts and latency samples as one JSON line.
+import { benchApiKey } from './bench-key.ts';
 import net from 'node:net';
 
 export interface LoadSpec {
@@ -39,6 +40,9 @@ function parseResponse(buffer: Buffer): { status: number; length: number } | und
   return buffer.length >= length ? { status, length } : undefined;
 }
 
+/** Every GET carries the benchmark's key (bench-key.ts): the query service authenticates each one. */
+const authorizationLine = `Authorization: Bearer ${benchApiKey}\r\n`;
+
 function connection(spec: LoadSpec, url: URL, result: LoadResult, deadline: number, pick: () => string): Promise<void> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true });
@@ -50,7 +54,7 @@ function connection(spec: LoadSpec, url: URL, result: LoadResult, deadline: numb
         return resolve();
       }
       started = performance.now();
-      socket.write(`GET ${pick()} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+      socket.write(`GET ${pick()} HTTP/1.1\r\nHost: ${url.host}\r\n${authorizationLine}\r\n`);
     };
     socket.on('connect', send);
     socket.on('data', (data: Buffer) => {

@@ -7,6 +7,7 @@
 // Options (flag or BENCH_<NAME>): --events, --accounts, --seconds, --concurrency, --threads,
 // --history-limit, --port. BENCH_KEEP=1 keeps the topics; BENCH_PREFIX=<kept prefix> reuses them
 // (same --events and --accounts) and skips producing.
+import { benchServiceEnv } from './bench-key.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -182,7 +183,7 @@ async function main(): Promise<void> {
     if (reused === undefined) await produce(prefix, base.partitions, brokers, registryUrl);
     const baseUrl = `http://127.0.0.1:${options.port}`;
     const env = { KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registryUrl, BANK_TOPIC_PREFIX: prefix, BANK_PARTITIONS: String(base.partitions) };
-    const started = startQuery({ ...env, APP_ID: `bench-query-${stamp}`, DATA_DIR: dataDir, QUERY_HOST: '127.0.0.1', QUERY_PORT: String(options.port) });
+    const started = startQuery({ ...env, APP_ID: `bench-query-${stamp}`, DATA_DIR: dataDir, QUERY_HOST: '127.0.0.1', QUERY_PORT: String(options.port), ...benchServiceEnv });
     child = started.child;
     const rebuild = await started.rebuilt;
     await waitReady(baseUrl);

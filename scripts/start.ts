@@ -7,6 +7,8 @@ import { createKafka } from '../topics/kafka.ts';
 import { ensureTopics } from '../topics/admin.ts';
 import { LedgerRegistry, registerSchemas } from '../schemas/registry.ts';
 import { ServiceProcess, waitForHttp, waitForLine, type ServiceSpec } from './services.ts';
+import { resolveAdminKey } from './admin-key.ts';
+import { stackDir } from './stack/layout.ts';
 
 /** Each service must be ready within this long after it starts. */
 const serviceReadyTimeoutMs = 120_000;
@@ -39,7 +41,12 @@ async function main(): Promise<void> {
   const gatewayPort = integerFromEnv(process.env, 'GATEWAY_PORT', 8080, 1, 65535);
   const queryPort = integerFromEnv(process.env, 'QUERY_PORT', 8081, 1, 65535);
   const metricsPort = integerFromEnv(process.env, 'ACCOUNT_METRICS_PORT', 9464, 0, 65535);
-  const env = { KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registryUrl, GATEWAY_PORT: String(gatewayPort), QUERY_PORT: String(queryPort) };
+  // DESIGN §9: the bootstrap admin key (keyId `bootstrap`) every service accepts.
+  const adminKey = resolveAdminKey(stackDir());
+  if (adminKey.source === 'generated') say(`generated an admin API key into ${adminKey.file} (mode 0600); it is reused on every start`);
+  const env = {
+    KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registryUrl, GATEWAY_PORT: String(gatewayPort), QUERY_PORT: String(queryPort), LEDGER_ADMIN_KEY: adminKey.key,
+  };
   const specs: ServiceSpec[] = [
     { name: 'processor', script: 'processors/account/main.ts', env: { ...env, ACCOUNT_METRICS_PORT: String(metricsPort) } },
     { name: 'gateway', script: 'gateway/main.ts', env },
@@ -80,8 +87,14 @@ async function main(): Promise<void> {
   say(`  metrics              http://127.0.0.1:${gatewayPort}/metrics  http://127.0.0.1:${queryPort}/metrics  http://127.0.0.1:${metricsPort}/metrics (processor)`);
   say(`  kafka                ${brokers.join(',')}   (npm run kafka -- topics --list)`);
   say(`  schema registry      ${registryUrl}`);
+  say(`  admin API key        ${adminKey.source === 'env' ? 'LEDGER_ADMIN_KEY (from your environment)' : adminKey.file}`);
+  say('every /api route needs the key (Authorization: Bearer ...); in another shell:');
+  process.stdout.write(`export LEDGER_ADMIN_KEY=${shellQuoted(adminKey.key)}\n`);
   say('press Ctrl-C to stop everything');
 }
+
+/** As a POSIX shell reads it back: bare when it is plain, else in single quotes. */
+const shellQuoted = (text: string): string => (/^[A-Za-z0-9_.:=+\/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
 
 main().catch((error: Error) => {
   process.stderr.write(`[start]     failed: ${error.message}\n`);

@@ -41,7 +41,7 @@ export function generateWorkload(options: WorkloadOptions): Command[] {
   const id = () => uuidV5(`workload:${options.seed}:command:${n++}`);
   for (const accountId of accounts) {
     if (commands.length >= options.commands) break;
-    commands.push(commandOf(id(), accountId, { type: 'OpenAccount', ownerName: `Owner ${accountId.slice(0, 8)}`, currency: pick(currencies), initialBalance: Math.floor(random() * 100_000) }));
+    commands.push(commandOf(id(), accountId, { type: 'OpenAccount', ownerName: `Owner ${accountId.slice(0, 8)}`, currency: pick(currencies), initialBalance: Math.floor(random() * 100_000), overdraftLimit: 0 }));
   }
   const duplicateShare = options.duplicateShare ?? 0.03;
   while (commands.length < options.commands) {

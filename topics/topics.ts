@@ -9,7 +9,7 @@ export const commandBatchBytesMax = 1024 * 1024 + 12;
  */
 export const deadLetterBatchBytesMax = 2 * commandBatchBytesMax;
 
-export type TopicRole = 'commands' | 'events' | 'accountState' | 'outcomes' | 'movements' | 'commandsDlq';
+export type TopicRole = 'commands' | 'events' | 'accountState' | 'outcomes' | 'movements' | 'commandsDlq' | 'apiKeys';
 
 export interface TopicSpec {
   role: TopicRole;
@@ -26,6 +26,7 @@ export interface TopicNames {
   outcomes: string;
   movements: string;
   commandsDlq: string;
+  apiKeys: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -36,6 +37,7 @@ export function topicNames(prefix: string): TopicNames {
     outcomes: `${prefix}outcomes`,
     movements: `${prefix}movements`,
     commandsDlq: `${prefix}commands.dlq`,
+    apiKeys: `${prefix}api-keys`,
   };
 }
 
@@ -68,6 +70,9 @@ export function topicSpecs(prefix: string): TopicSpec[] {
       key: 'original key',
       configs: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * dayMs), 'max.message.bytes': String(deadLetterBatchBytesMax) },
     },
+    // The HTTP edge's API keys (DESIGN §9): latest record per keyId (a revocation replaces the
+    // creation), read from the beginning by every gateway and query instance.
+    { role: 'apiKeys', name: names.apiKeys, key: 'keyId', configs: { 'cleanup.policy': 'compact' } },
   ];
 }
 

@@ -2,7 +2,9 @@
 // decoded commands of one transaction and lookups of the current store, it returns every record
 // the transaction must carry and every store write to make once it commits. No I/O here, so the
 // loop's decisions are unit-tested without Kafka (test/unit/account/batch.test.ts).
+import { refusalKey } from '../../topics/record-keys.ts';
 import { applyDecision, decide, validateCommand, type FollowUp } from './domain/index.ts';
+import { holdFieldsOf, holdViewOf, isHoldStep } from './hold-records.ts';
 import { creditCommandId, fingerprintOf, refundCommandId, settleCommandId } from '../../schemas/ids.ts';
 import type { AccountEvent, AccountState, Command, CommandOutcome, CommandPayload } from '../../schemas/types.ts';
 
@@ -18,6 +20,8 @@ export interface BatchLookups {
   outcome(commandId: string): CommandOutcome | undefined;
   /** The accepted initiation of a transfer by its transferId, kept forever. */
   initiation(transferId: string): CommandOutcome | undefined;
+  /** The placing command's record of a hold by its holdId, kept forever (its current status included). */
+  hold(holdId: string): CommandOutcome | undefined;
 }
 
 export interface OutcomeRecord {
@@ -67,6 +71,11 @@ function transferIdOf(payload: CommandPayload): string | null {
     case 'Deposit':
     case 'Withdraw':
     case 'CloseAccount':
+    case 'SetOverdraftLimit':
+    case 'PlaceHold':
+    case 'CaptureHold':
+    case 'VoidHold':
+    case 'ExpireHold':
       return null;
     default: {
       const unreachable: never = payload;
@@ -77,7 +86,7 @@ function transferIdOf(payload: CommandPayload): string | null {
 
 /** Internal commands: identified by what caused them and never refused for idempotency reasons (DESIGN §8). */
 export function isInternal(payload: CommandPayload): boolean {
-  return payload.type === 'CreditTransfer' || payload.type === 'RefundTransfer' || payload.type === 'SettleTransfer';
+  return payload.type === 'CreditTransfer' || payload.type === 'RefundTransfer' || payload.type === 'SettleTransfer' || payload.type === 'ExpireHold';
 }
 
 /**
@@ -108,7 +117,8 @@ function followUpCommandId(followUp: FollowUp, cause: Command, events: AccountEv
 export function followUpCommand(followUp: FollowUp, cause: Command, events: AccountEvent[], now: number): Command {
   const payload = followUp.payload;
   const meaning: Record<string, string | number | null> = { ...payload, accountId: followUp.accountId };
-  return { commandId: followUpCommandId(followUp, cause, events), accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload };
+  // A follow-up carries the actor of the command that started the saga (DESIGN §9).
+  return { commandId: followUpCommandId(followUp, cause, events), accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload, actor: cause.actor };
 }
 
 class BatchBuilder {
@@ -125,8 +135,8 @@ class BatchBuilder {
     rejectedByCode: new Map(),
   };
   private readonly outcomesSeen = new Map<string, CommandOutcome>();
-  /** transferId → commandId of the initiations this transaction accepted or updated. */
-  private readonly initiationsSeen = new Map<string, string>();
+  /** `t:<transferId>` / `h:<holdId>` → commandId of the movements this transaction accepted or updated. */
+  private readonly movementsSeen = new Map<string, string>();
 
   constructor(
     private readonly lookups: BatchLookups,
@@ -142,9 +152,15 @@ class BatchBuilder {
   }
 
   private initiation(transferId: string): CommandOutcome | undefined {
-    const commandId = this.initiationsSeen.get(transferId);
+    const commandId = this.movementsSeen.get(`t:${transferId}`);
     if (commandId !== undefined) return this.result.movements.get(commandId);
     return this.lookups.initiation(transferId);
+  }
+
+  private hold(holdId: string): CommandOutcome | undefined {
+    const commandId = this.movementsSeen.get(`h:${holdId}`);
+    if (commandId !== undefined) return this.result.movements.get(commandId);
+    return this.lookups.hold(holdId);
   }
 
   add(record: DecodedRecord): void {
@@ -168,6 +184,22 @@ class BatchBuilder {
       const existing = this.initiation(command.payload.transferId);
       if (existing !== undefined) {
         this.refuseReuse(command, existing, `transfer ${command.payload.transferId} already exists (command ${existing.commandId})`);
+        return;
+      }
+    }
+    if (command.payload.type === 'SettleTransfer' || command.payload.type === 'RefundTransfer') {
+      // A transfer lands once: a second settlement or refund under another id is forged input.
+      const landed = this.initiation(command.payload.transferId);
+      if (landed !== undefined && landed.transferStatus !== 'pending') {
+        const reason = `TRANSFER_ALREADY_LANDED: transfer ${command.payload.transferId} is already ${landed.transferStatus}; ${command.payload.type} ${command.commandId} changes nothing`;
+        this.result.deadLetters.push({ offset: record.offset, key: record.key, value: record.value, reason });
+        return;
+      }
+    }
+    if (command.payload.type === 'PlaceHold') {
+      const existing = this.hold(command.payload.holdId);
+      if (existing !== undefined) {
+        this.refuseReuse(command, existing, `hold ${command.payload.holdId} already exists (command ${existing.commandId})`);
         return;
       }
     }
@@ -196,9 +228,11 @@ class BatchBuilder {
       processedAt: this.now,
       transferStatus: null,
       transferCode: null,
+      holdStatus: null,
+      capturedAmount: null,
     };
     this.countRejection('IDEMPOTENCY_KEY_REUSED');
-    this.result.outcomes.push({ key: `${command.commandId}#${command.fingerprint}`, outcome: refusal, replayed: false });
+    this.result.outcomes.push({ key: refusalKey(command.commandId, command.fingerprint), outcome: refusal, replayed: false });
   }
 
   private countRejection(code: string): void {
@@ -208,7 +242,10 @@ class BatchBuilder {
 
   private decideAndApply(command: Command): void {
     const before = this.state(command.accountId);
-    const decision = decide(before, command);
+    const payload = command.payload;
+    const heldBy = isHoldStep(payload) ? this.hold(payload.holdId) : undefined;
+    const context = { hold: heldBy === undefined ? undefined : holdViewOf(heldBy), now: this.now, transferInFlight: this.transferInFlight(payload) };
+    const decision = decide(before, command, context);
     let outcome: CommandOutcome;
     if (decision.kind === 'accepted') {
       const applied = applyDecision(before, command, decision.events, this.now);
@@ -227,19 +264,38 @@ class BatchBuilder {
     }
     this.outcomesSeen.set(command.commandId, outcome);
     this.result.outcomes.push({ key: command.commandId, outcome, replayed: false });
-    if (command.payload.type === 'InitiateTransfer' && outcome.status === 'ACCEPTED') {
+    const event = decision.kind === 'accepted' ? this.result.events.at(-1) : undefined;
+    if (isHoldStep(payload) || payload.type === 'PlaceHold') Object.assign(outcome, holdFieldsOf(payload, event?.payload, heldBy));
+    if (payload.type === 'InitiateTransfer' && outcome.status === 'ACCEPTED') {
       outcome.transferStatus = 'pending';
+      this.keepForever(outcome);
+    } else if (payload.type === 'PlaceHold' && outcome.status === 'ACCEPTED') {
       this.keepForever(outcome);
     } else {
       this.result.newOutcomes.push(outcome);
     }
     if (outcome.status === 'ACCEPTED') this.landed(command.payload);
+    if (outcome.status === 'ACCEPTED' && heldBy !== undefined && isHoldStep(payload)) {
+      // The hold's own record (kept forever) says what became of it.
+      this.keepForever({ ...heldBy, holdStatus: outcome.holdStatus, capturedAmount: outcome.capturedAmount });
+    }
   }
 
-  private keepForever(initiation: CommandOutcome): void {
-    if (initiation.transferId === null) throw new Error(`movement ${initiation.commandId} has no transferId`);
-    this.result.movements.set(initiation.commandId, initiation);
-    this.initiationsSeen.set(initiation.transferId, initiation.commandId);
+  /**
+   * How much of a landing transfer its source counts in flight: the amount while this release's
+   * record of it is pending; 0 for a transfer the first release debited (no record: never counted).
+   */
+  private transferInFlight(payload: CommandPayload): number | undefined {
+    if (payload.type !== 'SettleTransfer' && payload.type !== 'RefundTransfer') return undefined;
+    return this.initiation(payload.transferId)?.transferStatus === 'pending' ? payload.amount : 0;
+  }
+
+  /** Records kept forever: by commandId, and found by their transferId or holdId. */
+  private keepForever(movement: CommandOutcome): void {
+    if (movement.transferId === null && movement.holdId === null) throw new Error(`movement ${movement.commandId} has neither a transferId nor a holdId`);
+    this.result.movements.set(movement.commandId, movement);
+    if (movement.transferId !== null) this.movementsSeen.set(`t:${movement.transferId}`, movement.commandId);
+    if (movement.holdId !== null) this.movementsSeen.set(`h:${movement.holdId}`, movement.commandId);
   }
 
   /**
@@ -272,8 +328,20 @@ class BatchBuilder {
       processedAt: this.now,
       transferStatus: null,
       transferCode: null,
+      availableBalance: state === undefined ? null : availableOf(state),
+      overdraftLimit: state?.overdraftLimit ?? null,
+      holdId: null,
+      holdStatus: null,
+      holdAmount: null,
+      expiresAt: null,
+      capturedAmount: null,
     };
   }
+}
+
+/** balance − heldBalance + overdraftLimit: what a debit may take (DESIGN §10). Safe: each term is at most the money maximum. */
+export function availableOf(state: AccountState): number {
+  return state.balance - state.heldBalance + state.overdraftLimit;
 }
 
 /** Decides a transaction's commands in offset order against the store plus the transaction's own earlier effects. */

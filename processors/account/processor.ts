@@ -8,6 +8,7 @@ import type { Codecs } from '../../schemas/registry.ts';
 import type { TopicNames } from '../../topics/topics.ts';
 import type { Logger } from '../log.ts';
 import { InvariantViolation } from './domain/index.ts';
+import { HoldExpiry } from './hold-expiry.ts';
 import { PartitionTask, type ChunkStats } from './task.ts';
 
 /** Commands per transaction: large transactions amortize the commit, bounded to keep each produce request well under 1 MB per partition. */
@@ -71,10 +72,12 @@ async function whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<v
 
 export class AccountProcessor {
   private readonly consumer: Consumer;
+  private readonly holdExpiry: HoldExpiry;
   private readonly tasks = new Map<number, PartitionTask>();
   private readonly failures = new Map<number, number>();
 
   constructor(private readonly options: ProcessorOptions) {
+    this.holdExpiry = new HoldExpiry(options.kafka, options.topics.commands, options.codecs, options.log, () => [...this.tasks.values()], options.clock);
     this.consumer = options.kafka.consumer({
       groupId: `${options.appId}.account`,
       sessionTimeout: options.sessionTimeoutMs,
@@ -92,6 +95,7 @@ export class AccountProcessor {
   }
 
   async start(): Promise<void> {
+    this.holdExpiry.start();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topics.commands, fromBeginning: true });
     await this.consumer.run({
@@ -103,6 +107,7 @@ export class AccountProcessor {
   }
 
   async stop(): Promise<void> {
+    await this.holdExpiry.stop();
     await this.consumer.disconnect();
     await Promise.all([...this.tasks.values()].map((t) => t.reset()));
     this.tasks.clear();

@@ -5,6 +5,7 @@ import { readToEnd, rangesToRead } from '../../topics/read-to-end.ts';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
+import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Log } from '../log.ts';
 import { emptyCheckpoint, type PartitionStore, type Checkpoint } from './store.ts';
 
@@ -71,6 +72,7 @@ export async function restorePartition(options: RestoreOptions): Promise<Restore
       const { states, outcomes, movements } = await decodeBatch(changelog, messages, codecs, outcomesCutoff);
       checkpoint = { ...checkpoint, [offsetField[changelog]]: String(nextOffset) };
       await store.write(states, outcomes, checkpoint, movements);
+      if (crashPointsArmed) crashPoint('mid-restore');
       counts.states += states.length;
       counts.outcomes += outcomes.length;
       counts.movements += movements.length;

@@ -37,9 +37,19 @@ type BatchOp = { type: 'put'; key: string; value: Value } | { type: 'del'; key: 
 
 const stateKey = (accountId: string) => `s!${accountId}`;
 const outcomeKey = (commandId: string) => `o!${commandId}`;
+/**
+ * Records kept forever (movements) have keys of their own: expiry deletes `o!` keys only, so no
+ * windowed record of the same command (say a refusal replayed for 7 days, then a retry accepted
+ * past the window) can ever overwrite or delete one, whatever order a restore writes them in.
+ */
+const movementKey = (commandId: string) => `M!${commandId}`;
 const expiryKey = (processedAt: number, commandId: string) => `x!${String(processedAt).padStart(15, '0')}!${commandId}`;
 /** transferId → commandId of its initiation (a movement, kept forever). */
 const transferKey = (transferId: string) => `t!${transferId}`;
+/** holdId → commandId of the command that placed it (a movement, kept forever). */
+const holdKey = (holdId: string) => `h!${holdId}`;
+/** Active holds by expiry time, for the expiry step: value is the placing commandId. */
+const holdExpiryKey = (expiresAt: number, holdId: string) => `e!${String(expiresAt).padStart(15, '0')}!${holdId}`;
 const checkpointKey = 'm!checkpoint';
 const identityKey = 'm!identity';
 
@@ -113,27 +123,44 @@ export class PartitionStore {
   async outcomes(commandIds: string[]): Promise<Map<string, CommandOutcome>> {
     const found = new Map<string, CommandOutcome>();
     if (commandIds.length === 0) return found;
-    const values = await this.db.getMany(commandIds.map(outcomeKey));
-    values.forEach((value, i) => {
-      const commandId = commandIds[i];
-      if (value !== undefined && commandId !== undefined) found.set(commandId, value as CommandOutcome);
+    // A record kept forever wins over a windowed one of the same command.
+    const values = await this.db.getMany([...commandIds.map(movementKey), ...commandIds.map(outcomeKey)]);
+    commandIds.forEach((commandId, i) => {
+      const value = values[i] ?? values[commandIds.length + i];
+      if (value !== undefined) found.set(commandId, value as CommandOutcome);
     });
     return found;
   }
 
   /** The accepted initiations of the given transfers (kept forever), by transferId. */
   async initiations(transferIds: string[]): Promise<Map<string, CommandOutcome>> {
+    return this.byIndex(transferIds.map(transferKey), transferIds);
+  }
+
+  /** The records of the given holds (kept forever, with their current status), by holdId. */
+  async holds(holdIds: string[]): Promise<Map<string, CommandOutcome>> {
+    return this.byIndex(holdIds.map(holdKey), holdIds);
+  }
+
+  /** Active holds whose expiresAt is at or before `now`, oldest first, at most `recordsMax`: the expiry step's work. */
+  async dueHolds(now: number, recordsMax: number): Promise<CommandOutcome[]> {
+    const commandIds: string[] = [];
+    for await (const value of this.db.values({ gte: 'e!', lte: holdExpiryKey(now, '\uffff'), limit: recordsMax })) commandIds.push(value as string);
+    return [...(await this.outcomes(commandIds)).values()];
+  }
+
+  private async byIndex(keys: string[], ids: string[]): Promise<Map<string, CommandOutcome>> {
     const found = new Map<string, CommandOutcome>();
-    if (transferIds.length === 0) return found;
-    const commandIds = await this.db.getMany(transferIds.map(transferKey));
-    const known = transferIds.flatMap((transferId, i) => {
+    if (keys.length === 0) return found;
+    const commandIds = await this.db.getMany(keys);
+    const known = ids.flatMap((id, i) => {
       const commandId = commandIds[i];
-      return typeof commandId === 'string' ? [{ transferId, commandId }] : [];
+      return typeof commandId === 'string' ? [{ id, commandId }] : [];
     });
     const outcomes = await this.outcomes(known.map((k) => k.commandId));
-    for (const { transferId, commandId } of known) {
+    for (const { id, commandId } of known) {
       const outcome = outcomes.get(commandId);
-      if (outcome !== undefined) found.set(transferId, outcome);
+      if (outcome !== undefined) found.set(id, outcome);
     }
     return found;
   }
@@ -162,9 +189,13 @@ export class PartitionStore {
       ops.push({ type: 'put', key: expiryKey(outcome.processedAt, outcome.commandId), value: '' });
     }
     for (const movement of movements) {
-      if (movement.transferId === null) throw new Error(`movement ${movement.commandId} has no transferId`);
-      ops.push({ type: 'put', key: outcomeKey(movement.commandId), value: movement });
-      ops.push({ type: 'put', key: transferKey(movement.transferId), value: movement.commandId });
+      ops.push({ type: 'put', key: movementKey(movement.commandId), value: movement });
+      if (movement.transferId !== null) ops.push({ type: 'put', key: transferKey(movement.transferId), value: movement.commandId });
+      if (movement.holdId !== null && movement.expiresAt !== null) {
+        ops.push({ type: 'put', key: holdKey(movement.holdId), value: movement.commandId });
+        const expiry = holdExpiryKey(movement.expiresAt, movement.holdId);
+        ops.push(movement.holdStatus === 'ACTIVE' ? { type: 'put', key: expiry, value: movement.commandId } : { type: 'del', key: expiry });
+      }
     }
     ops.push({ type: 'put', key: checkpointKey, value: { ...checkpoint, format: storeFormat } });
     await this.db.batch(ops);

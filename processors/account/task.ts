@@ -3,12 +3,14 @@
 // transaction carries a chunk's events, states, outcomes, follow-up commands, dead letters and
 // the consumer offset; the store is written only after the commit. A failed or fenced producer
 // is thrown away and the task re-initialized: fence, restore, re-read the committed offset.
+import { eventKey } from '../../topics/record-keys.ts';
 import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import { DecodeError } from '../../schemas/codec.ts';
 import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Codecs } from '../../schemas/registry.ts';
-import type { CommandPayload, InitiateTransfer, RefundTransfer, SettleTransfer } from '../../schemas/types.ts';
+import type { CaptureHold, CommandOutcome, CommandPayload, ExpireHold, InitiateTransfer, PlaceHold, RefundTransfer, SettleTransfer, VoidHold } from '../../schemas/types.ts';
 import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
+import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
 import { routingProblem } from './routing.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
@@ -51,6 +53,11 @@ export interface ChunkStats {
 /** Commands that start, settle or refund a transfer: they look up its initiation by transferId. */
 function transferStep(payload: CommandPayload): payload is InitiateTransfer | SettleTransfer | RefundTransfer {
   return payload.type === 'InitiateTransfer' || payload.type === 'SettleTransfer' || payload.type === 'RefundTransfer';
+}
+
+/** Commands that place or act on a hold: they look up its record by holdId. */
+function holdStep(payload: CommandPayload): payload is PlaceHold | CaptureHold | VoidHold | ExpireHold {
+  return payload.type === 'PlaceHold' || payload.type === 'CaptureHold' || payload.type === 'VoidHold' || payload.type === 'ExpireHold';
 }
 
 export class PartitionTask {
@@ -181,8 +188,10 @@ export class PartitionTask {
     await store.loadStates(commands.map((c) => c.accountId));
     const known = await store.outcomes(commands.map((c) => c.commandId));
     const initiations = await store.initiations(commands.flatMap((c) => (transferStep(c.payload) ? [c.payload.transferId] : [])));
+    const holds = await store.holds(commands.flatMap((c) => (holdStep(c.payload) ? [c.payload.holdId] : [])));
     const now = this.context.clock();
-    const result = processBatch(decoded, { state: (id) => store.state(id), outcome: (id) => known.get(id), initiation: (id) => initiations.get(id) }, now);
+    const lookups = { state: (id: string) => store.state(id), outcome: (id: string) => known.get(id), initiation: (id: string) => initiations.get(id), hold: (id: string) => holds.get(id) };
+    const result = processBatch(decoded, lookups, now);
     const started = Date.now();
     const transaction = await producer.transaction();
     let metadata: RecordMetadata[];
@@ -190,8 +199,10 @@ export class PartitionTask {
       metadata = await transaction.sendBatch({ topicMessages: this.records(result) });
       // LOG_LEVEL=debug: what this still-open transaction wrote, so a test can show it fenced (zombie test).
       this.context.log.debug?.('transaction open', { partition: this.partition, firstOffset: messages[0]?.offset, lastOffset: last.offset, events: result.events.length, states: result.states.size, outcomes: result.outcomes.length, written: metadata.map(({ topicName, partition, baseOffset }) => ({ topicName, partition, baseOffset })) });
+      if (crashPointsArmed) crashPoint('after-send');
       const nextOffset = String(BigInt(last.offset) + 1n);
       await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: this.context.topics.commands, partitions: [{ partition: this.partition, offset: nextOffset }] }] });
+      if (crashPointsArmed) crashPoint('after-offsets');
       await transaction.commit();
       this.nextOffset = nextOffset;
     } catch (error) {
@@ -201,6 +212,7 @@ export class PartitionTask {
     }
     const transactionMs = Date.now() - started;
     this.checkpoint = this.nextCheckpoint(metadata, result);
+    if (crashPointsArmed) crashPoint('after-commit');
     await store.write(result.states.values(), result.newOutcomes, this.checkpoint, result.movements.values());
     await store.expireOutcomes(now - idempotencyWindowMs, outcomeExpiryRecordsMax);
     return {
@@ -214,12 +226,23 @@ export class PartitionTask {
     };
   }
 
+  /**
+   * Active holds of this partition past their expiresAt (at most `recordsMax`), as the store knew
+   * them after the last commit: the expiry step asks for each with an ExpireHold command, which is
+   * decided in a transaction like any other. Empty while the task is not ready.
+   */
+  async dueHolds(recordsMax: number): Promise<CommandOutcome[]> {
+    const store = this.store;
+    if (!this.ready || store === undefined) return [];
+    return store.dueHolds(this.context.clock(), recordsMax);
+  }
+
   private records(result: BatchResult): TopicMessages[] {
     const { topics, codecs } = this.context;
     const partition = this.partition;
     const replayed: IHeaders = { [replayedHeader]: 'true' };
     const byTopic: TopicMessages[] = [
-      { topic: topics.events, messages: result.events.map((e) => ({ partition, key: `${e.accountId}:${e.sequence}`, value: codecs.events.encode(e) })) },
+      { topic: topics.events, messages: result.events.map((e) => ({ partition, key: eventKey(e.accountId, e.sequence), value: codecs.events.encode(e) })) },
       { topic: topics.accountState, messages: [...result.states.values()].map((s) => ({ partition, key: s.accountId, value: codecs.accountState.encode(s) })) },
       {
         topic: topics.outcomes,

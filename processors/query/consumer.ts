@@ -10,6 +10,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import type { Codecs } from '../../schemas/registry.ts';
 import { DecodeError } from '../../schemas/codec.ts';
 import type { AccountEvent } from '../../schemas/types.ts';
+import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
 import type { Progress } from './progress.ts';
 import { replayDecision } from './replay.ts';
@@ -46,6 +47,8 @@ export interface QueryConsumerOptions {
   log: Logger;
   /** Partitions folded at the same time (each has its own store, so they never contend). */
   partitionsConsumedConcurrently: number;
+  /** How long the group waits for a silent instance (QUERY_SESSION_TIMEOUT_MS). */
+  sessionTimeoutMs: number;
   /** The consumer cannot go on (a broken invariant of this code, Kafka past its retries): stop the process. */
   onFatal: (error: Error) => void;
   /** An event was parked (once per parking; a rebuild that meets it again parks it again). */
@@ -80,7 +83,7 @@ export class QueryConsumer {
     this.consumer = options.kafka.consumer({
       groupId: `${options.appId}.query`,
       readUncommitted: false,
-      sessionTimeout: 30_000,
+      sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: fetchBytesPerPartitionMax,
@@ -219,6 +222,7 @@ export class QueryConsumer {
         if (event !== undefined && record !== undefined) parked.push(this.parkedEvent(partition, record, reason, detail, event));
       }
       await store.write(changes, lastOffset + 1n, parked);
+      if (crashPointsArmed) crashPoint('query-after-write');
       for (const event of parked) this.park(event);
       this.published(partition, events, records, changes);
       for (const [accountId, row] of changes.accounts) waiters.notify(accountId, row.version);

@@ -5,7 +5,7 @@
 // streams open at once, the bytes one client may leave unread (a slow client is cut off, never
 // buffered without end), and the recent events kept to resume a stream after Last-Event-ID.
 import type { ServerResponse } from 'node:http';
-import { HttpProblem } from '../../gateway/errors.ts';
+import { HttpProblem } from '../http/errors.ts';
 import type { AccountEvent } from '../../schemas/types.ts';
 
 export const streamBounds = {

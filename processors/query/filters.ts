@@ -1,7 +1,7 @@
 // The read side's filters (DESIGN §11), parsed from query strings into typed values, with every
 // bound named. Anything malformed is a 400 VALIDATION_FAILED whose detail names the parameter:
 // a filter never reaches the store unchecked, so a bad one can never become a 500.
-import { HttpProblem } from '../../gateway/errors.ts';
+import { HttpProblem } from '../http/errors.ts';
 import type { EventType } from '../../schemas/types.ts';
 
 /** DESIGN §10 allows 32 metadata keys per account: more filters than that could never all match. */
@@ -25,6 +25,11 @@ const eventTypes: Record<EventType, true> = {
   TransferRefunded: true,
   AccountClosed: true,
   TransferSettled: true,
+  OverdraftLimitSet: true,
+  HoldPlaced: true,
+  HoldCaptured: true,
+  HoldVoided: true,
+  HoldExpired: true,
 };
 export const knownEventTypes = Object.keys(eventTypes) as EventType[];
 

@@ -2,7 +2,7 @@
 // requests with them (a bad limit, cursor, version or id is 400 VALIDATION_FAILED) and
 // serializes answers with them (fast-json-stringify, which also keeps internal fields out).
 
-import { problemSchema } from '../../gateway/http-schemas.ts';
+import { problemSchema } from '../http/errors.ts';
 
 /** DESIGN §6: pages hold 1 to 1000 entries, 100 unless asked. */
 /** A filtered list's cursor holds an owner name (up to 200 characters, JSON-escaped): hence 4 KiB. */
@@ -149,7 +149,7 @@ export const statement = {
 
 export const historyEntry = {
   type: 'object',
-  required: ['sequence', 'type', 'amount', 'balanceAfter', 'occurredAt', 'commandId', 'transferId', 'counterpartyAccountId', 'reference', 'reason'],
+  required: ['sequence', 'type', 'amount', 'balanceAfter', 'occurredAt', 'commandId', 'transferId', 'counterpartyAccountId', 'reference', 'reason', 'actor'],
   properties: {
     sequence: { type: 'integer' },
     type: { type: 'string' },
@@ -161,6 +161,7 @@ export const historyEntry = {
     counterpartyAccountId: nullableString,
     reference: nullableString,
     reason: nullableString,
+    actor: { ...nullableString, description: 'the API key (keyId) whose command caused the event: who moved this money' },
   },
 } as const;
 

@@ -4,8 +4,8 @@
 // about what an unfiltered one does; every account route honours ?minVersion through accountRow.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { canonicalId } from '../../gateway/edge.ts';
-import { HttpProblem } from '../../gateway/errors.ts';
+import { canonicalId } from '../http/edge.ts';
+import { HttpProblem } from '../http/errors.ts';
 import { decodeAccountsCursor, decodeFilteredAccountsCursor, encodeAccountsCursor, encodeFilteredAccountsCursor, encodeHistoryCursor } from './cursor.ts';
 import { hasAccountFilter, parseAccountFilter, parseHistoryFilter, parseInstant, parseTimeRange, type AccountFilter, type HistoryFilter } from './filters.ts';
 import * as schemas from './http-schemas.ts';

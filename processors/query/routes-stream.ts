@@ -3,7 +3,7 @@
 // problem; then the response is hijacked from fastify and belongs to the stream until either
 // side closes it. Shutdown ends every stream first (preClose), else the server would wait on them.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpProblem } from '../../gateway/errors.ts';
+import { HttpProblem } from '../http/errors.ts';
 import type { EventStream } from './event-stream.ts';
 import * as schemas from './http-schemas.ts';
 

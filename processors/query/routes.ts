@@ -2,13 +2,15 @@
 // inject(). Reads come straight from the LevelDB views; `?minVersion=N` parks the request in the
 // bounded waiters table until the consumer has written version N of the account (read your own
 // writes), else 503 VIEW_LAGGING with Retry-After. Every error is problem+json with a code from
-// the edge's one error registry (gateway/errors.ts), the framework's own answers included
-// (gateway/edge.ts). Ids are case-insensitive: every route lower-cases them before hashing the
-// account to its partition or looking anything up.
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { canonicalId, edgeServerOptions, problemFor as edgeProblemFor, quotedUrl } from '../../gateway/edge.ts';
-import { HttpProblem, problemContentType } from '../../gateway/errors.ts';
-import { metricsContentType } from '../metrics.ts';
+// the edge's one error registry, the framework's own answers included, and every route but the
+// public ones (health, ready, metrics, docs) needs an API key with the `read` scope, the live
+// event stream included: the shared edge (processors/http). Ids are case-insensitive: every route
+// lower-cases them before hashing the account to its partition or looking anything up.
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { canonicalId } from '../http/edge.ts';
+import { HttpProblem, problemContentType } from '../http/errors.ts';
+import type { ApiKeyDirectory } from '../http/api-keys.ts';
+import { accessBounds, ledgerEdge, serverOptionsFor, type EdgeOptions } from '../http/plugin.ts';
 import type { Logger } from '../log.ts';
 import { decodeHistoryCursor } from './cursor.ts';
 import { registerReadRoutes } from './routes-read.ts';
@@ -36,6 +38,12 @@ export interface QueryAppDeps {
   metrics?: QueryMetrics;
   /** Serves GET /api/v1/events/stream when given. */
   events?: EventStream;
+  /** The API keys this instance knows (DESIGN §9). */
+  keys: ApiKeyDirectory;
+  /** RATE_LIMIT_PER_SECOND (default 5000; 0: off). */
+  rateLimitPerSecond?: number;
+  /** CORS_ORIGINS; none: CORS off. */
+  corsOrigins?: readonly string[];
 }
 
 /** The query service takes no bodies; whatever a client sends anyway is read this far at most. */
@@ -69,6 +77,7 @@ export const renderEntry = (e: HistoryEntry) => ({
   counterpartyAccountId: e.counterpartyAccountId,
   reference: e.reference,
   reason: e.reason,
+  actor: e.actor,
 });
 const renderTransfer = (t: TransferView) => ({ ...t, debitedAt: isoOrNull(t.debitedAt), creditedAt: isoOrNull(t.creditedAt), refundedAt: isoOrNull(t.refundedAt) });
 const versionOf = (row: AccountSummary | undefined | Unavailable): number => (row === undefined || row === unavailable ? 0 : row.version);
@@ -110,10 +119,20 @@ export async function accountRow(deps: QueryAppDeps, accountId: string, minVersi
 
 export function buildApp(deps: QueryAppDeps): FastifyInstance {
   // Request logging off: at tens of thousands of GETs a second it would cost more than the reads.
-  const send = (request: FastifyRequest, reply: FastifyReply, problem: HttpProblem, cause?: unknown) => sendProblem(deps, request, reply, problem, cause);
-  const app = Fastify({ logger: false, return503OnClosing: false, bodyLimit: requestBodyBytesMax, ...edgeServerOptions(send) });
-  app.setErrorHandler((error: FastifyError, request, reply) => send(request, reply, problemFor(error), error));
-  app.setNotFoundHandler((request, reply) => send(request, reply, new HttpProblem('ROUTE_NOT_FOUND', `no route ${request.method} ${quotedUrl(request.url)}`)));
+  const edgeOptions: EdgeOptions = {
+    bodyBytesMax: requestBodyBytesMax,
+    keys: deps.keys,
+    rateLimitPerSecond: deps.rateLimitPerSecond ?? accessBounds.perKeyPerSecondDefault,
+    ...(deps.corsOrigins === undefined ? {} : { corsOrigins: deps.corsOrigins }),
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+    mapError: problemFor,
+    onProblem: (request, problem, cause) => {
+      if (problem.code === 'INTERNAL_ERROR') deps.log?.error('request failed', { method: request.method, url: request.url, error: String((cause as Error)?.stack ?? cause) });
+    },
+  };
+  const app = Fastify({ logger: false, return503OnClosing: false, bodyLimit: requestBodyBytesMax, ...serverOptionsFor(edgeOptions) });
+  // Problems, authentication, rate limits and /metrics: the edge both services share.
+  app.register(ledgerEdge, edgeOptions);
   const errors = { 400: schemas.problem, 404: schemas.problem, 503: schemas.problem };
 
   const accountSchema = (answer: object) => ({ params: schemas.idParams, querystring: schemas.accountQuery, response: { 200: answer, ...errors } });
@@ -139,20 +158,7 @@ export function buildApp(deps: QueryAppDeps): FastifyInstance {
     reply.header('retry-after', String(viewLaggingRetryAfterSeconds));
     return reply.code(503).type(problemContentType).send(problem.toProblem());
   });
-  if (deps.metrics !== undefined) serveMetrics(app, deps.metrics);
   return app;
-}
-
-const statusClasses = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
-
-function serveMetrics(app: FastifyInstance, metrics: QueryMetrics): void {
-  app.get('/metrics', async (_request, reply) => reply.type(metricsContentType).send(metrics.registry.render()));
-  // By route template, never the raw URL, so the series stay bounded.
-  app.addHook('onResponse', (request, reply, done) => {
-    const status = statusClasses[Math.floor(reply.statusCode / 100)] ?? 'other';
-    metrics.httpRequestSeconds.observe([request.routeOptions.url ?? 'unmatched', request.method, status], reply.elapsedTime / 1000);
-    done();
-  });
 }
 
 export function invalidCursor(): never {
@@ -165,15 +171,9 @@ export function historyCursorFor(accountId: string, text: string): number {
   return cursor.before;
 }
 
-/** fastify's and our errors, as one of the registry's codes (the edge's mapping, plus the views' own). */
-function problemFor(error: FastifyError): HttpProblem {
+/** The views' own errors; everything else takes the edge's shared mapping. */
+function problemFor(error: FastifyError): HttpProblem | undefined {
   // A partition's store closed under a read: the partition moved to another instance or is being rebuilt.
   if (error.code === 'LEVEL_DATABASE_NOT_OPEN') return new HttpProblem('VIEW_LAGGING', 'the view of this partition closed during the read; retry');
-  return edgeProblemFor(error, requestBodyBytesMax);
-}
-
-function sendProblem(deps: QueryAppDeps, request: FastifyRequest, reply: FastifyReply, problem: HttpProblem, cause?: unknown): FastifyReply {
-  if (problem.code === 'INTERNAL_ERROR') deps.log?.error('request failed', { method: request.method, url: request.url, error: String((cause as Error)?.stack ?? cause) });
-  if (problem.status === 503) reply.header('retry-after', String(viewLaggingRetryAfterSeconds));
-  return reply.code(problem.status).type(problemContentType).send(problem.toProblem());
+  return undefined;
 }

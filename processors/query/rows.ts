@@ -10,7 +10,8 @@ export interface RowCodec<T> {
 }
 
 type AccountTuple = [string, string, string, number, AccountSummary['status'], number, number, number];
-type HistoryTuple = [number, HistoryEntry['type'], number, number, number, string, string | null, string | null, string | null, string | null];
+// The actor came last (DESIGN §9): rows written before it decode with actor null.
+type HistoryTuple = [number, HistoryEntry['type'], number, number, number, string, string | null, string | null, string | null, string | null, (string | null)?];
 
 const account: RowCodec<AccountSummary> = {
   encode: (a) => JSON.stringify([a.accountId, a.ownerName, a.currency, a.balance, a.status, a.version, a.openedAt, a.updatedAt] satisfies AccountTuple),
@@ -22,10 +23,10 @@ const account: RowCodec<AccountSummary> = {
 
 const history: RowCodec<HistoryEntry> = {
   encode: (e) =>
-    JSON.stringify([e.sequence, e.type, e.amount, e.balanceAfter, e.occurredAt, e.commandId, e.transferId, e.counterpartyAccountId, e.reference, e.reason] satisfies HistoryTuple),
+    JSON.stringify([e.sequence, e.type, e.amount, e.balanceAfter, e.occurredAt, e.commandId, e.transferId, e.counterpartyAccountId, e.reference, e.reason, e.actor] satisfies HistoryTuple),
   decode: (text) => {
-    const [sequence, type, amount, balanceAfter, occurredAt, commandId, transferId, counterpartyAccountId, reference, reason] = JSON.parse(text) as HistoryTuple;
-    return { sequence, type, amount, balanceAfter, occurredAt, commandId, transferId, counterpartyAccountId, reference, reason };
+    const [sequence, type, amount, balanceAfter, occurredAt, commandId, transferId, counterpartyAccountId, reference, reason, actor] = JSON.parse(text) as HistoryTuple;
+    return { sequence, type, amount, balanceAfter, occurredAt, commandId, transferId, counterpartyAccountId, reference, reason, actor: actor ?? null };
   },
 };
 

@@ -17,6 +17,8 @@ import { QueryMetrics } from './metrics.ts';
 import { ViewStores } from './stores.ts';
 import { VersionWaiters } from './waiters.ts';
 import { EventStream } from './event-stream.ts';
+import { ApiKeyDirectory } from '../http/api-keys.ts';
+import { ApiKeyFollower, keyFollowerGroup } from '../http/api-key-topic.ts';
 
 export interface QueryProcessor {
   app: FastifyInstance;
@@ -41,8 +43,11 @@ const startupRetryMaxMs = 2000;
 async function checkEventsTopic(admin: Admin, config: QueryConfig): Promise<string> {
   const topic = topicNames(config.ledger.topicPrefix).events;
   // Missing is retried (`npm run topics` may still be creating it); a wrong one is fatal.
-  if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist yet (\`npm run topics\` creates it)`);
-  const spec = topicSpecs(config.ledger.topicPrefix).filter((s) => s.role === 'events');
+  const existing = await admin.listTopics();
+  for (const name of [topic, topicNames(config.ledger.topicPrefix).apiKeys]) {
+    if (!existing.includes(name)) throw new Error(`topic ${name} does not exist yet (\`npm run topics\` creates it)`);
+  }
+  const spec = topicSpecs(config.ledger.topicPrefix).filter((s) => s.role === 'events' || s.role === 'apiKeys');
   // The events topic must have exactly BANK_PARTITIONS partitions: reads locate accounts with it.
   await verifyTopics(admin, spec, config.ledger.partitions);
   return topic;
@@ -72,6 +77,7 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
   let consumer: QueryConsumer | undefined;
   let app: FastifyInstance | undefined;
   let views: ViewStores | undefined;
+  let keyFollower: ApiKeyFollower | undefined;
   try {
     const { topic, codecs } = await connect(admin, config, log);
     views = new ViewStores(ledger.dataDir, topic, ledger.partitions);
@@ -101,16 +107,24 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
       progress,
       log,
       partitionsConsumedConcurrently: query.partitionsConsumedConcurrently,
+      sessionTimeoutMs: query.sessionTimeoutMs,
       onFatal: options.onFatal,
       onParked: (event) => metrics.eventsParked.inc([event.reason]),
       onApplied: (partition, offset, event) => events.publish(partition, offset, event),
     });
-    app = buildApp({ views, waiters, readiness: () => progress.report(), minVersionWaitMs: query.minVersionWaitMs, log, metrics, events });
+    // API keys (DESIGN §9): LEDGER_ADMIN_KEY, plus <prefix>api-keys followed from its beginning.
+    const keys = new ApiKeyDirectory(config.edge.adminKey);
+    keyFollower = new ApiKeyFollower({ kafka, topic: topicNames(ledger.topicPrefix).apiKeys, groupId: keyFollowerGroup(ledger.appId, 'query'), directory: keys, log });
+    await keyFollower.start(codecs.apiKeys);
+    app = buildApp({
+      views, waiters, readiness: () => progress.report(), minVersionWaitMs: query.minVersionWaitMs, log, metrics, events,
+      keys, rateLimitPerSecond: config.edge.rateLimitPerSecond, corsOrigins: config.edge.corsOrigins,
+    });
     const address = await app.listen({ host: query.host, port: query.port });
     log.info('query processor listening', { address, topic, group: `${ledger.appId}.query`, dataDir: views.root });
     progress.startLogging();
     await consumer.start();
-    const running = { consumer, app, views };
+    const running = { consumer, app, views, keyFollower };
     return {
       app,
       url: address.replace('0.0.0.0', '127.0.0.1'),
@@ -123,12 +137,14 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
         // Parked ?minVersion requests answer 503 now instead of waiting out their deadline.
         waiters.releaseAll();
         await running.app.close();
+        await running.keyFollower.close();
         await running.views.closeAll();
         await admin.disconnect();
       },
     };
   } catch (error) {
     await consumer?.stop().catch(() => undefined);
+    await keyFollower?.close();
     await app?.close().catch(() => undefined);
     await views?.closeAll().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);

@@ -55,8 +55,10 @@ export async function statementRange(reads: StoreReads, account: AccountSummary,
 
 /**
  * The range's lines, oldest first. signedAmount is what the entry did to the balance (balanceAfter
- * minus the balance before it), so it is right for every event type, those that move no money
- * (AccountClosed, TransferSettled: 0) included; credits and debits are its positive and negative sums.
+ * minus the balance before it), so it is right for every event type: 0 for those that move no
+ * money (AccountClosed, TransferSettled, OverdraftLimitSet, HoldPlaced, HoldVoided, HoldExpired:
+ * a hold only reserves, and their entries' amount is not a balance move), −amount for
+ * HoldCaptured; credits and debits are its positive and negative sums.
  */
 async function* statementLines(reads: StoreReads, accountId: string, range: StatementRange, totals: StatementTotals): AsyncGenerator<StatementLine> {
   let previous = range.openingBalance;
@@ -83,8 +85,8 @@ function line(entry: HistoryEntry, signedAmount: number): StatementLine {
     transferId: entry.transferId,
     counterpartyAccountId: entry.counterpartyAccountId,
     commandId: entry.commandId,
-    // Who caused the event, once history entries carry it (DESIGN §9, issue 10); empty before.
-    actor: (entry as { actor?: string | null }).actor ?? null,
+    // The API key whose command caused the event (DESIGN §9); empty for events from before it.
+    actor: entry.actor,
   };
 }
 

@@ -12,6 +12,7 @@ import { createKafka } from '../../topics/kafka.ts';
 import { topicNames } from '../../topics/topics.ts';
 import { LedgerRegistry, registerSchemas } from '../../schemas/registry.ts';
 import { ServiceProcess, waitForHttp, waitForLine } from '../services.ts';
+import { benchApiKey, benchServiceEnv } from '../bench-key.ts';
 
 /** The processor and the gateway must be ready within this long of starting. */
 const serviceReadyTimeoutMs = 120_000;
@@ -74,6 +75,7 @@ export async function bootLedger(options: LedgerOptions): Promise<BenchLedger> {
   const env = {
     KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registryUrl, BANK_TOPIC_PREFIX: prefix, BANK_PARTITIONS: String(base.partitions),
     APP_ID: appId, DATA_DIR: dataDir, GATEWAY_PORT: String(options.gatewayPort), GATEWAY_HOST: '127.0.0.1', GATEWAY_INSTANCE_ID: 'bench',
+    ...benchServiceEnv,
   };
   const giveUp = (name: string, reason: string): void => {
     incidents.set(`${name} ${reason}`, 1);
@@ -124,7 +126,7 @@ export async function openAccounts(baseUrl: string, count: number, initialBalanc
     const body = JSON.stringify({ ownerName: `Bench ${i}`, currency: 'EUR', initialBalance });
     for (let attempt = 1; ; attempt += 1) {
       const response = await fetch(`${baseUrl}/api/v1/accounts`, {
-        method: 'POST', body, headers: { 'content-type': 'application/json', 'idempotency-key': `${runId}-open-${i}` },
+        method: 'POST', body, headers: { 'content-type': 'application/json', 'idempotency-key': `${runId}-open-${i}`, authorization: `Bearer ${benchApiKey}` },
       }).catch((error: Error) => ({ status: 0, ok: false, json: async () => ({ error: error.message }) }));
       const answer = (await response.json()) as { accountId?: string };
       if (response.status === 201 && answer.accountId !== undefined) {

@@ -3,6 +3,7 @@
 // drives the gateway over keep-alive HTTP (maxSockets = concurrency), closed loop (each answer
 // starts the next request) or open loop (`rate` requests/s on a fixed schedule, latency measured
 // from the scheduled time, so a slow gateway cannot hide its queueing: no coordinated omission).
+import { benchApiKey } from '../bench-key.ts';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { prng } from '../workload.ts';
@@ -51,6 +52,7 @@ function codeOf(body: string): string {
 }
 
 export function runLoad(plan: LoadPlan): Promise<LoadResult> {
+  const authorization = `Bearer ${benchApiKey}`;
   const url = new URL(plan.baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: plan.concurrency, maxFreeSockets: plan.concurrency });
   const random = prng(plan.seed);
@@ -129,7 +131,7 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const request = http.request(
       {
         agent, host: url.hostname, port: url.port, method: 'POST', path,
-        headers: { 'content-type': 'application/json', 'content-length': body.length, 'idempotency-key': `${plan.keyPrefix}${(sequence++).toString(36)}` },
+        headers: { 'content-type': 'application/json', 'content-length': body.length, 'idempotency-key': `${plan.keyPrefix}${(sequence++).toString(36)}`, authorization },
       },
       (response) => {
         const status = response.statusCode ?? 0;

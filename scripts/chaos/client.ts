@@ -3,6 +3,16 @@
 // command, applied at most once) with jittered backoff, within a bounded window. What it was
 // finally told, and every attempt on the way, is recorded for the comparison with the ledger.
 
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The campaign's API key (DESIGN §9): the services it starts get it as LEDGER_ADMIN_KEY (keyId
+ * `bootstrap`, so ids derive from that keyId) with RATE_LIMIT_PER_SECOND=0, so the limit never
+ * shapes the load under test; every request carries it.
+ */
+export const chaosApiKey = process.env.LEDGER_ADMIN_KEY || `chaos-${randomBytes(32).toString('base64url')}`;
+export const chaosKeyId = 'bootstrap';
+
 /** Each HTTP attempt gives up after this long (the gateway answers within COMMAND_TIMEOUT_MS). */
 export const attemptTimeoutMs = 15_000;
 /** A request is retried at most this many times... */
@@ -44,7 +54,8 @@ export const isRetriable = (status: number): boolean => status === 0 || status =
 async function attempt(url: string, init: RequestInit): Promise<Attempt> {
   const atMs = Date.now();
   try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(attemptTimeoutMs) });
+    const headers = { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${chaosApiKey}` };
+    const response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(attemptTimeoutMs) });
     const text = await response.text();
     let body: Record<string, unknown> | undefined;
     try {

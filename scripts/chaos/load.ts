@@ -5,7 +5,7 @@
 // and balances only from answers they got, like real users.
 import { accountIdForKey, commandIdForKey, transferIdForCommand, uuidV5 } from '../../schemas/ids.ts';
 import { prng } from '../workload.ts';
-import { finalAttempt, sendCarefully, type Operation, type RequestRecord } from './client.ts';
+import { chaosKeyId, finalAttempt, sendCarefully, type Operation, type RequestRecord } from './client.ts';
 
 /** Fewer open accounts than this: the next request opens one. */
 const accountsMin = 4;
@@ -73,7 +73,7 @@ export class Load {
   }
 
   private async send(op: Operation, path: string, body: Record<string, unknown> | undefined, accountId: string, key: string, transfer = false): Promise<RequestRecord> {
-    const commandId = commandIdForKey(accountId, key);
+    const commandId = commandIdForKey(chaosKeyId, accountId, key);
     const record: RequestRecord = { op, key, path, body, accountId, commandId, ...(transfer ? { transferId: transferIdForCommand(commandId) } : {}), attempts: [] };
     this.records.push(record);
     // Jitter comes from Math.random: backoff timing needs no replay, the choices of requests do.
@@ -92,7 +92,7 @@ export class Load {
 
   private async open(random: Random, key: string): Promise<void> {
     const body = { ownerName: `Chaos ${key}`, currency: this.pick(random, currencies) ?? 'EUR', initialBalance: Math.floor(random() * initialBalanceMax) };
-    const record = await this.send('open', '/api/v1/accounts', body, accountIdForKey(key), key);
+    const record = await this.send('open', '/api/v1/accounts', body, accountIdForKey(chaosKeyId, key), key);
     const final = finalAttempt(record);
     if (final?.status === 201) this.accounts.push({ id: record.accountId, currency: body.currency, balance: Number(final.body?.balance ?? 0), version: 1, closed: false });
   }

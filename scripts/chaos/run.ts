@@ -16,7 +16,7 @@ import type { LedgerTotals } from '../ledger/check.ts';
 import type { KafkaRestart } from '../stack/index.ts';
 import { prng } from '../workload.ts';
 import { planFaults, runFaults, type FaultLog } from './faults.ts';
-import type { RequestRecord } from './client.ts';
+import { chaosApiKey, type RequestRecord } from './client.ts';
 import { Load } from './load.ts';
 import { startServices, stopServices, waitUntilReady, type ChaosService, type ServiceName } from './services.ts';
 import { checkQueryViews, resolvePending, waitForQuiet } from './settle.ts';
@@ -117,6 +117,7 @@ function serviceEnv(context: Omit<RunContext, 'services' | 'names' | 'ledger'>, 
     KAFKA_BROKERS: options.brokers.join(','), SCHEMA_REGISTRY_URL: options.registryUrl, BANK_TOPIC_PREFIX: `${label}.`, BANK_PARTITIONS: String(options.partitions),
     APP_ID: label, DATA_DIR: dataDir, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(ports.gateway), GATEWAY_INSTANCE_ID: `${label}-gateway`,
     QUERY_HOST: '127.0.0.1', QUERY_PORT: String(ports.query), ACCOUNT_SESSION_TIMEOUT_MS: String(processorSessionTimeoutMs), LOG_LEVEL: 'warn',
+    LEDGER_ADMIN_KEY: chaosApiKey, RATE_LIMIT_PER_SECOND: '0',
   };
 }
 

@@ -5,6 +5,7 @@
 // and refunded at the source; a 202 the client gave up on must have resolved to one outcome that
 // GET /api/v1/commands/:id reports too. 5xx and network errors promise nothing but "at most once",
 // which the ledger checker verifies for every command.
+import { isRefusalKey } from '../../topics/record-keys.ts';
 import type { AccountEvent, CommandOutcome } from '../../schemas/types.ts';
 import type { LedgerSnapshot } from '../ledger/read.ts';
 import { finalAttempt, type Attempt, type RequestRecord } from './client.ts';
@@ -42,7 +43,7 @@ function indexLedger(snapshot: LedgerSnapshot): Index {
     if ('transferId' in event.payload) push(index.legs, event.payload.transferId, event);
   }
   for (const { key, value } of snapshot.outcomes) {
-    if (key.includes('#')) continue;
+    if (isRefusalKey(key)) continue;
     if (!index.outcomes.has(key)) index.outcomes.set(key, value);
     if (value.transferStatus !== null) index.initiations.set(key, value);
   }

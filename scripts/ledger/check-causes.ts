@@ -25,7 +25,7 @@ type Effect<C extends CommandType> = { [E in EventType]: { event: E; same: reado
  * makes a missing row a compile error).
  */
 export const effects: { [C in CommandType]: Effect<C> } = {
-  OpenAccount: { event: 'AccountOpened', same: ['ownerName', 'currency', 'initialBalance'] },
+  OpenAccount: { event: 'AccountOpened', same: ['ownerName', 'currency', 'initialBalance', 'overdraftLimit'] },
   Deposit: { event: 'MoneyDeposited', same: ['amount', 'reference'] },
   Withdraw: { event: 'MoneyWithdrawn', same: ['amount', 'reference'] },
   InitiateTransfer: { event: 'TransferDebited', same: ['transferId', 'toAccountId', 'amount'] },
@@ -33,6 +33,12 @@ export const effects: { [C in CommandType]: Effect<C> } = {
   RefundTransfer: { event: 'TransferRefunded', same: ['transferId', 'toAccountId', 'amount', 'reason'] },
   CloseAccount: { event: 'AccountClosed', same: [] },
   SettleTransfer: { event: 'TransferSettled', same: ['transferId', 'toAccountId', 'amount'] },
+  SetOverdraftLimit: { event: 'OverdraftLimitSet', same: ['limit'] },
+  PlaceHold: { event: 'HoldPlaced', same: ['holdId', 'amount', 'reference'] },
+  // A capture without an amount takes the whole hold: the amount is checked against the hold in the fold.
+  CaptureHold: { event: 'HoldCaptured', same: ['holdId'] },
+  VoidHold: { event: 'HoldVoided', same: ['holdId'] },
+  ExpireHold: { event: 'HoldExpired', same: ['holdId'] },
 };
 
 /** How the event differs from what the command asked, or undefined when it is exactly that. */

@@ -4,6 +4,7 @@
 // with another meaning: an IDEMPOTENCY_KEY_REUSED refusal), and every invalid or undecodable one
 // went to the dead-letter topic. A command left unanswered is pending while it is young, and a
 // violation once older than --stuck-after.
+import { isRefusalKey, refusalKey } from '../../topics/record-keys.ts';
 import { mayOutliveCommand } from './check-causes.ts';
 import { eventIdOf, validateCommand } from '../../processors/account/domain/index.ts';
 import type { AccountEvent, Command, CommandOutcome } from '../../schemas/types.ts';
@@ -55,8 +56,8 @@ export interface OutcomeIndex {
 export function indexOutcomes(outcomes: Located<CommandOutcome>[], violations: Violations): OutcomeIndex {
   const index: OutcomeIndex = { byCommand: new Map(), keyReuseRefusals: new Map(), partitions: new Map() };
   for (const { key, value, partition, offset } of outcomes) {
-    if (key.includes('#')) {
-      if (key !== `${value.commandId}#${value.fingerprint}` || value.code !== 'IDEMPOTENCY_KEY_REUSED') violations.add('outcome', `outcome at partition ${partition} offset ${offset}: key ${key} is not a key-reuse refusal of ${value.commandId}`);
+    if (isRefusalKey(key)) {
+      if (key !== refusalKey(value.commandId, value.fingerprint) || value.code !== 'IDEMPOTENCY_KEY_REUSED') violations.add('outcome', `outcome at partition ${partition} offset ${offset}: key ${key} is not a key-reuse refusal of ${value.commandId}`);
       index.keyReuseRefusals.set(key, value);
       continue;
     }
@@ -168,7 +169,7 @@ export function checkCommands(snapshot: LedgerSnapshot, index: OutcomeIndex, opt
     }
     const outcome = index.byCommand.get(command.commandId);
     if (outcome === undefined) unanswered(located, `command ${command.commandId} (${command.payload.type}) at ${where} has no outcome`);
-    else if (outcome.fingerprint !== command.fingerprint && !index.keyReuseRefusals.has(`${command.commandId}#${command.fingerprint}`)) {
+    else if (outcome.fingerprint !== command.fingerprint && !index.keyReuseRefusals.has(refusalKey(command.commandId, command.fingerprint))) {
       unanswered(located, `command ${command.commandId} at ${where} reuses its id with another fingerprint and has no IDEMPOTENCY_KEY_REUSED refusal`);
     }
   }

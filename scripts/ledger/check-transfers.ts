@@ -6,6 +6,7 @@
 // --stuck-after (or at all in a settled ledger); a credit its source has not settled likewise.
 // Internal command ids derive from the event that caused them (DESIGN §8), so they are
 // recomputed here from the events, never from the client's transfer id.
+import { eventKey } from '../../topics/record-keys.ts';
 import { creditCommandId, refundCommandId, settleCommandId } from '../../schemas/ids.ts';
 import type { AccountEvent, TransferCredited, TransferDebited, TransferRefunded, TransferSettled } from '../../schemas/types.ts';
 import { seconds, type CheckClock, type OutcomeIndex } from './check-commands.ts';
@@ -88,10 +89,10 @@ function checkLegsMatch(id: string, debit: Leg<TransferDebited>, legs: TransferL
  */
 function checkSagaCommands(id: string, debit: Leg<TransferDebited>, legs: TransferLegs, context: TransferCheckContext, violations: Violations): void {
   const { commandIds, commandsTrimmed } = context;
-  const credit = creditCommandId(`${debit.accountId}:${debit.sequence}`);
+  const credit = creditCommandId(eventKey(debit.accountId, debit.sequence));
   const credited = legs.credits[0];
   if (credited !== undefined) {
-    const settle = settleCommandId(`${credited.accountId}:${credited.sequence}`);
+    const settle = settleCommandId(eventKey(credited.accountId, credited.sequence));
     if (legs.settlements.length === 0 && !commandIds.has(settle)) violations.add('transfer', `transfer ${id}: credited, but its SettleTransfer command is not on the commands topic`);
     return;
   }

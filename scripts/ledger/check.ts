@@ -58,7 +58,8 @@ export interface LedgerTotals {
   withdrawn: number;
   balances: number;
   inFlight: number;
-  transfers: { debited: number; credited: number; refunded: number; pending: number };
+  /** settled: credited and settled at the source (its money no longer counted in flight there). */
+  transfers: { debited: number; credited: number; settled: number; refunded: number; pending: number };
 }
 
 export interface LedgerReport {
@@ -123,7 +124,7 @@ export function checkLedger(snapshot: LedgerSnapshot, options: CheckOptions = {}
     withdrawn: 0,
     balances: 0,
     inFlight: transfers.inFlight,
-    transfers: { debited: transfers.debited, credited: transfers.credited, refunded: transfers.refunded, pending: transfers.pending },
+    transfers: { debited: transfers.debited, credited: transfers.credited, settled: transfers.settled, refunded: transfers.refunded, pending: transfers.pending },
   };
   // Exact sums (each amount is a safe integer, their sum need not be); over the verified events
   // only, so a broken account's unverified tail is not counted against its verified balance.
@@ -131,7 +132,8 @@ export function checkLedger(snapshot: LedgerSnapshot, options: CheckOptions = {}
   for (const { payload: p } of fold.verified) {
     if (p.type === 'AccountOpened') sums.opened += BigInt(p.initialBalance);
     if (p.type === 'MoneyDeposited') sums.deposited += BigInt(p.amount);
-    if (p.type === 'MoneyWithdrawn') sums.withdrawn += BigInt(p.amount);
+    // A captured hold leaves the ledger like a withdrawal (DESIGN §10).
+    if (p.type === 'MoneyWithdrawn' || p.type === 'HoldCaptured') sums.withdrawn += BigInt(p.amount);
   }
   for (const state of fold.folded.values()) sums.balances += BigInt(state.balance);
   Object.assign(totals, { openedInitial: Number(sums.opened), deposited: Number(sums.deposited), withdrawn: Number(sums.withdrawn), balances: Number(sums.balances) });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
 import { freePort } from '../../scripts/services.ts';
+import { adminHeaders } from '../support/keys.ts';
 
 const services: ServiceProcess[] = [];
 let ledger: TestLedger;
@@ -20,7 +21,7 @@ async function startGateway(env: Record<string, string>): Promise<string> {
 const deposit = (base: string, accountId: string, key: string, signal?: AbortSignal) =>
   fetch(`${base}/api/v1/accounts/${accountId}/deposit`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    headers: { ...adminHeaders, 'content-type': 'application/json', 'idempotency-key': key },
     body: JSON.stringify({ amount: 5 }),
     ...(signal ? { signal } : {}),
   });
@@ -62,7 +63,7 @@ describe('gateway failure behaviour', () => {
     const key = randomUUID();
     const opened = await fetch(`${base}/api/v1/accounts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      headers: { ...adminHeaders, 'content-type': 'application/json', 'idempotency-key': key },
       body: JSON.stringify({ ownerName: 'Ada', currency: 'EUR', initialBalance: 1 }),
     });
     expect(opened.status).toBe(202);
@@ -70,12 +71,12 @@ describe('gateway failure behaviour', () => {
     expect(pending.status).toBe('pending');
     const location = opened.headers.get('location');
     expect(location).toBe(`/api/v1/commands/${pending.commandId}`);
-    expect((await fetch(`${base}${location}`)).status).toBe(404);
+    expect((await fetch(`${base}${location}`, { headers: adminHeaders })).status).toBe(404);
 
     services.push(startService('processors/account/main.ts', ledger.env));
     const outcome = await waitFor(
       async () => {
-        const response = await fetch(`${base}${location}`);
+        const response = await fetch(`${base}${location}`, { headers: adminHeaders });
         return response.ok ? ((await response.json()) as Record<string, unknown>) : undefined;
       },
       { what: 'the pending command to complete', timeoutMs: 90_000 },

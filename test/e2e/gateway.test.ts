@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
 import { freePort } from '../../scripts/services.ts';
+import { adminHeaders } from '../support/keys.ts';
 
 let ledger: TestLedger;
 let processor: ServiceProcess;
@@ -42,7 +43,7 @@ interface Answer {
 }
 
 async function call(method: 'GET' | 'POST', path: string, body?: unknown, key?: string): Promise<Answer> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...adminHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (key !== undefined) headers['idempotency-key'] = key;
   const response = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -191,6 +192,21 @@ describe('gateway end to end', () => {
       await gateway.kill('SIGTERM');
       gateway = await startGateway();
     }
+  });
+
+  it('an overdraft limit lets debits go down to exactly minus the limit, and a lower limit blocks further debits', async () => {
+    const opened = await post('/api/v1/accounts', { ownerName: 'Ada Lovelace', currency: 'EUR', initialBalance: 100, overdraftLimit: 50 }, randomUUID());
+    expect(opened).toMatchObject({ status: 201, body: { balance: 100, overdraftLimit: 50, availableBalance: 150 } });
+    const id = opened.body.accountId as string;
+    expect(await post(`/api/v1/accounts/${id}/withdraw`, { amount: 150 }, randomUUID())).toMatchObject({ status: 200, body: { balance: -50 } });
+    expect(await post(`/api/v1/accounts/${id}/withdraw`, { amount: 1 }, randomUUID())).toMatchObject({ status: 422, body: { code: 'INSUFFICIENT_FUNDS' } });
+    const lowered = await post(`/api/v1/accounts/${id}/overdraft-limit`, { limit: 20 }, randomUUID());
+    expect(lowered).toMatchObject({ status: 200, body: { accountId: id, overdraftLimit: 20, balance: -50, availableBalance: -30 } });
+    expect(await post(`/api/v1/accounts/${id}/deposit`, { amount: 40 }, randomUUID())).toMatchObject({ status: 200, body: { balance: -10 } });
+    expect(await post(`/api/v1/accounts/${id}/withdraw`, { amount: 11 }, randomUUID())).toMatchObject({ status: 422, body: { code: 'INSUFFICIENT_FUNDS' } });
+    expect(await post(`/api/v1/accounts/${id}/close`, undefined, randomUUID())).toMatchObject({ status: 409, body: { code: 'ACCOUNT_NOT_EMPTY' } });
+    expect(await post(`/api/v1/accounts/${id}/overdraft-limit`, { limit: -1 }, randomUUID())).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(await post(`/api/v1/accounts/${id}/overdraft-limit`, { limit: 1.5 }, randomUUID())).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
   });
 
   it('serves health, readiness and the OpenAPI document', async () => {

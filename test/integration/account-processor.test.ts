@@ -54,7 +54,7 @@ describe('account processor', () => {
 
     const { events, states, snapshot } = await eventsOf(a);
     expect(events.map((e) => [e.sequence, e.eventId, e.payload])).toEqual([
-      [1, `${a}:1`, { type: 'AccountOpened', ownerName: 'Ada Lovelace', currency: 'EUR', initialBalance: 100 }],
+      [1, `${a}:1`, { type: 'AccountOpened', ownerName: 'Ada Lovelace', currency: 'EUR', initialBalance: 100, overdraftLimit: 0 }],
       [2, `${a}:2`, { type: 'MoneyDeposited', amount: 50, balanceAfter: 150, reference: 'salary' }],
       [3, `${a}:3`, { type: 'MoneyWithdrawn', amount: 150, balanceAfter: 0, reference: null }],
       [4, `${a}:4`, { type: 'AccountClosed' }],
@@ -113,7 +113,7 @@ describe('account processor', () => {
 
     const { events, states } = await eventsOf(a);
     expect(events.map((e) => e.payload.type)).toEqual(['AccountOpened', 'TransferDebited', 'TransferSettled', 'TransferDebited', 'TransferRefunded']);
-    expect(states.at(-1)).toMatchObject({ balance: 40, outgoingInFlight: 0 });
+    expect(states.at(-1)).toMatchObject({ balance: 40, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
     expect(events.at(-1)?.payload).toMatchObject({ reason: 'ACCOUNT_NOT_FOUND', amount: 30, balanceAfter: 40, toAccountId: missing });
   });
 

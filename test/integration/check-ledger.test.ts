@@ -61,7 +61,7 @@ it('passes a ledger the processor wrote: exit 0 and the totals as JSON', async (
   // Every transfer adds its credit, then a settlement (credited) or a refund (refused).
   expect(report.totals.commands).toBe(commands.length + transfers.length + transfers.length);
   expect(report.totals.pendingCommands).toBe(0);
-  expect(report.totals.transfers).toMatchObject({ debited: transfers.length, pending: 0, refunded: refunds.length, credited: transfers.length - refunds.length });
+  expect(report.totals.transfers).toMatchObject({ debited: transfers.length, pending: 0, refunded: refunds.length, credited: transfers.length - refunds.length, settled: transfers.length - refunds.length });
   expect(report.totals.balances + report.totals.inFlight).toBe(report.totals.openedInitial + report.totals.deposited - report.totals.withdrawn);
 
   // Another APP_ID names a processor group that committed nothing: it cannot pass with everything "pending".

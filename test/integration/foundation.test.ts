@@ -29,27 +29,27 @@ afterAll(async () => {
 const now = Date.now();
 const id = () => randomUUID();
 const commands: Command[] = [
-  { type: 'OpenAccount', ownerName: 'Åsa Ölund', currency: 'SEK', initialBalance: 0 },
+  { type: 'OpenAccount', ownerName: 'Åsa Ölund', currency: 'SEK', initialBalance: 0, overdraftLimit: 0 },
   { type: 'Deposit', amount: 9_007_199_254_740_990, reference: 'max' },
   { type: 'Withdraw', amount: 1, reference: null },
   { type: 'InitiateTransfer', transferId: id(), toAccountId: id(), amount: 5, reference: 'rent' },
   { type: 'CreditTransfer', transferId: id(), fromAccountId: id(), amount: 5, currency: 'EUR' },
   { type: 'RefundTransfer', transferId: id(), toAccountId: id(), amount: 5, reason: 'ACCOUNT_CLOSED' },
   { type: 'CloseAccount' },
-].map((payload) => ({ commandId: id(), accountId: id(), issuedAt: now, fingerprint: 'f'.repeat(64), payload }) as Command);
+].map((payload, i) => ({ commandId: id(), accountId: id(), issuedAt: now, fingerprint: 'f'.repeat(64), payload, actor: i % 2 === 0 ? 'tester000001' : null }) as Command);
 const events: AccountEvent[] = [
-  { type: 'AccountOpened', ownerName: 'Ada', currency: 'EUR', initialBalance: 10 },
+  { type: 'AccountOpened', ownerName: 'Ada', currency: 'EUR', initialBalance: 10, overdraftLimit: 0 },
   { type: 'MoneyDeposited', amount: 5, balanceAfter: 15, reference: null },
   { type: 'MoneyWithdrawn', amount: 5, balanceAfter: 10, reference: 'atm' },
-  { type: 'TransferDebited', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 9 },
+  { type: 'TransferDebited', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 9, inFlight: 1 },
   { type: 'TransferCredited', transferId: id(), fromAccountId: id(), amount: 1, balanceAfter: 10 },
-  { type: 'TransferRefunded', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 11, reason: 'CURRENCY_MISMATCH' },
+  { type: 'TransferRefunded', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 11, reason: 'CURRENCY_MISMATCH', inFlightReleased: 1 },
   { type: 'AccountClosed' },
-].map((payload, i) => ({ eventId: `a:${i + 1}`, accountId: 'a', sequence: i + 1, commandId: id(), occurredAt: now, payload }) as AccountEvent);
-const state: AccountState = { accountId: id(), ownerName: 'Ada', currency: 'EUR', balance: 42, status: 'CLOSED', version: 7, openedAt: now - 1, updatedAt: now, outgoingInFlight: 0 };
+].map((payload, i) => ({ eventId: `a:${i + 1}`, accountId: 'a', sequence: i + 1, commandId: id(), occurredAt: now, payload, actor: i % 2 === 0 ? 'tester000001' : null }) as AccountEvent);
+const state: AccountState = { accountId: id(), ownerName: 'Ada', currency: 'EUR', balance: 42, status: 'CLOSED', version: 7, openedAt: now - 1, updatedAt: now, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 };
 const outcomes: CommandOutcome[] = [
-  { commandId: id(), accountId: id(), status: 'ACCEPTED', code: null, message: null, fingerprint: 'x', version: 3, balance: 10, transferId: id(), eventSequences: [3], processedAt: now, transferStatus: 'pending', transferCode: null },
-  { commandId: id(), accountId: id(), status: 'REJECTED', code: 'INSUFFICIENT_FUNDS', message: 'balance 1 is less than 5', fingerprint: 'y', version: 0, balance: null, transferId: null, eventSequences: [], processedAt: now, transferStatus: null, transferCode: null },
+  { commandId: id(), accountId: id(), status: 'ACCEPTED', code: null, message: null, fingerprint: 'x', version: 3, balance: 10, transferId: id(), eventSequences: [3], processedAt: now, transferStatus: 'pending', transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null },
+  { commandId: id(), accountId: id(), status: 'REJECTED', code: 'INSUFFICIENT_FUNDS', message: 'balance 1 is less than 5', fingerprint: 'y', version: 0, balance: null, transferId: null, eventSequences: [], processedAt: now, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null },
 ];
 
 describe('topics', () => {
@@ -72,13 +72,16 @@ describe('schemas and codec', () => {
     for (const e of events) expect(await ledger.codecs.events.decode(ledger.codecs.events.encode(e))).toEqual(e);
     expect(await ledger.codecs.accountState.decode(ledger.codecs.accountState.encode(state))).toEqual(state);
     for (const o of outcomes) expect(await ledger.codecs.outcomes.decode(ledger.codecs.outcomes.encode(o))).toEqual(o);
+    for (const k of [{ keyId: 'abcdefghijkl0001', name: 'ci', scopes: ['read', 'write'], secretHash: 'a'.repeat(64), createdAt: now, revokedAt: null }, { keyId: 'abcdefghijkl0002', name: 'old', scopes: ['admin'], secretHash: 'b'.repeat(64), createdAt: now, revokedAt: now + 1 }]) {
+      expect(await ledger.codecs.apiKeys.decode(ledger.codecs.apiKeys.encode(k))).toEqual(k);
+    }
     const wire = ledger.codecs.events.encode(events[0] as AccountEvent);
     expect(wire.readUInt8(0)).toBe(0);
     expect(wire.readUInt32BE(1)).toBe(ledger.codecs.events.writerId);
   });
 
   it('every subject is BACKWARD_TRANSITIVE', async () => {
-    for (const subject of [ledger.codecs.commands.subject, ledger.codecs.events.subject, ledger.codecs.accountState.subject, ledger.codecs.outcomes.subject]) {
+    for (const subject of [ledger.codecs.commands.subject, ledger.codecs.events.subject, ledger.codecs.accountState.subject, ledger.codecs.outcomes.subject, ledger.codecs.apiKeys.subject]) {
       const response = await fetch(`${ledger.registryUrl}/config/${subject}`);
       expect(((await response.json()) as { compatibilityLevel: string }).compatibilityLevel).toBe('BACKWARD_TRANSITIVE');
     }

@@ -90,7 +90,7 @@ describe('ids that move money are unique forever', () => {
     expect(await outcomeNumber(dep.commandId, depSeen)).toMatchObject({ status: 'ACCEPTED', balance: 150 });
 
     const { state, events } = await stateOf(a);
-    expect(state).toMatchObject({ balance: 150, outgoingInFlight: 0 });
+    expect(state).toMatchObject({ balance: 150, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
     expect(events.filter((t) => t === 'TransferDebited')).toHaveLength(1);
     expect((await stateOf(b)).state).toMatchObject({ balance: 60 });
     await stopProcessor();
@@ -134,7 +134,7 @@ describe('money in flight is never stranded', () => {
     expect(await client.outcome(shut.commandId, 60_000)).toMatchObject({ status: 'REJECTED', code: 'ACCOUNT_NOT_EMPTY', balance: 0 });
     expect((await client.outcome(shut.commandId)).message).toMatch(/in flight/);
     expect(await client.transferResult(t.commandId)).toMatchObject({ transferStatus: 'failed', transferCode: 'ACCOUNT_NOT_FOUND' });
-    expect((await stateOf(a)).state).toMatchObject({ balance: 60, status: 'OPEN', outgoingInFlight: 0 });
+    expect((await stateOf(a)).state).toMatchObject({ balance: 60, status: 'OPEN', outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
     await stopProcessor();
   });
 
@@ -148,7 +148,7 @@ describe('money in flight is never stranded', () => {
     await client.send(t, refill);
     expect(await client.outcome(refill.commandId, 60_000)).toMatchObject({ status: 'REJECTED', code: 'AMOUNT_TOO_LARGE' });
     expect(await client.transferResult(t.commandId)).toMatchObject({ transferStatus: 'failed' });
-    expect((await stateOf(a)).state).toMatchObject({ balance: limits.amountMax, outgoingInFlight: 0 });
+    expect((await stateOf(a)).state).toMatchObject({ balance: limits.amountMax, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
     await stopProcessor();
   });
 });

@@ -133,7 +133,7 @@ it('a second copy of an account on another partition is parked WRONG_PARTITION; 
   const [opened] = bank.drain();
   const home = s.writer.partitionOf(accountId);
   // What a command produced with another partitioner used to cause: the account opened again elsewhere.
-  const copy: AccountEvent = { ...opened!, commandId: randomUUID(), payload: { type: 'AccountOpened', ownerName: 'Copy', currency: 'EUR', initialBalance: 999 } };
+  const copy: AccountEvent = { ...opened!, commandId: randomUUID(), payload: { type: 'AccountOpened', ownerName: 'Copy', currency: 'EUR', initialBalance: 999, overdraftLimit: 0 } };
   await writeRaw(s, 1 - home, [encoded(s, copy)]);
   await s.writer.write([opened!]);
 

@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
 import { openStream, type SseConnection } from '../support/sse.ts';
+import { adminHeaders } from '../support/keys.ts';
 import { allPages, EventWriter, getJson, ModelBank, startQuery, type InProcessQuery, type ModelAccount } from './query-support.ts';
 
 let ledger: TestLedger;
@@ -39,7 +40,7 @@ describe('live event stream on the broker', () => {
     for (let i = 1; i <= 5; i += 1) bank.deposit(ada, i);
     const first = bank.drain();
     const aborted = first[0]!;
-    await writer.write([{ ...aborted, payload: { type: 'AccountOpened', ownerName: 'Mallory', currency: 'EUR', initialBalance: 1 } }], { abort: true });
+    await writer.write([{ ...aborted, payload: { type: 'AccountOpened', ownerName: 'Mallory', currency: 'EUR', initialBalance: 1, overdraftLimit: 0 } }], { abort: true });
     await writer.write(first);
     const frames = await framesOf(client, first.length);
     const seen = frames.map((f) => JSON.parse(f.data));
@@ -89,7 +90,7 @@ describe('statements, as-of balances and filters on the broker', () => {
     const ada = [...bank.accounts.values()].find((a) => a.ownerName === 'Ada Lovelace')!;
     const history = bank.history.get(ada.accountId)!;
     await waitFor(async () => ((await getJson(base(), `/api/v1/accounts/${ada.accountId}?minVersion=${ada.version}`)).status === 200 ? true : undefined), { what: 'ada', timeoutMs: 30_000 });
-    const csv = await fetch(`${base()}/api/v1/accounts/${ada.accountId}/statement?minVersion=${ada.version}`, { headers: { accept: 'text/csv' } });
+    const csv = await fetch(`${base()}/api/v1/accounts/${ada.accountId}/statement?minVersion=${ada.version}`, { headers: { ...adminHeaders, accept: 'text/csv' } });
     const records = parse(await csv.text(), { columns: true }) as Array<Record<string, string>>;
     expect(records.map((r) => [Number(r.sequence), r.type, Number(r.balanceAfter), r.commandId])).toEqual(history.map((e) => [e.sequence, e.type, e.balanceAfter, e.commandId]));
     const middle = history[3]!;

@@ -8,6 +8,7 @@ import type { AccountEvent, EventPayload } from '../../schemas/types.ts';
 import type { TestLedger } from '../support/ledger.ts';
 import { createPartitionOf } from '../../processors/query/stores.ts';
 import { loadQueryConfig } from '../../processors/query/config.ts';
+import { adminHeaders } from '../support/keys.ts';
 import { startQueryProcessor, type QueryProcessor } from '../../processors/query/service.ts';
 import type { Logger } from '../../processors/log.ts';
 
@@ -35,6 +36,7 @@ export interface ModelEntry {
   counterpartyAccountId: string | null;
   reference: string | null;
   reason: string | null;
+  actor: string | null;
 }
 
 export interface ModelTransfer {
@@ -70,13 +72,16 @@ export class ModelBank {
     this.clock += 1000;
     const sequence = account.version + 1;
     const commandId = randomUUID();
-    const event: AccountEvent = { eventId: `${accountId}:${sequence}`, accountId, sequence, commandId, occurredAt: this.clock, payload };
+    // Who moved the money (DESIGN §9): most events name their API key; every third has none, as
+    // events written before access control, which history shows with actor null.
+    const actor = sequence % 3 === 0 ? null : 'modelteller01';
+    const event: AccountEvent = { eventId: `${accountId}:${sequence}`, accountId, sequence, commandId, occurredAt: this.clock, payload, actor };
     this.pending.push(event);
     this.events.push(event);
     Object.assign(account, { version: sequence, updatedAt: iso(this.clock) });
     const entry: ModelEntry = {
       sequence, type: payload.type, amount, balanceAfter: account.balance, occurredAt: iso(this.clock), commandId,
-      transferId: null, counterpartyAccountId: null, reference: null, reason: null, ...details,
+      transferId: null, counterpartyAccountId: null, reference: null, reason: null, actor, ...details,
     };
     this.history.set(accountId, [...(this.history.get(accountId) ?? []), entry]);
   }
@@ -84,7 +89,7 @@ export class ModelBank {
   open(ownerName: string, currency: string, initialBalance: number): string {
     const accountId = randomUUID();
     this.accounts.set(accountId, { accountId, ownerName, currency, balance: initialBalance, status: 'OPEN', version: 0, openedAt: iso(this.clock + 1000), updatedAt: '' });
-    this.emit(accountId, { type: 'AccountOpened', ownerName, currency, initialBalance }, initialBalance);
+    this.emit(accountId, { type: 'AccountOpened', ownerName, currency, initialBalance, overdraftLimit: 0 }, initialBalance);
     return accountId;
   }
 
@@ -108,7 +113,7 @@ export class ModelBank {
   transfer(fromAccountId: string, toAccountId: string, amount: number, outcome: 'completed' | 'pending' | { refusedWith: string }): string {
     const transferId = randomUUID();
     const debitAfter = this.move(fromAccountId, -amount);
-    this.emit(fromAccountId, { type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter: debitAfter }, amount, { transferId, counterpartyAccountId: toAccountId });
+    this.emit(fromAccountId, { type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter: debitAfter, inFlight: amount }, amount, { transferId, counterpartyAccountId: toAccountId });
     let status: ModelTransfer['status'] = 'pending';
     let reason: string | null = null;
     if (outcome === 'completed') {
@@ -118,7 +123,7 @@ export class ModelBank {
     } else if (outcome !== 'pending') {
       reason = outcome.refusedWith;
       const refundAfter = this.move(fromAccountId, amount);
-      this.emit(fromAccountId, { type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter: refundAfter, reason }, amount, { transferId, counterpartyAccountId: toAccountId, reason });
+      this.emit(fromAccountId, { type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter: refundAfter, reason, inFlightReleased: amount }, amount, { transferId, counterpartyAccountId: toAccountId, reason });
       status = 'failed';
     }
     this.transfers.set(transferId, { transferId, status, fromAccountId, toAccountId, amount, reason });
@@ -186,7 +191,7 @@ export async function startQuery(ledger: TestLedger, env: Record<string, string>
 }
 
 export async function getJson(base: string, path: string): Promise<{ status: number; headers: Headers; body: any }> {
-  const response = await fetch(`${base}${path}`);
+  const response = await fetch(`${base}${path}`, { headers: adminHeaders });
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 

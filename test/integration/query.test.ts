@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, type TestLedger } from '../support/ledger.ts';
 import { allPages, EventWriter, getJson, ModelBank, startQuery, type InProcessQuery, type ModelAccount, type ModelEntry } from './query-support.ts';
+import { adminHeaders } from '../support/keys.ts';
 import { createTestLedger } from '../support/ledger.ts';
 
 const run = promisify(execFile);
@@ -73,7 +74,7 @@ beforeAll(async () => {
   scriptBank();
   const events = bank.drain();
   // An aborted transaction first: its records (here: a bogus AccountOpened for alice) must never be seen.
-  await writer.write([{ ...events[0]!, payload: { type: 'AccountOpened', ownerName: 'Mallory', currency: 'EUR', initialBalance: 999_999 } }], { abort: true });
+  await writer.write([{ ...events[0]!, payload: { type: 'AccountOpened', ownerName: 'Mallory', currency: 'EUR', initialBalance: 999_999, overdraftLimit: 0 } }], { abort: true });
   for (let i = 0; i < events.length; i += 97) await writer.write(events.slice(i, i + 97));
   query = await startQuery(ledger, { MIN_VERSION_WAIT_MS: '1500' });
   await ready();
@@ -128,7 +129,7 @@ describe('views of a scripted ledger', () => {
   });
 
   it('errors are problem+json: unknown account 404, bad id or limit 400', async () => {
-    const missing = await fetch(`${base()}/api/v1/accounts/00000000-0000-4000-8000-000000000001`);
+    const missing = await fetch(`${base()}/api/v1/accounts/00000000-0000-4000-8000-000000000001`, { headers: adminHeaders });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(await missing.json()).toMatchObject({ code: 'ACCOUNT_NOT_FOUND', status: 404 });

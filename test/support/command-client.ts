@@ -15,7 +15,7 @@ export function makeCommand(accountId: string, payload: CommandPayload, commandI
   return { commandId, accountId, issuedAt: Date.now(), fingerprint: fingerprintOf(meaning), payload };
 }
 
-export const open = (initialBalance: number, currency = 'EUR', ownerName = 'Ada Lovelace'): CommandPayload => ({ type: 'OpenAccount', ownerName, currency, initialBalance });
+export const open = (initialBalance: number, currency = 'EUR', ownerName = 'Ada Lovelace'): CommandPayload => ({ type: 'OpenAccount', ownerName, currency, initialBalance, overdraftLimit: 0 });
 export const deposit = (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Deposit', amount, reference });
 export const withdraw = (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Withdraw', amount, reference });
 export const transfer = (toAccountId: string, amount: number, transferId: string = randomUUID()): CommandPayload => ({ type: 'InitiateTransfer', transferId, toAccountId, amount, reference: null });

@@ -11,6 +11,7 @@ import { ensureTopics } from '../../topics/admin.ts';
 import { topicNames, type TopicNames } from '../../topics/topics.ts';
 import type { LedgerConfig } from '../../topics/config.ts';
 import { LedgerRegistry, createCodecs, type Codecs } from '../../schemas/registry.ts';
+import { testAdminKey } from './keys.ts';
 
 export interface TestLedger {
   config: LedgerConfig;
@@ -66,6 +67,8 @@ export async function createTestLedger(name: string, options: TestLedgerOptions 
       BANK_PARTITIONS: String(config.partitions),
       APP_ID: config.appId,
       DATA_DIR: dataDir,
+      // DESIGN §9: the services need a key; tests call them with this admin key (support/keys.ts).
+      LEDGER_ADMIN_KEY: testAdminKey,
     },
     async close() {
       await admin.disconnect();

@@ -1,6 +1,7 @@
 // A minimal Server-Sent Events client over node:http, for tests: it parses frames as they arrive
 // (id, event, data; comments skipped) and can pause reading to play a slow client.
 import { get, type IncomingMessage } from 'node:http';
+import { adminHeaders } from './keys.ts';
 
 export interface SseFrame {
   id: string | undefined;
@@ -19,9 +20,10 @@ export interface SseConnection {
   close(): void;
 }
 
+/** Opens a stream with the tests' admin key unless `headers` carry another Authorization. */
 export function openStream(url: string, headers: Record<string, string> = {}): Promise<SseConnection> {
   return new Promise((resolve, reject) => {
-    const request = get(url, { headers: { accept: 'text/event-stream', ...headers } }, (response) => {
+    const request = get(url, { headers: { accept: 'text/event-stream', ...adminHeaders, ...headers } }, (response) => {
       const frames: SseFrame[] = [];
       let pending = '';
       let body = '';

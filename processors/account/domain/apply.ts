@@ -38,6 +38,8 @@ export function applyDecision(
       commandId: command.commandId,
       occurredAt: now,
       payload,
+      // Who moved this money (DESIGN §9): the API key that sent the command, or started its saga.
+      actor: command.actor,
     };
     current = evolve(current, event);
     numbered.push(event);

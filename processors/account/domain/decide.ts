@@ -16,8 +16,12 @@
 //   6. CURRENCY_MISMATCH       CreditTransfer whose currency is not the destination's.
 //   7. ACCOUNT_NOT_EMPTY       CloseAccount with a balance other than 0, or with outgoing
 //                              transfers still in flight (outgoingInFlight > 0).
-//   8. INSUFFICIENT_FUNDS      Withdraw or InitiateTransfer of more than the balance.
-//   9. AMOUNT_TOO_LARGE        Deposit, CreditTransfer whose balance plus outgoingInFlight
+//   8. HOLD_NOT_FOUND          CaptureHold, VoidHold, ExpireHold naming no hold of this account.
+//   9. HOLD_NOT_ACTIVE         ... a hold captured, voided, expired or past its expiresAt.
+//  10. AMOUNT_EXCEEDS_HOLD     CaptureHold of more than the hold (holds.ts).
+//  11. INSUFFICIENT_FUNDS      Withdraw, InitiateTransfer or PlaceHold of more than the available
+//                              balance (balance − heldBalance + overdraftLimit, DESIGN §10).
+//  12. AMOUNT_TOO_LARGE        Deposit, CreditTransfer whose balance plus outgoingInFlight
 //                              would exceed the largest safe amount. Counting the money in
 //                              flight keeps room for it: a refund always fits (DESIGN §8).
 //
@@ -26,7 +30,7 @@
 // cause (a debit implies the account exists), and it gets no follow-up.
 //
 // Per command, in that order:
-//   OpenAccount       ACCOUNT_ALREADY_EXISTS
+//   OpenAccount       ACCOUNT_ALREADY_EXISTS, AMOUNT_TOO_LARGE (initial balance + overdraft limit)
 //   Deposit           ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, AMOUNT_TOO_LARGE
 //   Withdraw          ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, INSUFFICIENT_FUNDS
 //   InitiateTransfer  SAME_ACCOUNT_TRANSFER, ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, INSUFFICIENT_FUNDS
@@ -35,7 +39,12 @@
 //                     (accepted: a SettleTransfer follow-up to the source)
 //   RefundTransfer    ACCOUNT_NOT_FOUND (forged input only)
 //   SettleTransfer    ACCOUNT_NOT_FOUND (forged input only)
-//   CloseAccount      ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY
+//   SetOverdraftLimit ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, AMOUNT_TOO_LARGE (balance + in flight
+//                     + limit past the maximum); a limit below the current debt is accepted: it
+//                     blocks further debits
+//   PlaceHold, CaptureHold, VoidHold, ExpireHold: ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, then
+//                     their own (holds.ts)
+//   CloseAccount      ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY (balance, holds, in flight)
 //
 // Structural validity (positive safe-integer amounts, currency format, lengths) is not decided
 // here: validateCommand() sends a malformed command to the dead-letter topic before decide().
@@ -48,15 +57,21 @@ import type {
   OpenAccount,
   RefundTransfer,
   RejectionCode,
+  SetOverdraftLimit,
   SettleTransfer,
   Withdraw,
 } from '../../../schemas/types.ts';
 import { accept, reject, type Decision, type FollowUp } from './decision.ts';
+import { decideCaptureHold, decideExpireHold, decidePlaceHold, decideVoidHold, type HoldContext } from './holds.ts';
 import { assert, InvariantViolation } from './invariant.ts';
 import { limits } from './limits.ts';
 import { exceedsSafeRange } from './money.ts';
 
-export function decide(state: AccountState | undefined, command: Command): Decision {
+/**
+ * The account's rules. `context` carries what a hold's commands also need: the hold's record and
+ * the processor's clock (the command's issuedAt when not given, as in tests of other commands).
+ */
+export function decide(state: AccountState | undefined, command: Command, context: HoldContext = { now: command.issuedAt }): Decision {
   if (state !== undefined) {
     assert(state.accountId === command.accountId, `state of ${state.accountId} given for ${command.accountId}`);
   }
@@ -74,9 +89,19 @@ export function decide(state: AccountState | undefined, command: Command): Decis
     case 'CreditTransfer':
       return decideCreditTransfer(state, accountId, payload);
     case 'RefundTransfer':
-      return decideRefundTransfer(state, accountId, payload);
+      return decideRefundTransfer(state, accountId, payload, context.transferInFlight ?? countedInFlight(state, payload.amount));
     case 'SettleTransfer':
-      return decideSettleTransfer(state, accountId, payload);
+      return decideSettleTransfer(state, accountId, payload, context.transferInFlight ?? countedInFlight(state, payload.amount));
+    case 'SetOverdraftLimit':
+      return decideSetOverdraftLimit(state, accountId, payload);
+    case 'PlaceHold':
+      return openAccount(state, accountId) ?? decidePlaceHold(state as AccountState, payload, command.issuedAt);
+    case 'CaptureHold':
+      return openAccount(state, accountId) ?? decideCaptureHold(state as AccountState, payload, context);
+    case 'VoidHold':
+      return openAccount(state, accountId) ?? decideVoidHold(state as AccountState, payload.holdId, context);
+    case 'ExpireHold':
+      return openAccount(state, accountId) ?? decideExpireHold(state as AccountState, payload.holdId, context);
     case 'CloseAccount':
       return decideCloseAccount(state, accountId);
     default: {
@@ -88,8 +113,9 @@ export function decide(state: AccountState | undefined, command: Command): Decis
 
 function decideOpenAccount(state: AccountState | undefined, accountId: string, payload: OpenAccount): Decision {
   if (state !== undefined) return reject('ACCOUNT_ALREADY_EXISTS', `account ${accountId} already exists`);
-  const { ownerName, currency, initialBalance } = payload;
-  return accept({ type: 'AccountOpened', ownerName, currency, initialBalance });
+  const { ownerName, currency, initialBalance, overdraftLimit } = payload;
+  if (exceedsSafeRange(initialBalance, overdraftLimit)) return reject('AMOUNT_TOO_LARGE', `initial balance ${initialBalance} plus overdraft limit ${overdraftLimit} would exceed the largest safe amount ${limits.amountMax}`);
+  return accept({ type: 'AccountOpened', ownerName, currency, initialBalance, overdraftLimit });
 }
 
 function decideDeposit(state: AccountState | undefined, accountId: string, payload: Deposit): Decision {
@@ -103,7 +129,7 @@ function decideDeposit(state: AccountState | undefined, accountId: string, paylo
 function decideWithdraw(state: AccountState | undefined, accountId: string, payload: Withdraw): Decision {
   if (state === undefined) return notFound(accountId);
   if (state.status === 'CLOSED') return closed(accountId);
-  if (payload.amount > state.balance) return insufficientFunds(state.balance, payload.amount);
+  if (exceedsAvailable(state, payload.amount)) return insufficientFunds(state, payload.amount);
   const balanceAfter = state.balance - payload.amount;
   return accept({ type: 'MoneyWithdrawn', amount: payload.amount, balanceAfter, reference: payload.reference });
 }
@@ -119,14 +145,14 @@ function decideInitiateTransfer(
   }
   if (state === undefined) return notFound(accountId);
   if (state.status === 'CLOSED') return closed(accountId);
-  if (amount > state.balance) return insufficientFunds(state.balance, amount);
+  if (exceedsAvailable(state, amount)) return insufficientFunds(state, amount);
   const balanceAfter = state.balance - amount;
   // The credit carries the source's currency: the destination refuses it if its own differs.
   const credit: FollowUp = {
     accountId: toAccountId,
     payload: { type: 'CreditTransfer', transferId, fromAccountId: accountId, amount, currency: state.currency },
   };
-  return accept({ type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter }, [credit]);
+  return accept({ type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter, inFlight: amount }, [credit]);
 }
 
 /** At the destination. Any refusal sends the money home with a RefundTransfer to the source. */
@@ -167,19 +193,34 @@ function decideRefundTransfer(
   state: AccountState | undefined,
   accountId: string,
   payload: RefundTransfer,
+  inFlight: number,
 ): Decision {
   const { transferId, toAccountId, amount, reason } = payload;
   if (state === undefined) return notFound(accountId);
-  assert(!exceedsSafeRange(state.balance, amount), `refund of transfer ${transferId} (${amount}) does not fit account ${accountId} (balance ${state.balance}): the bound must keep room for money in flight`);
+  if (inFlight === 0 && exceedsRoom(state, amount)) {
+    // Only a transfer the first release debited (its amount never counted in flight) can meet this.
+    return tooLarge(state, amount);
+  }
+  assert(inFlight === 0 || inFlight === amount, `refund of transfer ${transferId}: ${inFlight} in flight for an amount of ${amount}`);
+  assert(inFlight <= state.outgoingInFlight, `refund of transfer ${transferId} releases ${inFlight}, only ${state.outgoingInFlight} is in flight`);
+  assert(inFlight === 0 || !exceedsSafeRange(state.balance, amount), `refund of transfer ${transferId} (${amount}) does not fit account ${accountId} (balance ${state.balance}): the bound must keep room for money in flight`);
   const balanceAfter = state.balance + amount;
-  return accept({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason });
+  return accept({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason, inFlightReleased: inFlight });
 }
 
 /** At the source, after the destination credited: the amount is no longer in flight. Never refused. */
-function decideSettleTransfer(state: AccountState | undefined, accountId: string, payload: SettleTransfer): Decision {
+function decideSettleTransfer(state: AccountState | undefined, accountId: string, payload: SettleTransfer, inFlight: number): Decision {
   const { transferId, toAccountId, amount } = payload;
   if (state === undefined) return notFound(accountId);
-  return accept({ type: 'TransferSettled', transferId, toAccountId, amount });
+  assert(inFlight <= state.outgoingInFlight, `settlement of transfer ${transferId} releases ${inFlight}, only ${state.outgoingInFlight} is in flight`);
+  return accept({ type: 'TransferSettled', transferId, toAccountId, amount, inFlightReleased: inFlight });
+}
+
+function decideSetOverdraftLimit(state: AccountState | undefined, accountId: string, payload: SetOverdraftLimit): Decision {
+  if (state === undefined) return notFound(accountId);
+  if (state.status === 'CLOSED') return closed(accountId);
+  if (exceedsRoom({ ...state, overdraftLimit: 0 }, payload.limit)) return tooLarge(state, payload.limit);
+  return accept({ type: 'OverdraftLimitSet', limit: payload.limit });
 }
 
 function decideCloseAccount(state: AccountState | undefined, accountId: string): Decision {
@@ -188,10 +229,25 @@ function decideCloseAccount(state: AccountState | undefined, accountId: string):
   if (state.balance !== 0) {
     return reject('ACCOUNT_NOT_EMPTY', `balance ${state.balance} must be 0 to close the account`);
   }
+  if (state.heldBalance !== 0) {
+    return reject('ACCOUNT_NOT_EMPTY', `holds of ${state.heldBalance} are active; the account can close once they are captured, voided or expired`);
+  }
   if (state.outgoingInFlight !== 0) {
     return reject('ACCOUNT_NOT_EMPTY', `transfers of ${state.outgoingInFlight} are still in flight; the account can close once they are credited or refunded`);
   }
   return accept({ type: 'AccountClosed' });
+}
+
+/** Without the processing loop's record of the transfer (the domain alone): counted if the state has it in flight. */
+function countedInFlight(state: AccountState | undefined, amount: number): number {
+  return state !== undefined && state.outgoingInFlight >= amount ? amount : 0;
+}
+
+/** ACCOUNT_NOT_FOUND or ACCOUNT_CLOSED, or undefined when the account is open. */
+function openAccount(state: AccountState | undefined, accountId: string): Decision | undefined {
+  if (state === undefined) return notFound(accountId);
+  if (state.status === 'CLOSED') return closed(accountId);
+  return undefined;
 }
 
 function notFound(accountId: string, followUps: FollowUp[] = []): Decision {
@@ -202,13 +258,24 @@ function closed(accountId: string, followUps: FollowUp[] = []): Decision {
   return reject('ACCOUNT_CLOSED', `account ${accountId} is closed`, followUps);
 }
 
-function insufficientFunds(balance: number, amount: number): Decision {
-  return reject('INSUFFICIENT_FUNDS', `balance ${balance} is less than the requested ${amount}`);
+/** Whether a debit of `amount` exceeds balance − heldBalance + overdraftLimit (compared without leaving the safe range). */
+function exceedsAvailable(state: AccountState, amount: number): boolean {
+  return amount - state.overdraftLimit > state.balance - state.heldBalance;
 }
 
-/** Whether `amount` more would push balance plus the money in flight past the largest safe amount. */
+function insufficientFunds(state: AccountState, amount: number): Decision {
+  const available = BigInt(state.balance) - BigInt(state.heldBalance) + BigInt(state.overdraftLimit);
+  return reject('INSUFFICIENT_FUNDS', `available balance ${available} is less than the requested ${amount}`);
+}
+
+/**
+ * Whether `amount` more would push balance + outgoingInFlight + overdraftLimit past the largest
+ * safe amount. Keeping that sum bounded keeps room for every amount in flight to come home (a
+ * refund always fits, DESIGN §8) and keeps the available balance and the money in flight within
+ * what an Avro long written from a JS number can hold. Exact: summed as BigInt.
+ */
 function exceedsRoom(state: AccountState, amount: number): boolean {
-  return exceedsSafeRange(state.balance + state.outgoingInFlight, amount);
+  return BigInt(state.balance) + BigInt(state.outgoingInFlight) + BigInt(state.overdraftLimit) + BigInt(amount) > BigInt(limits.amountMax);
 }
 
 function tooLarge(state: AccountState, amount: number, followUps: FollowUp[] = []): Decision {

@@ -1,4 +1,3 @@
-/** An event's id, and its key on the compacted events topic (DESIGN §2): unique per event. */
-export function eventIdOf(accountId: string, sequence: number): string {
-  return `${accountId}:${sequence}`;
-}
+// An event's id, and its key on the compacted events topic (DESIGN §2): unique per event. The
+// one spelling lives with the other record keys (topics/record-keys.ts, pure, no I/O).
+export { eventKey as eventIdOf } from '../../../topics/record-keys.ts';

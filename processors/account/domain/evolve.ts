@@ -9,12 +9,8 @@ import { eventIdOf } from './event-id.ts';
 import { isNonNegativeAmount, isPositiveAmount } from './money.ts';
 
 type Direction = 'in' | 'out';
-/**
- * How an event moves outgoingInFlight: a debit puts its amount in flight; a refund or a
- * settlement takes it out. Transfers debited before in-flight amounts were tracked were never
- * counted, so taking out is floored at what is counted: deterministic, and never negative.
- */
-type Flight = 'none' | 'launch' | 'land';
+/** How an event moves outgoingInFlight: by what it says it puts in flight (+) or releases (−). */
+type Flight = number;
 /** Whether an event may land on a CLOSED account: only a refund or a settlement may (see decideRefundTransfer). */
 type ClosedPolicy = 'open-only' | 'closed-allowed';
 
@@ -36,13 +32,26 @@ export function evolve(state: AccountState | undefined, event: AccountEvent): Ac
     case 'MoneyWithdrawn':
       return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter);
     case 'TransferDebited':
-      return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter, 'launch');
+      assert(payload.inFlight === 0 || payload.inFlight === payload.amount, `event ${event.eventId}: puts ${payload.inFlight} in flight for a debit of ${payload.amount}`);
+      return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter, payload.inFlight);
     case 'TransferCredited':
       return moved(existing(state, event, 'open-only'), event, 'in', payload.amount, payload.balanceAfter);
     case 'TransferRefunded':
-      return moved(existing(state, event, 'closed-allowed'), event, 'in', payload.amount, payload.balanceAfter, 'land');
+      return moved(existing(state, event, 'closed-allowed'), event, 'in', payload.amount, payload.balanceAfter, -payload.inFlightReleased);
     case 'TransferSettled':
-      return settled(existing(state, event, 'closed-allowed'), event, payload.amount);
+      return settled(existing(state, event, 'closed-allowed'), event, payload.amount, payload.inFlightReleased);
+    case 'OverdraftLimitSet':
+      return limitSet(existing(state, event, 'open-only'), event, payload.limit);
+    case 'HoldPlaced':
+      return held(existing(state, event, 'open-only'), event, payload.amount);
+    case 'HoldCaptured': {
+      const captured = moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter);
+      assert(payload.amount <= payload.released, `event ${event.eventId} (HoldCaptured): captured ${payload.amount} exceeds the hold's ${payload.released}`);
+      return held(captured, event, -payload.released);
+    }
+    case 'HoldVoided':
+    case 'HoldExpired':
+      return held(existing(state, event, 'open-only'), event, -payload.amount);
     case 'AccountClosed':
       return closed(existing(state, event, 'open-only'), event);
     default: {
@@ -57,6 +66,7 @@ function opened(state: AccountState | undefined, event: AccountEvent, payload: A
   assert(state === undefined, `${where}: AccountOpened for an account that already has state`);
   assert(event.sequence === 1, `${where}: AccountOpened must have sequence 1, got ${event.sequence}`);
   assert(isNonNegativeAmount(payload.initialBalance), `${where}: initialBalance must be a non-negative safe integer`);
+  assert(isNonNegativeAmount(payload.overdraftLimit), `${where}: overdraftLimit must be a non-negative safe integer`);
   return {
     accountId: event.accountId,
     ownerName: payload.ownerName,
@@ -67,6 +77,8 @@ function opened(state: AccountState | undefined, event: AccountEvent, payload: A
     openedAt: event.occurredAt,
     updatedAt: event.occurredAt,
     outgoingInFlight: 0,
+    heldBalance: 0,
+    overdraftLimit: payload.overdraftLimit,
   };
 }
 
@@ -91,12 +103,14 @@ function moved(
   direction: Direction,
   amount: number,
   balanceAfter: number,
-  flight: Flight = 'none',
+  flight: Flight = 0,
 ): AccountState {
   const where = `event ${event.eventId} (${event.payload.type})`;
   assert(isPositiveAmount(amount), `${where}: amount must be a positive safe integer`);
   assert(Number.isSafeInteger(balanceAfter) && balanceAfter <= limits.amountMax, `${where}: balanceAfter ${balanceAfter} must be an integer no larger than ${limits.amountMax}`);
-  assert(balanceAfter >= 0, `${where}: balanceAfter ${balanceAfter} must not be negative`);
+  // A debit never takes the balance below −overdraftLimit (DESIGN §10); money coming in may leave
+  // it below, where a limit lowered under the debt put it.
+  if (direction === 'out') assert(balanceAfter >= -state.overdraftLimit, `${where}: balanceAfter ${balanceAfter} is below −${state.overdraftLimit}, the overdraft limit`);
   // Both operands are safe integers, so a sum beyond the safe range rounds to at least 2**53 and
   // can never equal the (safe) balanceAfter: the comparison is exact.
   const expected = direction === 'in' ? state.balance + amount : state.balance - amount;
@@ -104,29 +118,53 @@ function moved(
     balanceAfter === expected,
     `${where}: balanceAfter ${balanceAfter} is not ${state.balance} ${direction === 'in' ? '+' : '-'} ${amount}`,
   );
-  const outgoingInFlight = inFlightAfter(state, flight, amount);
-  // The bound counts money in flight, so whatever is in flight can always come home (DESIGN §8).
-  assert(
-    outgoingInFlight <= limits.amountMax - balanceAfter,
-    `${where}: balance ${balanceAfter} plus ${outgoingInFlight} in flight exceeds ${limits.amountMax}`,
-  );
-  return { ...state, balance: balanceAfter, outgoingInFlight, version: event.sequence, updatedAt: event.occurredAt };
+  const outgoingInFlight = inFlightAfter(state, event, flight);
+  const after = { ...state, balance: balanceAfter, outgoingInFlight, version: event.sequence, updatedAt: event.occurredAt };
+  // Money coming in must leave room for whatever is in flight to come home (DESIGN §8).
+  if (direction === 'in') assertRoom(after, event);
+  return after;
 }
 
-function inFlightAfter(state: AccountState, flight: Flight, amount: number): number {
-  if (flight === 'launch') return state.outgoingInFlight + amount;
-  if (flight === 'land') return state.outgoingInFlight - Math.min(state.outgoingInFlight, amount);
-  return state.outgoingInFlight;
+function inFlightAfter(state: AccountState, event: AccountEvent, flight: Flight): number {
+  const outgoingInFlight = state.outgoingInFlight + flight;
+  assert(outgoingInFlight >= 0, `event ${event.eventId} (${event.payload.type}): releases ${-flight}, only ${state.outgoingInFlight} is in flight`);
+  return outgoingInFlight;
 }
 
-function settled(state: AccountState, event: AccountEvent, amount: number): AccountState {
+/** balance + outgoingInFlight + overdraftLimit stays within the money maximum (exact, as BigInt). */
+function assertRoom(state: AccountState, event: AccountEvent): void {
+  const sum = BigInt(state.balance) + BigInt(state.outgoingInFlight) + BigInt(state.overdraftLimit);
+  assert(sum <= BigInt(limits.amountMax), `event ${event.eventId} (${event.payload.type}): balance ${state.balance} + in flight ${state.outgoingInFlight} + overdraft limit ${state.overdraftLimit} exceeds ${limits.amountMax}`);
+}
+
+function settled(state: AccountState, event: AccountEvent, amount: number, released: number): AccountState {
   assert(isPositiveAmount(amount), `event ${event.eventId} (TransferSettled): amount must be a positive safe integer`);
-  return { ...state, outgoingInFlight: inFlightAfter(state, 'land', amount), version: event.sequence, updatedAt: event.occurredAt };
+  assert(released === 0 || released === amount, `event ${event.eventId} (TransferSettled): releases ${released} of ${amount}`);
+  return { ...state, outgoingInFlight: inFlightAfter(state, event, -released), version: event.sequence, updatedAt: event.occurredAt };
+}
+
+/** Holds reserve part of the available balance: heldBalance moves by `delta`, never below 0. */
+function held(state: AccountState, event: AccountEvent, delta: number): AccountState {
+  const where = `event ${event.eventId} (${event.payload.type})`;
+  assert(isPositiveAmount(Math.abs(delta)), `${where}: amount must be a positive safe integer`);
+  const heldBalance = state.heldBalance + delta;
+  assert(heldBalance >= 0, `${where}: releases ${-delta}, only ${state.heldBalance} is held`);
+  assert(heldBalance <= limits.amountMax, `${where}: held ${heldBalance} exceeds ${limits.amountMax}`);
+  if (delta > 0) assert(delta - state.overdraftLimit <= state.balance - state.heldBalance, `${where}: holds ${delta}, more than the available balance`);
+  return { ...state, heldBalance, version: event.sequence, updatedAt: event.occurredAt };
+}
+
+function limitSet(state: AccountState, event: AccountEvent, limit: number): AccountState {
+  assert(isNonNegativeAmount(limit), `event ${event.eventId} (OverdraftLimitSet): limit must be a non-negative safe integer`);
+  const after = { ...state, overdraftLimit: limit, version: event.sequence, updatedAt: event.occurredAt };
+  if (limit > state.overdraftLimit) assertRoom(after, event);
+  return after;
 }
 
 function closed(state: AccountState, event: AccountEvent): AccountState {
   const where = `event ${event.eventId} (AccountClosed)`;
   assert(state.balance === 0, `${where}: balance ${state.balance} must be 0 when the account closes`);
   assert(state.outgoingInFlight === 0, `${where}: ${state.outgoingInFlight} still in flight when the account closes`);
+  assert(state.heldBalance === 0, `${where}: ${state.heldBalance} still held when the account closes`);
   return { ...state, status: 'CLOSED', version: event.sequence, updatedAt: event.occurredAt };
 }

@@ -8,3 +8,4 @@ export { eventIdOf } from './event-id.ts';
 export { InvariantViolation } from './invariant.ts';
 export { limits } from './limits.ts';
 export { validateCommand } from './validate.ts';
+export type { HoldContext, HoldView } from './holds.ts';

@@ -20,6 +20,9 @@ export const limits = {
   amountMax: moneyMax,
   /** Every accepted command yields exactly one event; a decide() that emits more is a bug. */
   eventsPerCommandMax: 1,
+  /** DESIGN §10: a hold lives from a minute to 30 days (default 7 days at the gateway). */
+  holdSecondsMin: 60,
+  holdSecondsMax: 2_592_000,
   /** At most one saga step (a CreditTransfer or a RefundTransfer) follows a command. */
   followUpsPerCommandMax: 1,
 } as const;

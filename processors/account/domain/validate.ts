@@ -32,7 +32,8 @@ function checkPayload(payload: CommandPayload): string | null {
         checkCurrency(payload.currency) ??
         (isNonNegativeAmount(payload.initialBalance)
           ? null
-          : `initialBalance must be a non-negative integer up to ${limits.amountMax}, got ${describe(payload.initialBalance)}`)
+          : `initialBalance must be a non-negative integer up to ${limits.amountMax}, got ${describe(payload.initialBalance)}`) ??
+        checkLimit(payload.overdraftLimit)
       );
     case 'Deposit':
     case 'Withdraw':
@@ -58,6 +59,22 @@ function checkPayload(payload: CommandPayload): string | null {
         checkAmount(payload.amount) ??
         checkText('reason', payload.reason, 1, limits.reasonLengthMax)
       );
+    case 'PlaceHold':
+      return (
+        checkText('holdId', payload.holdId, 1, limits.idLengthMax) ??
+        checkAmount(payload.amount) ??
+        (Number.isSafeInteger(payload.expiresInSeconds) && payload.expiresInSeconds >= limits.holdSecondsMin && payload.expiresInSeconds <= limits.holdSecondsMax
+          ? null
+          : `expiresInSeconds must be an integer from ${limits.holdSecondsMin} to ${limits.holdSecondsMax}, got ${describe(payload.expiresInSeconds)}`) ??
+        checkReference(payload.reference)
+      );
+    case 'CaptureHold':
+      return checkText('holdId', payload.holdId, 1, limits.idLengthMax) ?? (payload.amount === null ? null : checkAmount(payload.amount));
+    case 'VoidHold':
+    case 'ExpireHold':
+      return checkText('holdId', payload.holdId, 1, limits.idLengthMax);
+    case 'SetOverdraftLimit':
+      return checkLimit(payload.limit);
     case 'SettleTransfer':
       return (
         checkText('transferId', payload.transferId, 1, limits.idLengthMax) ??
@@ -71,6 +88,10 @@ function checkPayload(payload: CommandPayload): string | null {
       return `unknown command type ${describe((unknownPayload as { type: unknown }).type)}`;
     }
   }
+}
+
+function checkLimit(value: unknown): string | null {
+  return isNonNegativeAmount(value) ? null : `overdraft limit must be an integer from 0 to ${limits.amountMax}, got ${describe(value)}`;
 }
 
 function checkAmount(value: unknown): string | null {

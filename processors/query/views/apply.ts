@@ -83,7 +83,10 @@ function nextSummary(account: AccountSummary | undefined, event: AccountEvent): 
   if (payload.type === 'AccountClosed') return summary(account, event, account.balance, 'CLOSED');
   // A settlement ends a transfer's flight at the source; the balance moved at its debit.
   if (payload.type === 'TransferSettled') return summary(account, event, account.balance, account.status);
-  const sign = payload.type === 'MoneyWithdrawn' || payload.type === 'TransferDebited' ? -1 : 1;
+  if (payload.type === 'OverdraftLimitSet' || payload.type === 'HoldPlaced' || payload.type === 'HoldVoided' || payload.type === 'HoldExpired') {
+    return summary(account, event, account.balance, account.status);
+  }
+  const sign = payload.type === 'MoneyWithdrawn' || payload.type === 'TransferDebited' || payload.type === 'HoldCaptured' ? -1 : 1;
   if (!Number.isSafeInteger(payload.amount)) fail(event, 'INVALID_EVENT', 'amount must be a safe integer');
   if (payload.amount <= 0) fail(event, 'INVALID_EVENT', 'amount must be positive');
   // Both operands are safe integers, so an out-of-range sum rounds to at least 2**53 and can
@@ -106,6 +109,7 @@ function entry(event: AccountEvent, amount: number, balanceAfter: number, transf
     counterpartyAccountId: counterparty,
     reference,
     reason,
+    actor: event.actor ?? null,
   };
 }
 
@@ -127,6 +131,16 @@ function historyEntry(event: AccountEvent, balanceAfter: number): HistoryEntry {
       return entry(event, 0, balanceAfter, null, null, null, null);
     case 'TransferSettled':
       return entry(event, payload.amount, balanceAfter, payload.transferId, payload.toAccountId, null, null);
+    // Moves no money: the new limit is the entry's reason, its amount 0.
+    case 'OverdraftLimitSet':
+      return entry(event, 0, balanceAfter, null, null, null, `overdraft limit ${payload.limit}`);
+    // Holds move no money until captured; the hold id is the entry's reason.
+    case 'HoldPlaced':
+      return entry(event, payload.amount, balanceAfter, null, null, payload.reference, `hold ${payload.holdId}`);
+    case 'HoldCaptured':
+    case 'HoldVoided':
+    case 'HoldExpired':
+      return entry(event, payload.amount, balanceAfter, null, null, null, `hold ${payload.holdId}`);
     default: {
       const unreachable: never = payload;
       throw new ViewInvariantViolation(`unknown event type ${String((unreachable as { type: unknown }).type)}`);
@@ -154,6 +168,11 @@ function transferFact(account: AccountSummary, event: AccountEvent): TransferFac
     case 'AccountClosed':
     // The destination's TransferCredited already completed the transfer in the views.
     case 'TransferSettled':
+    case 'OverdraftLimitSet':
+    case 'HoldPlaced':
+    case 'HoldCaptured':
+    case 'HoldVoided':
+    case 'HoldExpired':
       return null;
     default: {
       const unreachable: never = payload;

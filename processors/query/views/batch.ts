@@ -4,6 +4,7 @@
 // that cannot be applied is parked (parked.ts) and the fold goes on: the account's row stays at
 // its last applied event, so that account's later events park too (they no longer follow), and
 // every other account is unaffected.
+import { eventKey } from '../../../topics/record-keys.ts';
 import type { AccountEvent } from '../../../schemas/types.ts';
 import { applyEvent } from './apply.ts';
 import { UnapplicableEvent, type ParkReason } from './parked.ts';
@@ -27,7 +28,7 @@ export function accountsOf(events: readonly AccountEvent[]): string[] {
 }
 
 /** `accountId:sequence`: how applied history entries are looked up for duplicates. */
-export const entryRef = (accountId: string, sequence: number): string => `${accountId}:${sequence}`;
+export const entryRef = (accountId: string, sequence: number): string => eventKey(accountId, sequence);
 
 /** Events at or below their account's stored version: the stored entries the fold compares them with. */
 export function storedDuplicates(current: ReadonlyMap<string, AccountSummary | undefined>, events: readonly AccountEvent[]): Array<{ accountId: string; sequence: number }> {

@@ -22,10 +22,11 @@ function lookups(states: AccountState[] = [], outcomes: CommandOutcome[] = []): 
     state: (id) => states.find((s) => s.accountId === id),
     outcome: (id) => outcomes.find((o) => o.commandId === id),
     initiation: (transferId) => outcomes.find((o) => o.transferId === transferId && o.transferStatus !== null),
+    hold: (holdId) => outcomes.find((o) => o.holdId === holdId && o.holdStatus !== null),
   };
 }
 
-const open = (balance = 0): CommandPayload => ({ type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: balance });
+const open = (balance = 0): CommandPayload => ({ type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: balance, overdraftLimit: 0 });
 const deposit = (amount: number): CommandPayload => ({ type: 'Deposit', amount, reference: null });
 const withdraw = (amount: number): CommandPayload => ({ type: 'Withdraw', amount, reference: null });
 
@@ -38,7 +39,7 @@ const stateOf = (accountId: string, balance: number, version = 1): AccountState 
   version,
   openedAt: now - 1000,
   updatedAt: now - 1000,
-  outgoingInFlight: 0,
+  outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0,
 });
 
 describe('processBatch', () => {
@@ -69,7 +70,7 @@ describe('processBatch', () => {
   it('a duplicate command gets its original outcome again and nothing else happens', () => {
     const original: CommandOutcome = {
       commandId: 'c1', accountId: A, status: 'ACCEPTED', code: null, message: null, fingerprint: 'fp-c1',
-      version: 2, balance: 150, transferId: null, eventSequences: [2], processedAt: now - 5000, transferStatus: null, transferCode: null,
+      version: 2, balance: 150, transferId: null, eventSequences: [2], processedAt: now - 5000, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null,
     };
     const result = processBatch(records(command('c1', A, deposit(50))), lookups([stateOf(A, 150, 2)], [original]), now);
     expect(result.events).toEqual([]);
@@ -160,8 +161,8 @@ describe('processBatch', () => {
       const settle: CommandPayload = { type: 'SettleTransfer', transferId: 't1', toAccountId: B, amount: 40 };
       const after = { ...stateOf(A, 60, 2), outgoingInFlight: 40 };
       const result = processBatch(records(command('s1', A, settle)), lookups([after], [initiation]), now);
-      expect(result.events.map((e) => e.payload)).toEqual([{ type: 'TransferSettled', transferId: 't1', toAccountId: B, amount: 40 }]);
-      expect(result.states.get(A)).toMatchObject({ balance: 60, outgoingInFlight: 0 });
+      expect(result.events.map((e) => e.payload)).toEqual([{ type: 'TransferSettled', transferId: 't1', toAccountId: B, amount: 40, inFlightReleased: 40 }]);
+      expect(result.states.get(A)).toMatchObject({ balance: 60, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
       const updated = { ...initiation, transferStatus: 'completed', transferCode: null };
       expect(result.movements.get('c1')).toEqual(updated);
       expect(result.outcomes).toContainEqual({ key: 'c1', outcome: updated, replayed: false });
@@ -172,7 +173,7 @@ describe('processBatch', () => {
       const refund: CommandPayload = { type: 'RefundTransfer', transferId: 't1', toAccountId: B, amount: 40, reason: 'ACCOUNT_CLOSED' };
       const after = { ...stateOf(A, 60, 2), outgoingInFlight: 40 };
       const result = processBatch(records(command('r1', A, refund)), lookups([after], [initiation]), now);
-      expect(result.states.get(A)).toMatchObject({ balance: 100, outgoingInFlight: 0 });
+      expect(result.states.get(A)).toMatchObject({ balance: 100, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 });
       expect(result.movements.get('c1')).toMatchObject({ transferStatus: 'failed', transferCode: 'ACCOUNT_CLOSED' });
     });
 
@@ -193,5 +194,22 @@ describe('processBatch', () => {
         expect.objectContaining({ commandId: settleCommandId(`${B}:2`), accountId: A, payload: { type: 'SettleTransfer', transferId: 't1', toAccountId: B, amount: 40 } }),
       ]);
     });
+  });
+});
+
+describe('actor (DESIGN §9)', () => {
+  it('events carry the actor of their command, and the saga follow-ups carry the actor of the command that started it', () => {
+    const initiate: CommandPayload = { type: 'InitiateTransfer', transferId: 't1', toAccountId: B, amount: 40, reference: null };
+    const debited = processBatch(records({ ...command('c1', A, initiate), actor: 'alice0000001' }), lookups([stateOf(A, 100)]), now);
+    expect(debited.events.map((e) => e.actor)).toEqual(['alice0000001']);
+    const credit = debited.followUps[0]!;
+    expect(credit.actor).toBe('alice0000001');
+    // The destination refuses the credit (no account B): the refund still carries alice.
+    const refused = processBatch(records(credit), lookups(), now);
+    expect(refused.followUps.map((c) => [c.payload.type, c.actor])).toEqual([['RefundTransfer', 'alice0000001']]);
+    // Accepted: its credit event and the settlement sent back carry alice too.
+    const credited = processBatch(records(credit), lookups([stateOf(B, 0)]), now);
+    expect(credited.events.map((e) => [e.payload.type, e.actor])).toEqual([['TransferCredited', 'alice0000001']]);
+    expect(credited.followUps.map((c) => [c.payload.type, c.actor])).toEqual([['SettleTransfer', 'alice0000001']]);
   });
 });

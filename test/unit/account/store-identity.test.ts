@@ -24,13 +24,13 @@ afterEach(() => {
 });
 
 const state = (accountId: string, balance: number): AccountState => ({
-  accountId, ownerName: 'Ada', currency: 'EUR', balance, status: 'OPEN', version: 1, openedAt: 0, updatedAt: 0, outgoingInFlight: 0,
+  accountId, ownerName: 'Ada', currency: 'EUR', balance, status: 'OPEN', version: 1, openedAt: 0, updatedAt: 0, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0,
 });
 
 function outcome(commandId: string, processedAt: number, transferId: string | null = null): CommandOutcome {
   return {
     commandId, accountId: 'acc', status: 'ACCEPTED', code: null, message: null, fingerprint: 'fp', version: 1, balance: 0,
-    transferId, eventSequences: [1], processedAt, transferStatus: transferId === null ? null : 'pending', transferCode: null,
+    transferId, eventSequences: [1], processedAt, transferStatus: transferId === null ? null : 'pending', transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null,
   };
 }
 

@@ -9,13 +9,13 @@ import { clientStats, compareWithClients } from '../../../scripts/chaos/verify.t
 import { prng } from '../../../scripts/workload.ts';
 import { command, ledgerOf } from '../ledger/given.ts';
 
-const A = accountIdForKey('open-a');
-const B = accountIdForKey('open-b');
-const missing = accountIdForKey('never-opened');
+const A = accountIdForKey('bootstrap', 'open-a');
+const B = accountIdForKey('bootstrap', 'open-b');
+const missing = accountIdForKey('bootstrap', 'never-opened');
 
 /** A request the gateway would make of this key, and the command it becomes. */
 function request(op: Operation, key: string, accountId: string, body: Record<string, unknown> | undefined, payload?: CommandPayload) {
-  const commandId = commandIdForKey(accountId, key);
+  const commandId = commandIdForKey('bootstrap', accountId, key);
   const transferId = op === 'transfer' ? transferIdForCommand(commandId) : undefined;
   const record: RequestRecord = { op, key, path: '/', body, accountId, commandId, ...(transferId ? { transferId } : {}), attempts: [] };
   const resolvedPayload = payload?.type === 'InitiateTransfer' ? { ...payload, transferId: transferId ?? '' } : payload;
@@ -27,8 +27,8 @@ const answered = (record: RequestRecord, ...attempts: Array<[number, Record<stri
   attempts: attempts.map(([status, body]): Attempt => ({ status, body, atMs: 0 })),
 });
 
-const openA = request('open', 'open-a', A, { ownerName: 'Ada', currency: 'EUR', initialBalance: 1000 }, { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 1000 });
-const openB = request('open', 'open-b', B, { ownerName: 'Bo', currency: 'USD', initialBalance: 0 }, { type: 'OpenAccount', ownerName: 'Bo', currency: 'USD', initialBalance: 0 });
+const openA = request('open', 'open-a', A, { ownerName: 'Ada', currency: 'EUR', initialBalance: 1000 }, { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 1000, overdraftLimit: 0 });
+const openB = request('open', 'open-b', B, { ownerName: 'Bo', currency: 'USD', initialBalance: 0 }, { type: 'OpenAccount', ownerName: 'Bo', currency: 'USD', initialBalance: 0, overdraftLimit: 0 });
 const depositA = request('deposit', 'deposit-a', A, { amount: 250 }, { type: 'Deposit', amount: 250, reference: null });
 const overdraw = request('withdraw', 'overdraw-b', B, { amount: 5 }, { type: 'Withdraw', amount: 5, reference: null });
 const toMissing = request('transfer', 'to-missing', A, { fromAccountId: A, toAccountId: missing, amount: 100 }, { type: 'InitiateTransfer', transferId: '', toAccountId: missing, amount: 100, reference: null });

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandPayload, CommandType, EventPayload, RejectionCode } from '../../../schemas/types.ts';
-import { decide, InvariantViolation, type FollowUp } from '../../../processors/account/domain/index.ts';
-import { A, B, C, MAX, T, cmd, commandFor, ev, given, histories as h, when } from './given.ts';
+import { decide, InvariantViolation, type FollowUp, type HoldView } from '../../../processors/account/domain/index.ts';
+import { A, B, C, H, MAX, T, cmd, commandFor, ev, given, histories as h, t0, when } from './given.ts';
 
 type Then = { events: EventPayload[] } | { code: RejectionCode };
-type Case = { name: string; given: EventPayload[]; when: CommandPayload; then: Then; followUps?: FollowUp[] };
+type Case = { name: string; given: EventPayload[]; when: CommandPayload; then: Then; followUps?: FollowUp[]; hold?: HoldView; now?: number };
+
+/** The hold the cases act on: 300 of account A, placed with the default expiry (t0 + 1 hour). */
+const activeHold = (fields: Partial<HoldView> = {}): HoldView => ({ holdId: H, accountId: A, amount: 300, status: 'ACTIVE', expiresAt: t0 + 3_600_000, ...fields });
+const heldOf500 = [ev.opened(500), ev.holdPlaced(300)];
 
 const refundTo = (source: string, amount: number, reason: RejectionCode): FollowUp[] => [
   { accountId: source, payload: { type: 'RefundTransfer', transferId: T, toAccountId: A, amount, reason } },
@@ -50,6 +54,15 @@ const cases: Record<CommandType, Case[]> = {
     { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.withdraw(1), then: { code: 'ACCOUNT_CLOSED' } },
     { name: 'refuses one unit more than the balance', given: h.open500, when: cmd.withdraw(501), then: { code: 'INSUFFICIENT_FUNDS' } },
     { name: 'refuses anything from an empty account', given: h.openEmpty, when: cmd.withdraw(1), then: { code: 'INSUFFICIENT_FUNDS' } },
+    { name: 'goes down to exactly minus the overdraft limit', given: [ev.opened(100, 'USD', 50)], when: cmd.withdraw(150), then: { events: [ev.withdrawn(150, -50)] } },
+    { name: 'refuses one unit past the overdraft limit', given: [ev.opened(100, 'USD', 50)], when: cmd.withdraw(151), then: { code: 'INSUFFICIENT_FUNDS' } },
+    {
+      name: 'refuses any debit once the limit was lowered below the debt',
+      given: [ev.opened(0, 'USD', 100), ev.withdrawn(80, -80), ev.limitSet(50)],
+      when: cmd.withdraw(1),
+      then: { code: 'INSUFFICIENT_FUNDS' },
+    },
+    { name: 'uses the largest overdraft on the largest balance without leaving the safe range', given: [ev.opened(MAX, 'USD', MAX)], when: cmd.withdraw(MAX), then: { events: [ev.withdrawn(MAX, 0)] } },
   ],
   InitiateTransfer: [
     {
@@ -74,6 +87,13 @@ const cases: Record<CommandType, Case[]> = {
     { name: 'refuses a missing source', given: h.none, when: cmd.transfer(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
     { name: 'refuses a closed source', given: h.closedEmpty, when: cmd.transfer(B, 1), then: { code: 'ACCOUNT_CLOSED' } },
     { name: 'refuses one unit more than the balance', given: h.open500, when: cmd.transfer(B, 501), then: { code: 'INSUFFICIENT_FUNDS' } },
+    {
+      name: 'transfers into the overdraft, down to exactly minus the limit',
+      given: [ev.opened(0, 'EUR', 70)],
+      when: cmd.transfer(B, 70),
+      then: { events: [ev.debited(B, 70, -70)] },
+      followUps: [{ accountId: B, payload: { type: 'CreditTransfer', transferId: T, fromAccountId: A, amount: 70, currency: 'EUR' } }],
+    },
   ],
   CreditTransfer: [
     { name: 'credits the destination and settles the source', given: h.open500, when: cmd.credit(B, 200), then: { events: [ev.credited(B, 200, 700)] }, followUps: settleAt(B, 200) },
@@ -129,6 +149,54 @@ const cases: Record<CommandType, Case[]> = {
     },
     { name: 'refuses a missing source, with nowhere to send the money', given: h.none, when: cmd.refund(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
   ],
+  SetOverdraftLimit: [
+    { name: 'sets a limit', given: h.open500, when: cmd.setLimit(1000), then: { events: [ev.limitSet(1000)] } },
+    { name: 'sets a limit below the current debt (it blocks further debits)', given: [ev.opened(0, 'USD', 100), ev.withdrawn(80, -80)], when: cmd.setLimit(0), then: { events: [ev.limitSet(0)] } },
+    { name: 'refuses a missing account', given: h.none, when: cmd.setLimit(1), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.setLimit(1), then: { code: 'ACCOUNT_CLOSED' } },
+  ],
+  PlaceHold: [
+    { name: 'holds part of the available balance', given: h.open500, when: cmd.hold(300), then: { events: [ev.holdPlaced(300)] } },
+    { name: 'holds exactly the available balance, overdraft included', given: [ev.opened(500, 'USD', 100)], when: cmd.hold(600), then: { events: [ev.holdPlaced(600)] } },
+    { name: 'refuses one unit more than the available balance', given: [ev.opened(500, 'USD', 100)], when: cmd.hold(601), then: { code: 'INSUFFICIENT_FUNDS' } },
+    { name: 'counts earlier holds as unavailable', given: heldOf500, when: cmd.hold(201), then: { code: 'INSUFFICIENT_FUNDS' } },
+    { name: 'refuses a missing account', given: h.none, when: cmd.hold(1), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.hold(1), then: { code: 'ACCOUNT_CLOSED' } },
+  ],
+  CaptureHold: [
+    { name: 'captures the whole hold by default', given: heldOf500, when: cmd.capture(), hold: activeHold(), then: { events: [ev.holdCaptured(300, 200, 300)] } },
+    { name: 'captures exactly the hold', given: heldOf500, when: cmd.capture(300), hold: activeHold(), then: { events: [ev.holdCaptured(300, 200, 300)] } },
+    { name: 'captures part and releases the rest', given: heldOf500, when: cmd.capture(120), hold: activeHold(), then: { events: [ev.holdCaptured(120, 380, 300)] } },
+    { name: 'refuses one unit more than the hold', given: heldOf500, when: cmd.capture(301), hold: activeHold(), then: { code: 'AMOUNT_EXCEEDS_HOLD' } },
+    { name: 'refuses an unknown hold', given: heldOf500, when: cmd.capture(), then: { code: 'HOLD_NOT_FOUND' } },
+    { name: "refuses another account's hold", given: heldOf500, when: cmd.capture(), hold: activeHold({ accountId: B }), then: { code: 'HOLD_NOT_FOUND' } },
+    { name: 'refuses a voided hold', given: heldOf500, when: cmd.capture(), hold: activeHold({ status: 'VOIDED' }), then: { code: 'HOLD_NOT_ACTIVE' } },
+    { name: 'refuses a hold past its expiry, even before the processor expired it', given: heldOf500, when: cmd.capture(), hold: activeHold(), now: t0 + 3_600_000, then: { code: 'HOLD_NOT_ACTIVE' } },
+    {
+      name: 'refuses a capture that would pass an overdraft limit lowered since the hold',
+      given: [ev.opened(0, 'USD', 300), ev.holdPlaced(300), ev.limitSet(100)],
+      when: cmd.capture(),
+      hold: activeHold(),
+      then: { code: 'INSUFFICIENT_FUNDS' },
+    },
+    { name: 'refuses a missing account', given: h.none, when: cmd.capture(), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.capture(), then: { code: 'ACCOUNT_CLOSED' } },
+  ],
+  VoidHold: [
+    { name: 'releases the whole hold', given: heldOf500, when: cmd.voidHold(), hold: activeHold(), then: { events: [ev.holdVoided(300)] } },
+    { name: 'refuses an unknown hold', given: heldOf500, when: cmd.voidHold(), then: { code: 'HOLD_NOT_FOUND' } },
+    { name: 'refuses a captured hold', given: heldOf500, when: cmd.voidHold(), hold: activeHold({ status: 'CAPTURED' }), then: { code: 'HOLD_NOT_ACTIVE' } },
+    { name: 'refuses a missing account', given: h.none, when: cmd.voidHold(), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.voidHold(), then: { code: 'ACCOUNT_CLOSED' } },
+  ],
+  ExpireHold: [
+    { name: 'expires a hold at exactly its expiresAt', given: heldOf500, when: cmd.expire(), hold: activeHold(), now: t0 + 3_600_000, then: { events: [ev.holdExpired(300)] } },
+    { name: 'does nothing one millisecond early', given: heldOf500, when: cmd.expire(), hold: activeHold(), now: t0 + 3_599_999, then: { code: 'HOLD_NOT_ACTIVE' } },
+    { name: 'does nothing for a hold captured meanwhile', given: heldOf500, when: cmd.expire(), hold: activeHold({ status: 'CAPTURED' }), now: t0 + 4_000_000, then: { code: 'HOLD_NOT_ACTIVE' } },
+    { name: 'refuses an unknown hold (forged input)', given: heldOf500, when: cmd.expire(), now: t0 + 4_000_000, then: { code: 'HOLD_NOT_FOUND' } },
+    { name: 'refuses a missing account', given: h.none, when: cmd.expire(), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses a closed account', given: h.closedEmpty, when: cmd.expire(), then: { code: 'ACCOUNT_CLOSED' } },
+  ],
   SettleTransfer: [
     { name: 'ends the flight of a credited transfer', given: [ev.opened(500), ev.debited(B, 200, 300)], when: cmd.settle(B, 200), then: { events: [ev.settled(B, 200)] } },
     { name: 'is refused only for a missing account (forged input)', given: h.none, when: cmd.settle(B, 1), then: { code: 'ACCOUNT_NOT_FOUND' } },
@@ -140,6 +208,9 @@ const cases: Record<CommandType, Case[]> = {
     { name: 'refuses an account already closed', given: h.closedEmpty, when: cmd.close(), then: { code: 'ACCOUNT_CLOSED' } },
     { name: 'refuses an account holding money', given: h.open500, when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
     { name: 'refuses an account holding one unit', given: [ev.opened(1)], when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
+    { name: 'refuses an account with an active hold', given: [ev.opened(0, 'USD', 50), ev.holdPlaced(50)], when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
+    { name: 'closes once the hold is voided', given: [ev.opened(0, 'USD', 50), ev.holdPlaced(50), ev.holdVoided(50)], when: cmd.close(), then: { events: [ev.closed()] } },
+    { name: 'refuses an account in debt', given: [ev.opened(0, 'USD', 10), ev.withdrawn(1, -1)], when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
     {
       name: 'refuses an empty account whose transfer is in flight (its refund must find it open)',
       given: [ev.opened(500), ev.debited(B, 500, 0)],
@@ -159,13 +230,18 @@ const codesByCommand: Record<CommandType, RejectionCode[]> = {
   CreditTransfer: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'CURRENCY_MISMATCH', 'AMOUNT_TOO_LARGE'],
   RefundTransfer: ['ACCOUNT_NOT_FOUND'],
   SettleTransfer: ['ACCOUNT_NOT_FOUND'],
+  PlaceHold: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'INSUFFICIENT_FUNDS'],
+  CaptureHold: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'HOLD_NOT_FOUND', 'HOLD_NOT_ACTIVE', 'AMOUNT_EXCEEDS_HOLD', 'INSUFFICIENT_FUNDS'],
+  VoidHold: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'HOLD_NOT_FOUND', 'HOLD_NOT_ACTIVE'],
+  ExpireHold: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'HOLD_NOT_FOUND', 'HOLD_NOT_ACTIVE'],
+  SetOverdraftLimit: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED'],
   CloseAccount: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'ACCOUNT_NOT_EMPTY'],
 };
 
 for (const [commandType, table] of Object.entries(cases) as [CommandType, Case[]][]) {
   describe(`decide ${commandType}`, () => {
     it.each(table)('$name', (c) => {
-      const decision = when(c.given, c.when);
+      const decision = c.hold !== undefined || c.now !== undefined ? decide(given(c.given), commandFor(A, c.when), { hold: c.hold, now: c.now ?? t0 }) : when(c.given, c.when);
       if ('events' in c.then) {
         expect(decision).toEqual({ kind: 'accepted', events: c.then.events, followUps: c.followUps ?? [] });
       } else {
@@ -182,7 +258,7 @@ for (const [commandType, table] of Object.entries(cases) as [CommandType, Case[]
 
 describe('decide rejection messages', () => {
   it('says how short the balance is', () => {
-    expect(when(h.open500, cmd.withdraw(700))).toMatchObject({ message: 'balance 500 is less than the requested 700' });
+    expect(when(h.open500, cmd.withdraw(700))).toMatchObject({ message: 'available balance 500 is less than the requested 700' });
   });
 
   it('names the currencies that differ', () => {
@@ -204,7 +280,7 @@ describe('decide rejection messages', () => {
 describe('decide never refuses a refund', () => {
   it('a refund that would not fit is a broken invariant (the bound keeps room for money in flight), not a refusal', () => {
     // Only a state no event history can produce: balance at the maximum while the refund's amount is not counted in flight.
-    const impossible = { ...given(h.atMax)!, outgoingInFlight: 0 };
+    const impossible = { ...given(h.atMax)!, outgoingInFlight: 1, heldBalance: 0, overdraftLimit: 0 };
     expect(() => decide(impossible, commandFor(A, cmd.refund(B, 1)))).toThrow(InvariantViolation);
   });
 });

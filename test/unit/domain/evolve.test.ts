@@ -29,7 +29,7 @@ describe('evolve', () => {
       version: 1,
       openedAt: t0,
       updatedAt: t0,
-      outgoingInFlight: 0,
+      outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0,
     });
   });
 
@@ -38,8 +38,8 @@ describe('evolve', () => {
     { name: 'MoneyWithdrawn subtracts', history: h.open500, event: ev.withdrawn(200, 300), balance: 300 },
     { name: 'TransferDebited subtracts and puts the amount in flight', history: h.open500, event: ev.debited(B, 500, 0), balance: 0, outgoingInFlight: 500 },
     { name: 'TransferCredited adds', history: h.open500, event: ev.credited(B, 1, 501), balance: 501 },
-    { name: 'TransferRefunded adds', history: h.open500, event: ev.refunded(B, 1, 501), balance: 501 },
-    { name: 'TransferRefunded lands on a closed account', history: h.closedEmpty, event: ev.refunded(B, 9, 9), balance: 9 },
+    { name: 'TransferRefunded adds', history: h.open500, event: ev.legacyRefunded(B, 1, 501), balance: 501 },
+    { name: 'TransferRefunded lands on a closed account', history: h.closedEmpty, event: ev.legacyRefunded(B, 9, 9), balance: 9 },
     { name: 'MoneyDeposited reaches the money maximum', history: h.nearMax, event: ev.deposited(10, MAX), balance: MAX },
   ];
 
@@ -80,7 +80,7 @@ describe('evolve invariant violations', () => {
     { name: 'a withdrawal that adds', history: h.open500, event: next(h.open500, ev.withdrawn(100, 600)) },
     { name: 'a debit that adds', history: h.open500, event: next(h.open500, ev.debited(B, 100, 600)) },
     { name: 'a credit that subtracts', history: h.open500, event: next(h.open500, ev.credited(B, 100, 400)) },
-    { name: 'a refund that subtracts', history: h.open500, event: next(h.open500, ev.refunded(B, 100, 400)) },
+    { name: 'a refund that subtracts', history: h.open500, event: next(h.open500, ev.legacyRefunded(B, 100, 400)) },
     { name: 'a withdrawal to a negative balance', history: h.open500, event: next(h.open500, ev.withdrawn(600, -100)) },
     { name: 'a deposit past the money maximum', history: h.atMax, event: next(h.atMax, ev.deposited(1, MAX + 1)) },
     { name: 'a deposit of zero', history: h.open500, event: next(h.open500, ev.deposited(0, 500)) },

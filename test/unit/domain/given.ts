@@ -9,6 +9,7 @@ import type {
   EventPayload,
   MoneyDeposited,
   MoneyWithdrawn,
+  OverdraftLimitSet,
   TransferCredited,
   TransferDebited,
   TransferRefunded,
@@ -22,6 +23,7 @@ export const A = 'acc-a';
 export const B = 'acc-b';
 export const C = 'acc-c';
 export const T = 'transfer-1';
+export const H = 'hold-1';
 export const t0 = 1_700_000_000_000;
 
 let commandCounter = 0;
@@ -55,12 +57,14 @@ export function when(history: EventPayload[], payload: CommandPayload, accountId
 
 /** Event payloads. */
 export const ev = {
-  opened: (initialBalance: number, currency = 'USD'): AccountOpened => ({
+  opened: (initialBalance: number, currency = 'USD', overdraftLimit = 0): AccountOpened => ({
     type: 'AccountOpened',
     ownerName: 'Ada Lovelace',
     currency,
     initialBalance,
+    overdraftLimit,
   }),
+  limitSet: (limit: number): OverdraftLimitSet => ({ type: 'OverdraftLimitSet', limit }),
   deposited: (amount: number, balanceAfter: number, reference: string | null = null): MoneyDeposited => ({
     type: 'MoneyDeposited',
     amount,
@@ -79,6 +83,7 @@ export const ev = {
     toAccountId,
     amount,
     balanceAfter,
+    inFlight: amount,
   }),
   credited: (fromAccountId: string, amount: number, balanceAfter: number, transferId = T): TransferCredited => ({
     type: 'TransferCredited',
@@ -93,19 +98,34 @@ export const ev = {
     balanceAfter: number,
     reason = 'ACCOUNT_CLOSED',
     transferId = T,
-  ): TransferRefunded => ({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason }),
+    inFlightReleased = amount,
+  ): TransferRefunded => ({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason, inFlightReleased }),
+  /** A refund of a transfer the first release debited: it never counted the amount in flight. */
+  legacyRefunded: (toAccountId: string, amount: number, balanceAfter: number): TransferRefunded => ({
+    type: 'TransferRefunded', transferId: T, toAccountId, amount, balanceAfter, reason: 'ACCOUNT_CLOSED', inFlightReleased: 0,
+  }),
   closed: (): AccountClosed => ({ type: 'AccountClosed' }),
-  settled: (toAccountId: string, amount: number, transferId = T): TransferSettled => ({ type: 'TransferSettled', transferId, toAccountId, amount }),
+  settled: (toAccountId: string, amount: number, transferId = T): TransferSettled => ({ type: 'TransferSettled', transferId, toAccountId, amount, inFlightReleased: amount }),
+  holdPlaced: (amount: number, expiresAt = t0 + 3_600_000, holdId = H): EventPayload => ({ type: 'HoldPlaced', holdId, amount, expiresAt, reference: null }),
+  holdCaptured: (amount: number, balanceAfter: number, released: number, holdId = H): EventPayload => ({ type: 'HoldCaptured', holdId, amount, balanceAfter, released }),
+  holdVoided: (amount: number, holdId = H): EventPayload => ({ type: 'HoldVoided', holdId, amount }),
+  holdExpired: (amount: number, holdId = H): EventPayload => ({ type: 'HoldExpired', holdId, amount }),
 };
 
 /** Command payloads. */
 export const cmd = {
-  open: (initialBalance = 0, currency = 'USD', ownerName = 'Ada Lovelace'): CommandPayload => ({
+  open: (initialBalance = 0, currency = 'USD', ownerName = 'Ada Lovelace', overdraftLimit = 0): CommandPayload => ({
     type: 'OpenAccount',
     ownerName,
     currency,
     initialBalance,
+    overdraftLimit,
   }),
+  setLimit: (limit: number): CommandPayload => ({ type: 'SetOverdraftLimit', limit }),
+  hold: (amount: number, expiresInSeconds = 3600, holdId = H): CommandPayload => ({ type: 'PlaceHold', holdId, amount, expiresInSeconds, reference: null }),
+  capture: (amount: number | null = null, holdId = H): CommandPayload => ({ type: 'CaptureHold', holdId, amount }),
+  voidHold: (holdId = H): CommandPayload => ({ type: 'VoidHold', holdId }),
+  expire: (holdId = H): CommandPayload => ({ type: 'ExpireHold', holdId }),
   deposit: (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Deposit', amount, reference }),
   withdraw: (amount: number, reference: string | null = null): CommandPayload => ({ type: 'Withdraw', amount, reference }),
   transfer: (toAccountId: string, amount: number, transferId = T): CommandPayload => ({
@@ -140,7 +160,7 @@ export const histories = {
   openEmpty: [ev.opened(0)],
   closedEmpty: [ev.opened(0), ev.closed()],
   /** A refund landed after the close: the only way a closed account holds money. */
-  closedHolding300: [ev.opened(0), ev.closed(), ev.refunded(B, 300, 300)],
+  closedHolding300: [ev.opened(0), ev.closed(), ev.legacyRefunded(B, 300, 300)],
   nearMax: [ev.opened(MAX - 10)],
   atMax: [ev.opened(MAX)],
 } satisfies Record<string, EventPayload[]>;

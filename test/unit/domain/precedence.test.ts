@@ -12,12 +12,15 @@ const documentedPrecedence: RejectionCode[] = [
   'ACCOUNT_CLOSED',
   'CURRENCY_MISMATCH',
   'ACCOUNT_NOT_EMPTY',
+  'HOLD_NOT_FOUND',
+  'HOLD_NOT_ACTIVE',
+  'AMOUNT_EXCEEDS_HOLD',
   'INSUFFICIENT_FUNDS',
   'AMOUNT_TOO_LARGE',
 ];
 
 /** A closed account at the top of the safe range: only a refund can leave it so. */
-const closedAtMax: EventPayload[] = [ev.opened(0), ev.closed(), ev.refunded(B, MAX, MAX)];
+const closedAtMax: EventPayload[] = [ev.opened(0), ev.closed(), ev.legacyRefunded(B, MAX, MAX)];
 
 type Case = { name: string; given: EventPayload[]; when: CommandPayload; wins: RejectionCode; over: RejectionCode[] };
 

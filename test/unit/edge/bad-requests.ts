@@ -61,6 +61,8 @@ export function oddPathId(dice: Dice): { id: string; why: string } {
 export interface PostRoute {
   path: string;
   body: { properties: Record<string, JsonSchema>; required: string[] };
+  /** Every method the path has a route for. */
+  methods?: string[];
 }
 
 interface JsonSchema {
@@ -77,7 +79,7 @@ export function postRoutes(openApi: { paths: Record<string, Record<string, unkno
     const post = operations.post as { requestBody?: { content: Record<string, { schema: PostRoute['body'] }> } } | undefined;
     if (post === undefined) continue;
     const schema = post.requestBody?.content['application/json']?.schema ?? { properties: {}, required: [] };
-    routes.push({ path, body: { properties: schema.properties ?? {}, required: schema.required ?? [] } });
+    routes.push({ path, body: { properties: schema.properties ?? {}, required: schema.required ?? [] }, methods: Object.keys(operations).map((m) => m.toUpperCase()) });
   }
   return routes;
 }
@@ -102,7 +104,9 @@ const oddText = [
 ];
 const oddCurrency = ['\u0415UR', '\uff25\uff35\uff32', 'EUR\u0000', 'eur', 'EUR ', 'E\u200fUR', 'XYZ', 'ABC', 'QQQ', 'EU', 'EURO'];
 
-const pathWith = (route: PostRoute, id: string): string => route.path.replace('{id}', id);
+/** A well-formed hold id: only the account id (or the body, or the headers) is what is wrong. */
+const holdUuid = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+const pathWith = (route: PostRoute, id: string): string => route.path.replace('{id}', id).replace('{holdId}', holdUuid);
 
 function jsonRequest(url: string, payload: string | Buffer, headers: Record<string, string> = {}, method: InjectOptions['method'] = 'POST'): InjectOptions {
   return { method, url, payload, headers: { 'content-type': 'application/json', 'idempotency-key': 'fuzz', ...headers } };
@@ -197,7 +201,8 @@ const tooLarge: Mutation = (dice, route, body) => {
 };
 
 const wrongMethod: Mutation = (dice, route, body) => {
-  const method = dice.pick(['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'GET'] as const);
+  // Only methods the path has no route for (POST /api-keys shares its path with GET).
+  const method = dice.pick((['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'GET'] as const).filter((m) => !(route.methods ?? []).includes(m)));
   return { why: `method ${method}`, options: jsonRequest(pathWith(route, uuid), method === 'GET' ? '' : JSON.stringify(body), {}, method) };
 };
 

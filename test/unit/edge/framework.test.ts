@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp as buildQueryApp } from '../../../processors/query/routes.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
 import { unavailable, type ViewReader } from '../../../processors/query/stores.ts';
-import { harness } from '../gateway/harness.ts';
+import { harness, withKey } from '../gateway/harness.ts';
+import { testDirectory } from '../../support/keys.ts';
 
 const emptyViews: ViewReader = {
   account: () => undefined,
@@ -20,7 +21,7 @@ const emptyViews: ViewReader = {
 
 const services: [string, () => FastifyInstance, string][] = [
   ['gateway', () => harness().app, '/api/v1/accounts/{id}/deposit'],
-  ['query', () => buildQueryApp({ views: emptyViews, waiters: new VersionWaiters(10), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 1 }), '/api/v1/accounts/{id}/balance'],
+  ['query', () => buildQueryApp({ views: emptyViews, waiters: new VersionWaiters(10), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 1, keys: testDirectory() }), '/api/v1/accounts/{id}/balance'],
 ];
 
 const uuid = '6f1c0b1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f';
@@ -53,7 +54,7 @@ describe.each(services)('%s: framework answers are problem+json', (_name, build,
     ['an escaped lone surrogate', '%ED%A0%80'],
   ])('%s is 400 VALIDATION_FAILED', async (_case, id) => {
     const app = build();
-    const response = await app.inject(post(route.replace('{id}', id)));
+    const response = await app.inject(withKey(post(route.replace('{id}', id))));
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json()).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', type: '/docs/errors#VALIDATION_FAILED' });

@@ -2,7 +2,7 @@
 // flight, and settles every command within the produce bound, whatever Kafka does.
 import { describe, expect, it } from 'vitest';
 import { MicroBatcher, type BatcherBounds } from '../../../gateway/batcher.ts';
-import { UnavailableError } from '../../../gateway/errors.ts';
+import { UnavailableError } from '../../../processors/http/errors.ts';
 
 const bounds: BatcherBounds = { lingerMs: 2, batchRecordsMax: 3, queuedRecordsMax: 6, produceTimeoutMs: 200 };
 

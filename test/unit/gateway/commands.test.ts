@@ -1,7 +1,7 @@
 // Given a validated request, when the processor answers (or does not), then this HTTP answer:
 // success bodies, every rejection code's status, idempotent replays, key reuse, timeouts and 503s.
 import { describe, expect, it } from 'vitest';
-import { UnavailableError } from '../../../gateway/errors.ts';
+import { UnavailableError } from '../../../processors/http/errors.ts';
 import { accountIdForKey, commandIdForKey, fingerprintOf } from '../../../schemas/ids.ts';
 import { REJECTION_CODES } from '../../../schemas/types.ts';
 import { accountA, harness, json, outcomeFor, rejectedFor } from './harness.ts';
@@ -21,6 +21,9 @@ const expectedStatus: Record<string, number> = {
   CURRENCY_MISMATCH: 422,
   SAME_ACCOUNT_TRANSFER: 422,
   AMOUNT_TOO_LARGE: 422,
+  HOLD_NOT_FOUND: 404,
+  HOLD_NOT_ACTIVE: 409,
+  AMOUNT_EXCEEDS_HOLD: 422,
 };
 
 describe('accepted commands', () => {
@@ -28,13 +31,13 @@ describe('accepted commands', () => {
     const gateway = harness();
     gateway.sink.react = (c) => [{ outcome: outcomeFor(c, { version: 1, balance: 250 }) }];
     const response = await gateway.request(json(accounts, { ownerName: 'Ada', currency: 'EUR', initialBalance: 250 }, { 'idempotency-key': 'open-1' }));
-    const accountId = accountIdForKey('open-1');
-    const commandId = commandIdForKey(accountId, 'open-1');
+    const accountId = accountIdForKey('bootstrap', 'open-1');
+    const commandId = commandIdForKey('bootstrap', accountId, 'open-1');
     expect(response.status).toBe(201);
-    expect(response.body).toEqual({ accountId, ownerName: 'Ada', currency: 'EUR', balance: 250, version: 1, commandId });
+    expect(response.body).toEqual({ accountId, ownerName: 'Ada', currency: 'EUR', balance: 250, overdraftLimit: 0, availableBalance: null, version: 1, commandId });
     expect(response.headers['idempotent-replayed']).toBeUndefined();
     const [command] = gateway.sink.sent;
-    expect(command).toMatchObject({ commandId, accountId, payload: { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 250 } });
+    expect(command).toMatchObject({ commandId, accountId, payload: { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 250, overdraftLimit: 0 } });
     expect(command?.fingerprint).toBe(fingerprintOf({ op: 'OpenAccount', accountId, ownerName: 'Ada', currency: 'EUR', initialBalance: 250 }));
   });
 
@@ -45,7 +48,7 @@ describe('accepted commands', () => {
     const gateway = harness();
     gateway.sink.react = (c) => [{ outcome: outcomeFor(c, { version: 4, balance: 90 }) }];
     const response = await gateway.request(json(url, { amount: 10, reference: 'rent' }, { 'idempotency-key': 'k-1' }));
-    const commandId = commandIdForKey(accountA, 'k-1');
+    const commandId = commandIdForKey('bootstrap', accountA, 'k-1');
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ accountId: accountA, balance: 90, version: 4, commandId });
     expect(gateway.sink.sent[0]).toMatchObject({ commandId, accountId: accountA, payload: { type, amount: 10, reference: 'rent' } });
@@ -152,7 +155,7 @@ describe('idempotent retries', () => {
     const response = await gateway.request(json(deposit, { amount: 10 }, { 'idempotency-key': 'k' }));
     expect(response.status).toBe(409);
     expect(response.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect(gateway.outcomes.get(commandIdForKey(accountA, 'k'))).toBeUndefined();
+    expect(gateway.outcomes.get(commandIdForKey('bootstrap', accountA, 'k'))).toBeUndefined();
   });
 
   it("ignores a key-reuse refusal addressed to another request's fingerprint", async () => {
@@ -171,7 +174,7 @@ describe('no outcome, or no Kafka', () => {
   it('answers 202 with Location when no outcome arrives within COMMAND_TIMEOUT_MS', async () => {
     const gateway = harness({ commandTimeoutMs: 30 });
     const response = await gateway.request(json(deposit, { amount: 10 }, { 'idempotency-key': 'slow' }));
-    const commandId = commandIdForKey(accountA, 'slow');
+    const commandId = commandIdForKey('bootstrap', accountA, 'slow');
     expect(response.status).toBe(202);
     expect(response.headers.location).toBe(`/api/v1/commands/${commandId}`);
     expect(response.body).toEqual({ commandId, status: 'pending' });
@@ -233,7 +236,7 @@ describe('GET /api/v1/commands/:commandId', () => {
     const gateway = harness();
     gateway.sink.react = (c) => [{ outcome: outcomeFor(c, { balance: 5, version: 2 }) }];
     await gateway.request(json(deposit, { amount: 5 }, { 'idempotency-key': 'g' }));
-    const commandId = commandIdForKey(accountA, 'g');
+    const commandId = commandIdForKey('bootstrap', accountA, 'g');
     const response = await gateway.request({ method: 'GET', url: `/api/v1/commands/${commandId}` });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ commandId, accountId: accountA, status: 'ACCEPTED', balance: 5, version: 2 });

@@ -7,6 +7,8 @@ import { GatewayMetrics } from '../../../gateway/metrics.ts';
 import { OutcomeTable } from '../../../gateway/outcome-table.ts';
 import type { CommandSink } from '../../../gateway/ports.ts';
 import type { Command, CommandOutcome } from '../../../schemas/types.ts';
+import type { ApiKeyDirectory } from '../../../processors/http/api-keys.ts';
+import { InMemoryKeyAdmin, adminHeaders, testDirectory } from '../../support/keys.ts';
 
 /** What the scripted processor answers for a command: outcomes to feed (in order), each maybe replayed. */
 export type Reaction = { outcome: CommandOutcome; replayed?: boolean }[];
@@ -41,6 +43,9 @@ export interface Harness {
   outcomes: OutcomeTable;
   config: GatewayConfig;
   metrics: GatewayMetrics;
+  keys: ApiKeyDirectory;
+  keyAdmin: InMemoryKeyAdmin;
+  /** inject() with the test admin key, unless the options carry an Authorization header (or `anonymous`). */
   request(options: InjectOptions): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }>;
 }
 
@@ -51,15 +56,19 @@ export function harness(overrides: Partial<GatewayConfig> = {}): Harness {
   const outcomes = new OutcomeTable(config, metrics);
   outcomes.feedRunning = true;
   const sink = new InMemoryCommandSink(outcomes);
-  const app = buildApp({ commandSink: sink, outcomes, config, metrics });
+  const keys = testDirectory();
+  const keyAdmin = new InMemoryKeyAdmin();
+  const app = buildApp({ commandSink: sink, outcomes, config, metrics, keys, keyAdmin });
   return {
     app,
     sink,
     outcomes,
     config,
     metrics,
+    keys,
+    keyAdmin,
     async request(options) {
-      const response = await app.inject(options);
+      const response = await app.inject(withKey(options));
       const body = response.body === '' ? {} : (JSON.parse(response.body) as Record<string, unknown>);
       return { status: response.statusCode, body, headers: response.headers };
     },
@@ -80,7 +89,7 @@ export function outcomeFor(command: Command, fields: Partial<CommandOutcome> = {
     eventSequences: [1],
     processedAt: 1_700_000_000_000,
     transferStatus: null,
-    transferCode: null,
+    transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null,
     ...fields,
   };
 }
@@ -98,3 +107,10 @@ export const json = (url: string, payload: unknown, headers: Record<string, stri
   payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
   headers: { 'content-type': 'application/json', ...headers },
 });
+
+/** The options with the test admin key added, unless they already say who is asking. */
+export function withKey(options: InjectOptions): InjectOptions {
+  const headers = (options.headers ?? {}) as Record<string, unknown>;
+  if (Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) return options;
+  return { ...options, headers: { ...adminHeaders, ...headers } };
+}

@@ -1,7 +1,7 @@
 // The outcome table is bounded both ways (remembered outcomes, waiting requests) and matches
 // outcomes to waiters by commandId and fingerprint, whatever feeds it.
 import { describe, expect, it } from 'vitest';
-import { UnavailableError } from '../../../gateway/errors.ts';
+import { UnavailableError } from '../../../processors/http/errors.ts';
 import { OutcomeTable } from '../../../gateway/outcome-table.ts';
 import type { CommandOutcome } from '../../../schemas/types.ts';
 
@@ -19,7 +19,7 @@ function outcome(commandId: string, fields: Partial<CommandOutcome> = {}): Comma
     eventSequences: [1],
     processedAt: 0,
     transferStatus: null,
-    transferCode: null,
+    transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null,
     ...fields,
   };
 }

@@ -7,7 +7,7 @@ import { accountA, accountB, harness, json, outcomeFor, rejectedFor, type Harnes
 
 const transfers = '/api/v1/transfers';
 const body = { fromAccountId: accountA, toAccountId: accountB, amount: 30, reference: 'lunch' };
-const commandId = commandIdForKey(accountA, 't-1');
+const commandId = commandIdForKey('bootstrap', accountA, 't-1');
 const transferId = transferIdForCommand(commandId);
 
 function debited(command: Command, fields: Partial<CommandOutcome> = {}): CommandOutcome {

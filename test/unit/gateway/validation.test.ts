@@ -135,7 +135,7 @@ describe('request validation', () => {
     await gateway.request(json(accounts, open));
     await gateway.request(json(deposit, { amount: 7 }));
     expect(gateway.sink.sent.map((c) => c.payload)).toEqual([
-      { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 0 },
+      { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 0, overdraftLimit: 0 },
       { type: 'Deposit', amount: 7, reference: null },
     ]);
   });

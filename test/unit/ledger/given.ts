@@ -15,7 +15,7 @@ export function command(accountId: string, payload: CommandPayload, commandId = 
   return { commandId, accountId, issuedAt: t0, fingerprint: fingerprintOf({ ...payload, accountId }), payload };
 }
 
-export const open = (accountId: string, initialBalance: number, currency = 'EUR'): Command => command(accountId, { type: 'OpenAccount', ownerName: 'Ada', currency, initialBalance });
+export const open = (accountId: string, initialBalance: number, currency = 'EUR'): Command => command(accountId, { type: 'OpenAccount', ownerName: 'Ada', currency, initialBalance, overdraftLimit: 0 });
 export const deposit = (accountId: string, amount: number): Command => command(accountId, { type: 'Deposit', amount, reference: null });
 export const withdraw = (accountId: string, amount: number): Command => command(accountId, { type: 'Withdraw', amount, reference: null });
 export const transfer = (from: string, to: string, amount: number, transferId: string): Command => command(from, { type: 'InitiateTransfer', transferId, toAccountId: to, amount, reference: null });
@@ -53,7 +53,7 @@ export function ledgerOf(commands: Command[], options: LedgerOptions = {}): Ledg
     const partition = partitionOf(command.accountId);
     const { offset } = appender(snapshot.commands)(partition, command.accountId, command, now);
     if (options.unreached?.(command) === true) continue;
-    const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], { state: (id) => states.get(id), outcome: (id) => outcomes.get(id), initiation: (id) => [...outcomes.values()].find((o) => o.transferId === id && o.transferStatus !== null) }, (now += 1000));
+    const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], { state: (id) => states.get(id), outcome: (id) => outcomes.get(id), initiation: (id) => [...outcomes.values()].find((o) => o.transferId === id && o.transferStatus !== null), hold: (id) => [...outcomes.values()].find((o) => o.holdId === id && o.holdStatus !== null) }, (now += 1000));
     for (const event of result.events) appender(snapshot.events)(partition, event.eventId, event, now);
     for (const state of result.states.values()) {
       states.set(state.accountId, state);

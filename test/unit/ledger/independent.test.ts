@@ -182,7 +182,7 @@ describe('retention trimmed one partition', () => {
     const balance = state.balance + amount;
     const at = t0 + 20_000;
     appendEvent(snapshot, { eventId: `${accountId}:${sequence}`, accountId, sequence, commandId, occurredAt: at, payload: { type: 'MoneyDeposited', amount, balanceAfter: balance, reference: null } });
-    appendOutcome(snapshot, { commandId, accountId, status: 'ACCEPTED', code: null, message: null, fingerprint: 'forged', version: sequence, balance, transferId: null, eventSequences: [sequence], processedAt: at, transferStatus: null, transferCode: null });
+    appendOutcome(snapshot, { commandId, accountId, status: 'ACCEPTED', code: null, message: null, fingerprint: 'forged', version: sequence, balance, transferId: null, eventSequences: [sequence], processedAt: at, transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null });
     appendState(snapshot, { ...state, balance, version: sequence, updatedAt: at });
     return commandId;
   }

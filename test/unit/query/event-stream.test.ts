@@ -16,6 +16,8 @@ import { Progress } from '../../../processors/query/progress.ts';
 import { waitFor } from '../../support/ledger.ts';
 import { openStream } from '../../support/sse.ts';
 import { ev, event } from './given.ts';
+import { adminHeaders, bearer, testDirectory } from '../../support/keys.ts';
+import { mintApiKey, type Scope } from '../../../processors/http/api-keys.ts';
 
 const bounds = { ...streamBounds, clientsMax: 3, clientBufferBytesMax: 1024 * 1024, resumeEventsMax: 50 };
 let dir: string;
@@ -23,6 +25,7 @@ let stream: EventStream;
 let app: ReturnType<typeof buildApp>;
 let url: string;
 let offset = 0;
+const keys = testDirectory();
 const appliedNext = new Map<number, bigint>();
 
 /** Publishes deposits on partition 1 the way the consumer does after a store write. */
@@ -39,7 +42,7 @@ function publish(count: number): AccountEvent[] {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'query-stream-'));
   stream = new EventStream('test.events', 4, (p) => appliedNext.get(p) ?? null, bounds);
-  app = buildApp({ views: new ViewStores(dir, 'test.events', 4), waiters: new VersionWaiters(10), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 10, events: stream });
+  app = buildApp({ views: new ViewStores(dir, 'test.events', 4), waiters: new VersionWaiters(10), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 10, events: stream, keys });
   url = `${(await app.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1')}/api/v1/events/stream`;
 });
 
@@ -102,12 +105,29 @@ describe('event stream', () => {
     fast.close();
   }, 60_000);
 
+  it('needs an API key with the read scope: none is 401, a write-only key 403, a read key streams', async () => {
+    const keyWith = (scopes: Scope[]) => {
+      const { key, record } = mintApiKey('stream-test', scopes, Date.now());
+      keys.apply(record);
+      return key;
+    };
+    const none = await app.inject({ method: 'GET', url: '/api/v1/events/stream' });
+    expect([none.statusCode, none.json().code, none.headers['www-authenticate']]).toEqual([401, 'UNAUTHENTICATED', expect.stringMatching(/^Bearer/)]);
+    const writer = await app.inject({ method: 'GET', url: '/api/v1/events/stream', headers: bearer(keyWith(['write'])) });
+    expect([writer.statusCode, writer.json().code]).toEqual([403, 'FORBIDDEN']);
+    const reader = await openStream(url, bearer(keyWith(['read'])));
+    expect(reader.status).toBe(200);
+    publish(1);
+    await waitFor(() => (reader.frames.length === 1 ? true : undefined), { what: 'a frame for the read key', timeoutMs: 5000 });
+    reader.close();
+  });
+
   it('a malformed Last-Event-ID, or one from another topic, is 400 VALIDATION_FAILED', async () => {
     for (const id of ['abc', '1:', '-1:5', '1:2:3', '9:0', `1:${offset + 1000}`]) {
-      const response = await app.inject({ method: 'GET', url: '/api/v1/events/stream', headers: { 'last-event-id': id } });
+      const response = await app.inject({ method: 'GET', url: '/api/v1/events/stream', headers: { ...adminHeaders, 'last-event-id': id } });
       expect([id, response.statusCode, response.json().code]).toEqual([id, 400, 'VALIDATION_FAILED']);
     }
-    const response = await app.inject({ method: 'GET', url: '/api/v1/events/stream', headers: { 'last-event-id': '9:0' } });
+    const response = await app.inject({ method: 'GET', url: '/api/v1/events/stream', headers: { ...adminHeaders, 'last-event-id': '9:0' } });
     expect(response.json().detail).toMatch(/another topic/);
   });
 

@@ -26,10 +26,10 @@ export function fold(events: AccountEvent[], rows = new Map<string, AccountSumma
 }
 
 export const ev = {
-  opened: (initialBalance: number, currency = 'EUR'): EventPayload => ({ type: 'AccountOpened', ownerName: 'Ada Lovelace', currency, initialBalance }),
+  opened: (initialBalance: number, currency = 'EUR'): EventPayload => ({ type: 'AccountOpened', ownerName: 'Ada Lovelace', currency, initialBalance, overdraftLimit: 0 }),
   deposited: (amount: number, balanceAfter: number, reference: string | null = null): EventPayload => ({ type: 'MoneyDeposited', amount, balanceAfter, reference }),
   withdrawn: (amount: number, balanceAfter: number, reference: string | null = null): EventPayload => ({ type: 'MoneyWithdrawn', amount, balanceAfter, reference }),
-  debited: (amount: number, balanceAfter: number, toAccountId = B, transferId = T): EventPayload => ({ type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter }),
+  debited: (amount: number, balanceAfter: number, toAccountId = B, transferId = T): EventPayload => ({ type: 'TransferDebited', transferId, toAccountId, amount, balanceAfter, inFlight: amount }),
   credited: (amount: number, balanceAfter: number, fromAccountId = A, transferId = T): EventPayload => ({ type: 'TransferCredited', transferId, fromAccountId, amount, balanceAfter }),
   refunded: (amount: number, balanceAfter: number, reason = 'ACCOUNT_NOT_FOUND', toAccountId = B, transferId = T): EventPayload => ({
     type: 'TransferRefunded',
@@ -38,6 +38,7 @@ export const ev = {
     amount,
     balanceAfter,
     reason,
+    inFlightReleased: amount,
   }),
   closed: (): EventPayload => ({ type: 'AccountClosed' }),
 };

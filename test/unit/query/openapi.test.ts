@@ -8,6 +8,7 @@ import { unavailable, type ViewReader } from '../../../processors/query/stores.t
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
 import { Progress } from '../../../processors/query/progress.ts';
 import { QueryMetrics } from '../../../processors/query/metrics.ts';
+import { testDirectory } from '../../support/keys.ts';
 
 const views: ViewReader = {
   account: () => undefined,
@@ -24,7 +25,7 @@ describe('query service OpenAPI', () => {
     const app = buildApp({
       views, waiters, readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 1,
       metrics: new QueryMetrics(new Progress({ info: () => undefined, warn: () => undefined, error: () => undefined }), waiters, () => []),
-      events: new EventStream('t', 1, () => null),
+      events: new EventStream('t', 1, () => null), keys: testDirectory(),
     });
     const response = await app.inject({ method: 'GET', url: '/docs' });
     expect(response.statusCode).toBe(200);

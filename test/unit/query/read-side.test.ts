@@ -14,6 +14,7 @@ import { accountsOf, applyEvents, type AccountSummary } from '../../../processor
 import { mergeFilteredScans } from '../../../processors/query/views/filtered-list.ts';
 import { statementColumns } from '../../../processors/query/statement.ts';
 import { ev } from './given.ts';
+import { adminHeaders, testDirectory } from '../../support/keys.ts';
 
 const partitions = 4;
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -28,7 +29,7 @@ let stores: ViewStores;
 let app: ReturnType<typeof buildApp>;
 const offsets = new Map<number, bigint>();
 
-const opened = (ownerName: string, currency = 'EUR', initialBalance = 0): EventPayload => ({ type: 'AccountOpened', ownerName, currency, initialBalance });
+const opened = (ownerName: string, currency = 'EUR', initialBalance = 0): EventPayload => ({ type: 'AccountOpened', ownerName, currency, initialBalance, overdraftLimit: 0 });
 const on = (accountId: string, sequence: number, occurredAt: number, payload: EventPayload): AccountEvent => ({
   eventId: `${accountId}:${sequence}`, accountId, sequence, commandId: `cmd-${accountId}-${sequence}`, occurredAt, payload,
 });
@@ -45,7 +46,7 @@ async function write(events: AccountEvent[]): Promise<void> {
 }
 
 const get = async (url: string, headers: Record<string, string> = {}) => {
-  const response = await app.inject({ method: 'GET', url, headers });
+  const response = await app.inject({ method: 'GET', url, headers: { ...adminHeaders, ...headers } });
   return { status: response.statusCode, headers: response.headers, text: response.body, body: String(response.headers['content-type'] ?? '').includes('json') ? response.json() : undefined };
 };
 
@@ -76,7 +77,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'query-read-side-'));
   stores = new ViewStores(dir, 'test.events', partitions);
   for (let p = 0; p < partitions; p += 1) await stores.openPartition(p);
-  app = buildApp({ views: stores, waiters: new VersionWaiters(100), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 100 });
+  app = buildApp({ views: stores, waiters: new VersionWaiters(100), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 100, keys: testDirectory() });
   await write(aliceEvents);
   const names = ['Adam Smith', 'ada byron', 'Grace Hopper', 'Adele', 'Alan Turing'];
   for (let n = 10; n < 60; n += 1) {
@@ -240,5 +241,51 @@ describe('statements', () => {
       expect([url, status, body.code]).toEqual([url, 503, 'VIEW_LAGGING']);
     }
     expect((await get(`/api/v1/accounts/${alice}/statement?minVersion=13&format=csv`)).status).toBe(200);
+  });
+});
+
+describe('statements of holds, limits and settlements', () => {
+  const holder = id(3);
+  const hold = (type: 'HoldPlaced' | 'HoldVoided' | 'HoldExpired', holdId: string, amount: number): EventPayload =>
+    type === 'HoldPlaced' ? { type, holdId, amount, expiresAt: jan1 + 30 * day, reference: null } : { type, holdId, amount };
+  const holderEvents: AccountEvent[] = [
+    { ...on(holder, 1, jan1, opened('Hold Er', 'EUR', 500)), actor: 'key-opener' },
+    { ...on(holder, 2, jan1 + 1, { type: 'OverdraftLimitSet', limit: 1000 }), actor: 'key-admin' },
+    on(holder, 3, jan1 + 2, hold('HoldPlaced', 'h1', 100)),
+    { ...on(holder, 4, jan1 + 3, { type: 'HoldCaptured', holdId: 'h1', amount: 40, balanceAfter: 460, released: 100 }), actor: 'key-merchant' },
+    on(holder, 5, jan1 + 4, hold('HoldPlaced', 'h2', 30)),
+    on(holder, 6, jan1 + 5, hold('HoldVoided', 'h2', 30)),
+    on(holder, 7, jan1 + 6, hold('HoldPlaced', 'h3', 20)),
+    on(holder, 8, jan1 + 7, hold('HoldExpired', 'h3', 20)),
+    on(holder, 9, jan1 + 8, ev.debited(60, 400, alice, 'transfer-1')),
+    on(holder, 10, jan1 + 9, { type: 'TransferSettled', transferId: 'transfer-1', toAccountId: alice, amount: 60, inFlightReleased: 60 }),
+  ];
+  beforeAll(() => write(holderEvents));
+
+  it('events that move no money sign 0 whatever their amount, a capture −amount, and the actor column is the history entry\'s', async () => {
+    const csv = await get(`/api/v1/accounts/${holder}/statement?format=csv`);
+    expect(csv.status).toBe(200);
+    const records = parse(csv.text, { columns: true }) as Array<Record<string, string>>;
+    expect(records.map((r) => [r.type, Number(r.signedAmount), Number(r.balanceAfter), r.actor])).toEqual([
+      ['AccountOpened', 500, 500, 'key-opener'],
+      ['OverdraftLimitSet', 0, 500, 'key-admin'],
+      ['HoldPlaced', 0, 500, ''],
+      ['HoldCaptured', -40, 460, 'key-merchant'],
+      ['HoldPlaced', 0, 460, ''],
+      ['HoldVoided', 0, 460, ''],
+      ['HoldPlaced', 0, 460, ''],
+      ['HoldExpired', 0, 460, ''],
+      ['TransferDebited', -60, 400, ''],
+      ['TransferSettled', 0, 400, ''],
+    ]);
+    const { body } = await get(`/api/v1/accounts/${holder}/statement`);
+    expect(body).toMatchObject({ openingBalance: 0, closingBalance: 400, totalCredits: 500, totalDebits: 100 });
+    expect(body.entries[3]).toMatchObject({ type: 'HoldCaptured', amount: 40, signedAmount: -40, actor: 'key-merchant' });
+  });
+
+  it('the history filters by the hold and limit types', async () => {
+    const { status, body } = await get(`/api/v1/accounts/${holder}/history?type=HoldPlaced,HoldCaptured,HoldVoided,HoldExpired,OverdraftLimitSet,TransferSettled`);
+    expect(status).toBe(200);
+    expect(body.items.map((e: { sequence: number }) => e.sequence)).toEqual([10, 8, 7, 6, 5, 4, 3, 2]);
   });
 });

@@ -12,6 +12,7 @@ import { accountsOf, applyEvents } from '../../../processors/query/views/index.t
 import { Progress, type ProgressReport } from '../../../processors/query/progress.ts';
 import { QueryMetrics } from '../../../processors/query/metrics.ts';
 import { ev, event, history } from './given.ts';
+import { adminHeaders, testDirectory } from '../../support/keys.ts';
 
 const partitions = 4;
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -47,7 +48,7 @@ async function write(events: AccountEvent[]): Promise<void> {
 }
 
 const get = async (url: string) => {
-  const response = await app.inject({ method: 'GET', url });
+  const response = await app.inject({ method: 'GET', url, headers: adminHeaders });
   return { status: response.statusCode, headers: response.headers, body: response.json() };
 };
 
@@ -56,7 +57,7 @@ beforeAll(async () => {
   stores = new ViewStores(dir, 'test.events', partitions);
   for (let p = 0; p < partitions; p += 1) await stores.openPartition(p);
   waiters = new VersionWaiters(100);
-  app = buildApp({ views: stores, waiters, readiness: () => report, minVersionWaitMs: 150 });
+  app = buildApp({ views: stores, waiters, readiness: () => report, minVersionWaitMs: 150, keys: testDirectory() });
   const deposits = Array.from({ length: 25 }, (_, i) => ev.deposited(10, 110 + 10 * i, `r${i}`));
   await write(history(alice, [ev.opened(100), ...deposits]));
   await write(history(bob, [ev.opened(0)]));
@@ -87,7 +88,7 @@ describe('account routes', () => {
   });
 
   it('an unknown account is 404 ACCOUNT_NOT_FOUND as problem+json', async () => {
-    const response = await app.inject({ method: 'GET', url: `/api/v1/accounts/${ghost}/balance` });
+    const response = await app.inject({ method: 'GET', url: `/api/v1/accounts/${ghost}/balance`, headers: adminHeaders });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json()).toMatchObject({ status: 404, code: 'ACCOUNT_NOT_FOUND', type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
@@ -121,7 +122,7 @@ describe('history', () => {
     const { body } = await get(`/api/v1/accounts/${alice}/history?limit=5`);
     expect(body.items[0]).toEqual({
       sequence: 30, type: 'TransferDebited', amount: 5, balanceAfter: 295, occurredAt: new Date(1_700_000_000_030).toISOString(),
-      commandId: `cmd-${alice}-30`, transferId: transferPending, counterpartyAccountId: bob, reference: null, reason: null,
+      commandId: `cmd-${alice}-30`, transferId: transferPending, counterpartyAccountId: bob, reference: null, reason: null, actor: null,
     });
     expect(body.items[1]).toMatchObject({ type: 'TransferRefunded', reason: 'ACCOUNT_NOT_FOUND', counterpartyAccountId: ghost });
     expect(body.items[4]).toMatchObject({ type: 'MoneyDeposited', reference: 'r24', transferId: null });
@@ -233,8 +234,8 @@ describe('ids are case-insensitive', () => {
 describe('minVersion waiters per client', () => {
   it('past minVersionWaitersPerClientMax a client is refused at once with 503 VIEW_LAGGING, others still wait', async () => {
     const bounded = new VersionWaiters(100, 2);
-    const waiting = buildApp({ views: stores, waiters: bounded, readiness: () => report, minVersionWaitMs: 60_000 });
-    const ask = (remoteAddress: string) => waiting.inject({ method: 'GET', url: `/api/v1/accounts/${bob}?minVersion=99`, remoteAddress });
+    const waiting = buildApp({ views: stores, waiters: bounded, readiness: () => report, minVersionWaitMs: 60_000, keys: testDirectory() });
+    const ask = (remoteAddress: string) => waiting.inject({ method: 'GET', url: `/api/v1/accounts/${bob}?minVersion=99`, remoteAddress, headers: adminHeaders });
     const parked = [ask('10.0.0.1'), ask('10.0.0.1'), ask('10.0.0.2')];
     await expect.poll(() => bounded.size).toBe(3);
     const refused = await ask('10.0.0.1');
@@ -252,8 +253,8 @@ describe('minVersion waiters per client', () => {
 describe('availability', () => {
   it('an account whose partition is not served here is 503 VIEW_LAGGING, never 404', async () => {
     const other = new ViewStores(dir, 'test.events', partitions);
-    const bare = buildApp({ views: other, waiters, readiness: () => report, minVersionWaitMs: 10 });
-    const response = await bare.inject({ method: 'GET', url: `/api/v1/accounts/${alice}` });
+    const bare = buildApp({ views: other, waiters, readiness: () => report, minVersionWaitMs: 10, keys: testDirectory() });
+    const response = await bare.inject({ method: 'GET', url: `/api/v1/accounts/${alice}`, headers: adminHeaders });
     expect([response.statusCode, response.json().code]).toEqual([503, 'VIEW_LAGGING']);
     await bare.close();
   });
@@ -279,8 +280,8 @@ describe('metrics', () => {
     progress.begin(0, 'rebuild', 0n, 10n, 'missing');
     progress.advance(0, 4n, 4);
     const metrics = new QueryMetrics(progress, waiters);
-    const timed = buildApp({ views: stores, waiters, readiness: () => progress.report(), minVersionWaitMs: 10, metrics });
-    await timed.inject({ method: 'GET', url: `/api/v1/accounts/${alice}/balance` });
+    const timed = buildApp({ views: stores, waiters, readiness: () => progress.report(), minVersionWaitMs: 10, metrics, keys: testDirectory() });
+    await timed.inject({ method: 'GET', url: `/api/v1/accounts/${alice}/balance`, headers: adminHeaders });
     const response = await timed.inject({ method: 'GET', url: '/metrics' });
     expect(response.headers['content-type']).toMatch(/^text\/plain; version=0.0.4/);
     expect(response.body).toContain('query_ready 0');
@@ -288,5 +289,15 @@ describe('metrics', () => {
     expect(response.body).toContain('query_partition_lag_offsets{partition="0"} 6');
     expect(response.body).toContain('query_http_request_duration_seconds_count{route="/api/v1/accounts/:id/balance",method="GET",status="2xx"} 1');
     await timed.close();
+  });
+});
+
+// Last: it writes an account of its own, which the list tests above do not expect.
+describe('history actor', () => {
+  it('entries show the actor: the API key whose command caused the event (DESIGN §9)', async () => {
+    const carol = '0c0c0c0c-0000-4000-8000-00000000ca01';
+    await write(history(carol, [ev.opened(0), ev.deposited(7, 7)]).map((e, i) => ({ ...e, actor: i === 0 ? 'bootstrap' : 'teller0000001' })));
+    const { body } = await get(`/api/v1/accounts/${carol}/history`);
+    expect(body.items.map((e: { type: string; actor: string }) => [e.type, e.actor])).toEqual([['MoneyDeposited', 'teller0000001'], ['AccountOpened', 'bootstrap']]);
   });
 });

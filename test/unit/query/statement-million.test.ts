@@ -20,6 +20,7 @@ import { ViewStores } from '../../../processors/query/stores.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
 import { applyEvents } from '../../../processors/query/views/index.ts';
 import { statementColumns } from '../../../processors/query/statement.ts';
+import { adminHeaders, testDirectory } from '../../support/keys.ts';
 
 const entries = 1_000_000;
 const accountId = '00000000-0000-4000-8000-000000000001';
@@ -35,7 +36,7 @@ let finalBalance = 0;
 
 /** Deposits of 1..97 and, every third entry, a withdrawal of half that: the balance never goes negative. */
 function payload(sequence: number, balance: number): EventPayload {
-  if (sequence === 1) return { type: 'AccountOpened', ownerName: 'Ada "the Countess", Lovelace', currency: 'EUR', initialBalance: 0 };
+  if (sequence === 1) return { type: 'AccountOpened', ownerName: 'Ada "the Countess", Lovelace', currency: 'EUR', initialBalance: 0, overdraftLimit: 0 };
   const amount = 1 + (sequence % 97);
   if (sequence % 3 === 0 && balance >= amount) return { type: 'MoneyWithdrawn', amount, balanceAfter: balance - amount, reference: sequence % 6 === 0 ? 'cash, "atm"' : null };
   return { type: 'MoneyDeposited', amount, balanceAfter: balance + amount, reference: sequence % 5 === 0 ? `line\n${sequence}` : null };
@@ -58,7 +59,7 @@ beforeAll(async () => {
     row = changes.accounts.get(accountId);
     await store.write(changes, BigInt(first + chunk));
   }
-  app = buildApp({ views: stores, waiters: new VersionWaiters(10), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 10 });
+  app = buildApp({ views: stores, waiters: new VersionWaiters(10), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 10, keys: testDirectory() });
   await app.listen({ host: '127.0.0.1', port: 0 });
 }, testTimeoutMs);
 
@@ -87,7 +88,7 @@ describe('a statement of a million entries', () => {
     let peak = baseline;
     let rssPeak = rssBaseline;
     const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) =>
-      get({ host: '127.0.0.1', port, path: `/api/v1/accounts/${accountId}/statement?format=csv&minVersion=${entries}` }, resolve).on('error', reject),
+      get({ host: '127.0.0.1', port, path: `/api/v1/accounts/${accountId}/statement?format=csv&minVersion=${entries}`, headers: adminHeaders }, resolve).on('error', reject),
     );
     expect(response.statusCode).toBe(200);
     let bytes = 0;

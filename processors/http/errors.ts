@@ -1,7 +1,7 @@
-// The one error registry of the HTTP edge: every code a client can see, its HTTP status and its
+// The one error registry of the HTTP edge (both services: gateway and query processor): every code a client can see, its HTTP status and its
 // title. Routes, the error handler, the OpenAPI document and the README all read this table, so
 // a code cannot have two statuses. Bodies are RFC 9457 problem details (application/problem+json).
-import { REJECTION_CODES, type RejectionCode } from '../schemas/types.ts';
+import { REJECTION_CODES, type RejectionCode } from '../../schemas/types.ts';
 
 export const problemContentType = 'application/problem+json; charset=utf-8';
 
@@ -21,16 +21,23 @@ const rejectionEntries: Record<RejectionCode, ErrorEntry> = {
   CURRENCY_MISMATCH: { status: 422, title: 'Currency mismatch' },
   SAME_ACCOUNT_TRANSFER: { status: 422, title: 'Transfer to the same account' },
   AMOUNT_TOO_LARGE: { status: 422, title: 'Amount too large' },
+  HOLD_NOT_FOUND: { status: 404, title: 'Hold not found' },
+  HOLD_NOT_ACTIVE: { status: 409, title: 'Hold is not active' },
+  AMOUNT_EXCEEDS_HOLD: { status: 422, title: 'Amount exceeds the hold' },
 };
 
 /** Codes of the HTTP edge only (never in an outcome). The query side's codes are listed too. */
 const edgeEntries = {
   VALIDATION_FAILED: { status: 400, title: 'Request is not valid' },
+  UNAUTHENTICATED: { status: 401, title: 'A valid API key is required' },
+  FORBIDDEN: { status: 403, title: 'The API key lacks the scope this route needs' },
+  API_KEY_NOT_FOUND: { status: 404, title: 'API key not found' },
   COMMAND_NOT_FOUND: { status: 404, title: 'Command not found' },
   TRANSFER_NOT_FOUND: { status: 404, title: 'Transfer not found' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Request body must be application/json' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   VIEW_LAGGING: { status: 503, title: 'Query view is behind' },
@@ -114,3 +121,17 @@ export const unavailableRetryAfterSeconds = 1;
 export function isRetriable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
 }
+
+/** The body schema of every problem answer (both services document it). */
+export const problemSchema = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'code', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    code: { type: 'string' },
+    detail: { type: 'string' },
+    commandId: { type: 'string' },
+  },
+} as const;
