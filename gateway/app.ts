@@ -5,12 +5,12 @@
 // key: the edge both services share (processors/http: errors.ts, edge.ts, plugin.ts).
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { decodeUtf8, foreignCharset } from '../processors/http/edge.ts';
-import { HttpProblem, UnavailableError, errorRegistry, problemContentType } from '../processors/http/errors.ts';
+import { HttpProblem, UnavailableError, problemContentType } from '../processors/http/errors.ts';
 import type { ApiKeyDirectory } from '../processors/http/api-keys.ts';
 import { ledgerEdge, serverOptionsFor, type EdgeOptions } from '../processors/http/plugin.ts';
 import { apiKeyRoutes, type ApiKeyAdmin } from './api-key-routes.ts';
 import { GatewayMetrics } from './metrics.ts';
-import { openApiDocument, type DocumentedRoute } from './openapi.ts';
+import { docsRoutes, openApiDocument, serveDocs, type DocumentedRoute } from './openapi.ts';
 import { commandRoutes, type RouteDeps } from './routes.ts';
 import type { Reply } from './replies.ts';
 
@@ -150,9 +150,7 @@ const operationalRoutes: DocumentedRoute[] = [
     method: 'GET', url: '/ready', operationId: 'ready', summary: 'The producer is connected and the outcome consumer runs',
     schema: {}, responses: { 200: ['ready'], 503: ['problem+json UNAVAILABLE, with checks'] },
   },
-  { method: 'GET', url: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics (text format 0.0.4)', schema: {}, responses: { 200: ['metrics'] } },
-  { method: 'GET', url: '/docs', operationId: 'openApi', summary: 'This OpenAPI document (also at /docs/openapi.json)', schema: {}, responses: { 200: ['OpenAPI 3.1'] } },
-  { method: 'GET', url: '/docs/errors', operationId: 'errorCodes', summary: 'Every error code with its status and title', schema: {}, responses: { 200: ['codes'] } },
+  ...docsRoutes,
 ];
 
 function registerOperationalRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -165,9 +163,5 @@ function registerOperationalRoutes(app: FastifyInstance, deps: RouteDeps): void 
     const problem = new UnavailableError(`not ready: ${waiting.join(' and ')} not connected`);
     return reply.code(problem.status).type(problemContentType).send({ ...problem.toProblem(), checks });
   });
-  app.get('/docs', async () => document);
-  app.get('/docs/openapi.json', async () => document);
-  app.get('/docs/errors', async () => ({
-    codes: Object.entries(errorRegistry).map(([code, { status, title }]) => ({ code, status, title })),
-  }));
+  serveDocs(app, document);
 }

@@ -1,7 +1,9 @@
 // `npm run bench:query`: produces N events (default 1,000,000) into a fresh set of topics,
 // starts the query processor from an empty store and measures how fast it rebuilds the views
-// (events/s), then measures GET throughput and latency (p50/p99) of the balance and history
-// routes with keep-alive connections. A measurement, never a test: it asserts nothing.
+// (events/s), then measures GET throughput and latency (p50/p99) of the balance, history and
+// account-list routes, unfiltered and with DESIGN §11's filters (type, time range, asOf,
+// owner-name prefix, currency, status), with keep-alive connections. A measurement, never a
+// test: it asserts nothing.
 // Options (flag or BENCH_<NAME>): --events, --accounts, --seconds, --concurrency, --threads,
 // --history-limit, --port. BENCH_KEEP=1 keeps the topics; BENCH_PREFIX=<kept prefix> reuses them
 // (same --events and --accounts) and skips producing.
@@ -131,6 +133,40 @@ function summarize(name: string, results: LoadResult[], seconds: number): string
   return `${name}: ${Math.round(requests / seconds)} GET/s, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms (${requests} requests, ${errors} errors, statuses ${JSON.stringify(statuses)})`;
 }
 
+const listLimit = 100;
+
+async function unfilteredRoutes(ids: string[]): Promise<Record<string, string[]>> {
+  return {
+    balance: ids.map((id) => `/api/v1/accounts/${id}/balance`),
+    [`history (limit=${options.historyLimit})`]: ids.map((id) => `/api/v1/accounts/${id}/history?limit=${options.historyLimit}`),
+    [`accounts (limit=${listLimit})`]: ids.slice(0, 200).map((id) => `/api/v1/accounts?limit=${listLimit}&cursor=${Buffer.from(JSON.stringify({ v: 1, after: id })).toString('base64url')}`),
+  };
+}
+
+/**
+ * DESIGN §11's filters, each next to the unfiltered route it narrows: a filtered page should cost
+ * about what an unfiltered one does. The time window is the middle half of one account's history
+ * (events are spread evenly in time, so about half of every account's). The last list case is the
+ * worst one on purpose: a residual filter that matches nothing reads accountFilterScanKeysMax keys
+ * per partition and answers a short page.
+ */
+async function filteredRoutes(baseUrl: string, ids: string[]): Promise<Record<string, string[]>> {
+  const sample = (await (await fetch(`${baseUrl}/api/v1/accounts/${ids[0]}/history?limit=1000`)).json()) as { items: Array<{ occurredAt: string }> };
+  const times = sample.items.map((e) => e.occurredAt).sort();
+  const from = times[Math.floor(times.length / 4)] ?? times[0];
+  const to = times[Math.floor((3 * times.length) / 4)] ?? times[times.length - 1];
+  const customers = Array.from({ length: 200 }, (_, i) => `Bench%20customer%20${1 + ((i * 37) % Math.min(options.accounts, 999))}`);
+  return {
+    [`history ?type=MoneyDeposited (limit=${options.historyLimit})`]: ids.map((id) => `/api/v1/accounts/${id}/history?type=MoneyDeposited&limit=${options.historyLimit}`),
+    [`history ?type=TransferDebited,TransferCredited (limit=${options.historyLimit})`]: ids.map((id) => `/api/v1/accounts/${id}/history?type=TransferDebited,TransferCredited&limit=${options.historyLimit}`),
+    [`history ?from&to (limit=${options.historyLimit})`]: ids.map((id) => `/api/v1/accounts/${id}/history?from=${from}&to=${to}&limit=${options.historyLimit}`),
+    'balance ?asOf': ids.map((id) => `/api/v1/accounts/${id}/balance?asOf=${from}`),
+    [`accounts ?ownerName=<prefix> (limit=${listLimit})`]: customers.map((name) => `/api/v1/accounts?ownerName=${name}&limit=${listLimit}`),
+    [`accounts ?currency=EUR (limit=${listLimit})`]: [`/api/v1/accounts?currency=EUR&limit=${listLimit}`],
+    [`accounts ?currency=EUR&status=CLOSED, matches none: worst case (limit=${listLimit})`]: [`/api/v1/accounts?currency=EUR&status=CLOSED&limit=${listLimit}`],
+  };
+}
+
 async function main(): Promise<void> {
   const base = loadConfig();
   const { brokers, registryUrl } = endpoints(base);
@@ -154,15 +190,12 @@ async function main(): Promise<void> {
     const rebuildLine = `rebuild: ${rebuild.events} events in ${rebuild.seconds.toFixed(1)} s = ${Math.round(rebuild.events / rebuild.seconds)} events/s (from partition assignment to caught up)`;
     console.log(`\n${rebuildLine}`);
     const ids = Array.from({ length: Math.min(options.accounts, 2000) }, (_, i) => benchAccountId(11, (i * 7919) % options.accounts));
-    const routes = {
-      balance: ids.map((id) => `/api/v1/accounts/${id}/balance`),
-      history: ids.map((id) => `/api/v1/accounts/${id}/history?limit=${options.historyLimit}`),
-    };
+    const routes = { ...(await unfilteredRoutes(ids)), ...(await filteredRoutes(baseUrl, ids)) };
     const lines = [rebuildLine];
     for (const [name, paths] of Object.entries(routes)) {
       await load({ baseUrl, paths, concurrency: options.concurrency, durationMs: warmupMs });
       const results = await load({ baseUrl, paths, concurrency: options.concurrency, durationMs: options.seconds * 1000 });
-      lines.push(summarize(name === 'history' ? `history (limit=${options.historyLimit})` : name, results, options.seconds));
+      lines.push(summarize(name, results, options.seconds));
       console.log(lines[lines.length - 1]);
     }
     console.log(`\nsummary (${options.concurrency} connections, ${options.threads} client thread(s), ${options.seconds} s per route):\n  ${lines.join('\n  ')}`);

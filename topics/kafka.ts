@@ -35,14 +35,36 @@ const boundedRetriesWarning = /Limiting retries for the idempotent producer/;
 // Every producer here chooses its partitioner (murmur2, Java-compatible) or its partition.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
+/**
+ * What kafkajs logs at error level for each attempt of a request it retries while a cluster
+ * settles: a group's coordinator being elected or loaded (every first start of a consumer group
+ * on a fresh broker), a partition leader being elected (just after topics are created), a group
+ * rebalancing. kafkajs retries them; when its retries run out it logs a crash or throws, which
+ * stays loud. Only the per-attempt "Response <Api>" lines of these codes are expected noise.
+ */
+const expectedSettlingRetry =
+  /group coordinator is not available|not the correct coordinator|coordinator is loading|leadership election|group is rebalancing|does not host this topic-partition/i;
+
+/** The level a kafkajs log line is written at, or null to drop it (at the configured level it is not shown). */
+export function kafkaLogLevel(entry: Pick<LogEntry, 'namespace' | 'level'> & { log: { message: string; error?: unknown } }, configured: logLevel): string | null {
+  const { namespace, level, log } = entry;
+  const error = String(log.error ?? '');
+  const expected =
+    boundedRetriesWarning.test(log.message) ||
+    expectedTransactionRetry.test(log.message) ||
+    expectedTransactionRetry.test(error) ||
+    (namespace === 'Connection' && log.message.startsWith('Response ') && expectedSettlingRetry.test(error));
+  if (!expected) return levelName(level);
+  return configured === logLevel.DEBUG ? 'debug' : null;
+}
+
 /** kafkajs log lines as one JSON object per line on stderr, so they mix with ours. */
-function jsonLogCreator() {
-  return ({ namespace, level, log }: LogEntry) => {
-    const { message, timestamp: _timestamp, ...rest } = log;
-    if (level !== logLevel.DEBUG && (boundedRetriesWarning.test(message) || expectedTransactionRetry.test(message) || expectedTransactionRetry.test(String(rest.error ?? '')))) return;
-    process.stderr.write(
-      JSON.stringify({ time: new Date().toISOString(), level: levelName(level), component: `kafkajs.${namespace}`, msg: message, ...rest }) + '\n',
-    );
+function jsonLogCreator(configured: logLevel) {
+  return () => (entry: LogEntry) => {
+    const written = kafkaLogLevel(entry, configured);
+    if (written === null) return;
+    const { message, timestamp: _timestamp, ...rest } = entry.log;
+    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: written, component: `kafkajs.${entry.namespace}`, msg: message, ...rest }) + '\n');
   };
 }
 
@@ -55,7 +77,7 @@ export function createKafka(brokers: string[], clientId: string, overrides: Part
     requestTimeout: kafkaRequestTimeoutMs,
     retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: kafkaRetriesMax },
     logLevel: level,
-    logCreator: jsonLogCreator,
+    logCreator: jsonLogCreator(level),
     ...overrides,
   });
 }

@@ -3,6 +3,7 @@
 import { endpoints, integerFromEnv, loadConfig, type LedgerConfig } from '../../topics/config.ts';
 import { defaultWaitersMax, defaultWaitersPerClientMax } from './waiters.ts';
 import { defaultHost, loadEdgeConfig, type EdgeConfig } from '../http/config.ts';
+import { streamBounds, type StreamBounds } from './event-stream.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -21,6 +22,8 @@ export interface QuerySettings {
   shutdownTimeoutMs: number;
   /** How long the group waits for a silent instance before moving its partitions. */
   sessionTimeoutMs: number;
+  /** GET /api/v1/events/stream's bounds (event-stream.ts). */
+  stream: StreamBounds;
 }
 
 export interface QueryConfig {
@@ -39,6 +42,7 @@ export const defaultQuerySettings: QuerySettings = {
   partitionsConsumedConcurrently: 4,
   shutdownTimeoutMs: 15_000,
   sessionTimeoutMs: 30_000,
+  stream: streamBounds,
 };
 
 export function loadQueryConfig(env: Env = process.env): QueryConfig {
@@ -58,6 +62,12 @@ export function loadQueryConfig(env: Env = process.env): QueryConfig {
       partitionsConsumedConcurrently: integerFromEnv(env, 'QUERY_PARTITIONS_CONCURRENCY', d.partitionsConsumedConcurrently, 1, 64),
       shutdownTimeoutMs: d.shutdownTimeoutMs,
       sessionTimeoutMs: integerFromEnv(env, 'QUERY_SESSION_TIMEOUT_MS', d.sessionTimeoutMs, 6000, 300_000),
+      stream: {
+        ...d.stream,
+        clientsMax: integerFromEnv(env, 'STREAM_CLIENTS_MAX', d.stream.clientsMax, 1, 10_000),
+        clientBufferBytesMax: integerFromEnv(env, 'STREAM_CLIENT_BUFFER_BYTES_MAX', d.stream.clientBufferBytesMax, 64 * 1024, 64 * 1024 * 1024),
+        resumeEventsMax: integerFromEnv(env, 'STREAM_RESUME_EVENTS_MAX', d.stream.resumeEventsMax, 0, 1_000_000),
+      },
     },
   };
 }

@@ -15,7 +15,7 @@ import type { Logger } from '../log.ts';
 import type { Progress } from './progress.ts';
 import { replayDecision } from './replay.ts';
 import type { ViewStores } from './stores.ts';
-import { accountsOf, applyEvents, parkedKey, storedDuplicates, type ParkedEvent } from './views/index.ts';
+import { accountsOf, applyEvents, entryRef, parkedKey, storedDuplicates, type BatchChanges, type ParkedEvent } from './views/index.ts';
 import type { VersionWaiters } from './waiters.ts';
 
 /** Events per store write (and offset commit): bounds the write batch and the memory of a fold. */
@@ -53,6 +53,8 @@ export interface QueryConsumerOptions {
   onFatal: (error: Error) => void;
   /** An event was parked (once per parking; a rebuild that meets it again parks it again). */
   onParked?: (event: ParkedEvent) => void;
+  /** An event was applied to the views and written (the live stream); not called for duplicates or parked events. */
+  onApplied?: (partition: number, offset: string, event: AccountEvent) => void;
 }
 
 /** A chunk's records split into the events to fold (with their records) and the records parked before the fold. */
@@ -222,12 +224,26 @@ export class QueryConsumer {
       await store.write(changes, lastOffset + 1n, parked);
       if (crashPointsArmed) crashPoint('query-after-write');
       for (const event of parked) this.park(event);
+      this.published(partition, events, records, changes);
       for (const [accountId, row] of changes.accounts) waiters.notify(accountId, row.version);
       resolveOffset(String(lastOffset));
       await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(lastOffset + 1n) }] }] });
       progress.advance(partition, lastOffset + 1n, events.length - changes.parked.length);
       await heartbeat();
     }
+  }
+
+  /** Hands every event the write applied, with its offset, to onApplied: all of them unless some were duplicates or parked. */
+  private published(partition: number, events: AccountEvent[], records: KafkaMessage[], changes: BatchChanges): void {
+    const { onApplied } = this.options;
+    if (onApplied === undefined) return;
+    const everyEvent = changes.duplicates === 0 && changes.parked.length === 0;
+    // The first event at an account's place is the one applied; a later one there was a duplicate or parked.
+    const applied = everyEvent ? null : new Set(changes.history.map((h) => entryRef(h.accountId, h.entry.sequence)));
+    events.forEach((event, index) => {
+      const record = records[index];
+      if (record !== undefined && (applied === null || applied.delete(entryRef(event.accountId, event.sequence)))) onApplied(partition, record.offset, event);
+    });
   }
 
   /** Decodes a chunk; records that do not decode, or whose account belongs to another partition, are parked before the fold. */

@@ -45,3 +45,18 @@ export function decodeHistoryCursor(text: string): HistoryCursor | undefined {
   if (typeof before !== 'number' || !Number.isSafeInteger(before) || before < 1) return undefined;
   return { accountId: fields.accountId, before };
 }
+
+/** A filtered account list's cursor: the sort key to go on after, bound to the filters it was issued for. */
+export interface FilteredAccountsCursor {
+  /** A digest of the filters (filtersDigest in routes-read.ts). */
+  filters: string;
+  after: string;
+}
+
+export const encodeFilteredAccountsCursor = (cursor: FilteredAccountsCursor): string => encode({ filters: cursor.filters, after: cursor.after });
+
+export function decodeFilteredAccountsCursor(text: string): FilteredAccountsCursor | undefined {
+  const fields = decode(text);
+  if (fields === undefined || typeof fields.filters !== 'string' || typeof fields.after !== 'string' || fields.after.length === 0) return undefined;
+  return { filters: fields.filters, after: fields.after };
+}

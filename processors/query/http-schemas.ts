@@ -5,7 +5,8 @@
 import { problemSchema } from '../http/errors.ts';
 
 /** DESIGN §6: pages hold 1 to 1000 entries, 100 unless asked. */
-export const pageBounds = { limitMin: 1, limitMax: 1000, limitDefault: 100, cursorLengthMax: 1024 } as const;
+/** A filtered list's cursor holds an owner name (up to 200 characters, JSON-escaped): hence 4 KiB. */
+export const pageBounds = { limitMin: 1, limitMax: 1000, limitDefault: 100, cursorLengthMax: 4096 } as const;
 
 const uuid = { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' } as const;
 const money = { type: 'integer', description: 'minor units (cents)' } as const;
@@ -30,8 +31,34 @@ const cursor = { type: 'string', minLength: 1, maxLength: pageBounds.cursorLengt
 
 export const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: uuid } } as const;
 export const accountQuery = { type: 'object', properties: { minVersion } } as const;
-export const pageQuery = { type: 'object', properties: { limit, cursor } } as const;
-export const historyQuery = { type: 'object', properties: { limit, cursor, minVersion } } as const;
+// Filters are strings here (documented) and parsed by filters.ts, which names the bound a value breaks.
+const instant = (what: string) => ({ type: 'string', description: `ISO-8601 date-time with a zone, or a date (UTC midnight): ${what}` }) as const;
+const from = instant('entries at or after it');
+const to = instant('entries at or before it');
+export const historyQuery = {
+  type: 'object',
+  properties: { limit, cursor, minVersion, type: { type: 'string', description: 'event types, comma-separated (AccountOpened,MoneyDeposited,…)' }, from, to },
+} as const;
+export const accountsQuery = {
+  type: 'object',
+  properties: {
+    limit,
+    cursor,
+    ownerName: { type: 'string', description: 'owner-name prefix, case-insensitive; the page is then ordered by owner name' },
+    status: { type: 'string', enum: ['OPEN', 'CLOSED'] },
+    currency: { type: 'string', description: 'ISO 4217 code' },
+  },
+  patternProperties: { '^metadata\\.': { type: 'string', description: 'metadata.<key>=<value>: the account metadata value of key (at most 32 such filters)' } },
+} as const;
+export const streamQuery = {
+  type: 'object',
+  properties: { lastEventId: { type: 'string', description: 'resume after this event id (<partition>:<offset>), as the Last-Event-ID header does' } },
+} as const;
+export const balanceQuery = { type: 'object', properties: { minVersion, asOf: instant('the balance after the last event at or before it') } } as const;
+export const statementQuery = {
+  type: 'object',
+  properties: { minVersion, from, to, format: { type: 'string', enum: ['json', 'csv'], description: 'csv, or send Accept: text/csv' } },
+} as const;
 
 const partitionsProgress = {
   type: 'array',
@@ -76,8 +103,48 @@ export const account = {
 
 export const balance = {
   type: 'object',
-  required: ['accountId', 'currency', 'balance', 'version'],
-  properties: { accountId: { type: 'string' }, currency: { type: 'string' }, balance: money, version: { type: 'integer' } },
+  required: ['accountId', 'balance', 'version'],
+  properties: {
+    accountId: { type: 'string' },
+    currency: { type: 'string', description: 'the current balance only' },
+    balance: money,
+    version: { type: 'integer' },
+    asOf: { ...timestamp, description: '?asOf only: the balance after the last event at or before it, version its sequence' },
+  },
+} as const;
+
+const statementEntry = {
+  type: 'object',
+  properties: {
+    sequence: { type: 'integer' },
+    occurredAt: timestamp,
+    type: { type: 'string' },
+    amount: money,
+    signedAmount: { ...money, description: 'what the entry did to the balance' },
+    balanceAfter: money,
+    reference: nullableString,
+    transferId: nullableString,
+    counterpartyAccountId: nullableString,
+    commandId: { type: 'string' },
+    actor: nullableString,
+  },
+} as const;
+
+/** Documentation only: statements are streamed, not serialized by fastify. */
+export const statement = {
+  type: 'object',
+  required: ['accountId', 'currency', 'from', 'to', 'openingBalance', 'entries', 'closingBalance', 'totalCredits', 'totalDebits'],
+  properties: {
+    accountId: { type: 'string' },
+    currency: { type: 'string' },
+    from: timestamp,
+    to: timestamp,
+    openingBalance: money,
+    entries: { type: 'array', items: statementEntry },
+    closingBalance: money,
+    totalCredits: money,
+    totalDebits: money,
+  },
 } as const;
 
 export const historyEntry = {

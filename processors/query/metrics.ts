@@ -6,6 +6,7 @@ import { CallbackGauge, Counter, Histogram, MetricsRegistry } from '../metrics.t
 import type { Progress } from './progress.ts';
 import { parkReasons } from './views/index.ts';
 import type { VersionWaiters } from './waiters.ts';
+import type { EventStream } from './event-stream.ts';
 
 /** GET latencies (seconds): sub-millisecond reads up to the 2 s minVersion bound. */
 const requestSecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -54,5 +55,11 @@ export class QueryMetrics {
       ),
     );
     this.registry.register(new PartitionMetric('query_parked_events', 'Parked events kept in the partition\'s view store (at most parkedEventsMax)', 'gauge', parkedKept));
+  }
+
+  /** The live event stream's open clients and the clients it cut off for falling behind. */
+  watchStream(stream: EventStream): void {
+    this.registry.register(new CallbackGauge('query_event_streams', 'Open GET /api/v1/events/stream connections (at most STREAM_CLIENTS_MAX)', () => stream.size));
+    this.registry.register(new CallbackGauge('query_event_streams_cut_off', 'Event streams cut off since start for leaving STREAM_CLIENT_BUFFER_BYTES_MAX unread', () => stream.cutOff));
   }
 }

@@ -3,15 +3,20 @@
 // bounded waiters table until the consumer has written version N of the account (read your own
 // writes), else 503 VIEW_LAGGING with Retry-After. Every error is problem+json with a code from
 // the edge's one error registry, the framework's own answers included, and every route but the
-// public ones needs an API key with the `read` scope: the shared edge (processors/http). Ids are case-insensitive: every route lower-cases them before hashing the
-// account to its partition or looking anything up.
+// public ones (health, ready, metrics, docs) needs an API key with the `read` scope, the live
+// event stream included: the shared edge (processors/http). Ids are case-insensitive: every route
+// lower-cases them before hashing the account to its partition or looking anything up.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { canonicalId } from '../http/edge.ts';
 import { HttpProblem, problemContentType } from '../http/errors.ts';
 import type { ApiKeyDirectory } from '../http/api-keys.ts';
 import { accessBounds, ledgerEdge, serverOptionsFor, type EdgeOptions } from '../http/plugin.ts';
 import type { Logger } from '../log.ts';
-import { decodeAccountsCursor, decodeHistoryCursor, encodeAccountsCursor, encodeHistoryCursor } from './cursor.ts';
+import { decodeHistoryCursor } from './cursor.ts';
+import { registerReadRoutes } from './routes-read.ts';
+import { registerEventStream } from './routes-stream.ts';
+import type { EventStream } from './event-stream.ts';
+import { registerDocs } from './openapi.ts';
 import * as schemas from './http-schemas.ts';
 import type { ProgressReport } from './progress.ts';
 import { unavailable, type Unavailable, type ViewReader } from './stores.ts';
@@ -31,6 +36,8 @@ export interface QueryAppDeps {
   log?: Logger;
   /** Serves GET /metrics and times every request when given. */
   metrics?: QueryMetrics;
+  /** Serves GET /api/v1/events/stream when given. */
+  events?: EventStream;
   /** The API keys this instance knows (DESIGN §9). */
   keys: ApiKeyDirectory;
   /** RATE_LIMIT_PER_SECOND (default 5000; 0: off). */
@@ -44,11 +51,9 @@ export const requestBodyBytesMax = 16 * 1024;
 
 // Query parameters arrive as strings checked by pattern (http-schemas.ts); the routes convert them.
 type IdRequest = FastifyRequest<{ Params: { id: string }; Querystring: { minVersion?: string } }>;
-type HistoryRequest = FastifyRequest<{ Params: { id: string }; Querystring: { minVersion?: string; limit: string; cursor?: string } }>;
-type PageRequest = FastifyRequest<{ Querystring: { limit: string; cursor?: string } }>;
 
 /** A page size, already digits by schema; its range is checked here so the message can name it. */
-function pageLimit(text: string): number {
+export function pageLimit(text: string): number {
   const limit = Number(text);
   if (limit < schemas.pageBounds.limitMin || limit > schemas.pageBounds.limitMax) {
     throw new HttpProblem('VALIDATION_FAILED', `querystring/limit must be ${schemas.pageBounds.limitMin} to ${schemas.pageBounds.limitMax}`);
@@ -56,12 +61,12 @@ function pageLimit(text: string): number {
   return limit;
 }
 
-const optionalNumber = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text));
+export const optionalNumber = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text));
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+export const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
-const renderAccount = (a: AccountSummary) => ({ ...a, openedAt: iso(a.openedAt), updatedAt: iso(a.updatedAt) });
-const renderEntry = (e: HistoryEntry) => ({
+export const renderAccount = (a: AccountSummary) => ({ ...a, openedAt: iso(a.openedAt), updatedAt: iso(a.updatedAt) });
+export const renderEntry = (e: HistoryEntry) => ({
   sequence: e.sequence,
   type: e.type,
   amount: e.amount,
@@ -77,7 +82,7 @@ const renderEntry = (e: HistoryEntry) => ({
 const renderTransfer = (t: TransferView) => ({ ...t, debitedAt: isoOrNull(t.debitedAt), creditedAt: isoOrNull(t.creditedAt), refundedAt: isoOrNull(t.refundedAt) });
 const versionOf = (row: AccountSummary | undefined | Unavailable): number => (row === undefined || row === unavailable ? 0 : row.version);
 
-function notServed(accountId: string): HttpProblem {
+export function notServed(accountId: string): HttpProblem {
   return new HttpProblem('VIEW_LAGGING', `the view of account ${accountId} is not available on this instance yet`, { accountId });
 }
 
@@ -94,7 +99,7 @@ function notParked(accountId: string, minVersion: number, refusal: WaiterRefusal
 }
 
 /** The account's row, after waiting for `minVersion` when asked; a problem when there is none. */
-async function accountRow(deps: QueryAppDeps, accountId: string, minVersion: number | undefined, client: string): Promise<AccountSummary> {
+export async function accountRow(deps: QueryAppDeps, accountId: string, minVersion: number | undefined, client: string): Promise<AccountSummary> {
   let row = deps.views.account(accountId);
   if (minVersion !== undefined && versionOf(row) < minVersion) {
     const refusal = deps.waiters.refusal(client);
@@ -130,36 +135,13 @@ export function buildApp(deps: QueryAppDeps): FastifyInstance {
   app.register(ledgerEdge, edgeOptions);
   const errors = { 400: schemas.problem, 404: schemas.problem, 503: schemas.problem };
 
-  app.get('/api/v1/accounts', { schema: { querystring: schemas.pageQuery, response: { 200: schemas.pageOf(schemas.account), ...errors } } }, async (request: PageRequest) => {
-    const { cursor } = request.query;
-    const limit = pageLimit(request.query.limit);
-    const after = cursor === undefined ? null : (decodeAccountsCursor(cursor) ?? invalidCursor()).after;
-    const page = await deps.views.accounts(after, limit);
-    return { items: page.items.map(renderAccount), nextCursor: page.lastKey === null ? null : encodeAccountsCursor({ after: page.lastKey }) };
-  });
-
   const accountSchema = (answer: object) => ({ params: schemas.idParams, querystring: schemas.accountQuery, response: { 200: answer, ...errors } });
   const rowFor = (request: IdRequest) => accountRow(deps, canonicalId(request.params.id), optionalNumber(request.query.minVersion), request.ip);
   app.get('/api/v1/accounts/:id', { schema: accountSchema(schemas.account) }, async (request: IdRequest) => renderAccount(await rowFor(request)));
-  app.get('/api/v1/accounts/:id/balance', { schema: accountSchema(schemas.balance) }, async (request: IdRequest) => {
-    const { accountId, currency, balance, version } = await rowFor(request);
-    return { accountId, currency, balance, version };
-  });
-
-  const historySchema = { params: schemas.idParams, querystring: schemas.historyQuery, response: { 200: schemas.pageOf(schemas.historyEntry), ...errors } };
-  app.get('/api/v1/accounts/:id/history', { schema: historySchema }, async (request: HistoryRequest) => {
-    const id = canonicalId(request.params.id);
-    const { cursor } = request.query;
-    const limit = pageLimit(request.query.limit);
-    const before = cursor === undefined ? null : historyCursorFor(id, cursor);
-    const account = await accountRow(deps, id, optionalNumber(request.query.minVersion), request.ip);
-    const items = await deps.views.history(id, account.version, before, limit);
-    if (items === unavailable) throw notServed(id);
-    // Sequences run 1..version without gaps: the page ends the history when it reaches 1.
-    const last = items[items.length - 1];
-    const nextCursor = last !== undefined && last.sequence > 1 ? encodeHistoryCursor({ accountId: id, before: last.sequence }) : null;
-    return { items: items.map(renderEntry), nextCursor };
-  });
+  // The list, balance, history and statement routes, with their filters (DESIGN §11).
+  registerReadRoutes(app, deps);
+  if (deps.events !== undefined) registerEventStream(app, deps.events);
+  registerDocs(app);
 
   app.get('/api/v1/transfers/:id', { schema: { params: schemas.idParams, response: { 200: schemas.transfer, ...errors } } }, async (request: IdRequest) => {
     const transferId = canonicalId(request.params.id);
@@ -179,11 +161,11 @@ export function buildApp(deps: QueryAppDeps): FastifyInstance {
   return app;
 }
 
-function invalidCursor(): never {
+export function invalidCursor(): never {
   throw new HttpProblem('VALIDATION_FAILED', 'cursor is not one this service issued');
 }
 
-function historyCursorFor(accountId: string, text: string): number {
+export function historyCursorFor(accountId: string, text: string): number {
   const cursor = decodeHistoryCursor(text) ?? invalidCursor();
   if (cursor.accountId !== accountId) throw new HttpProblem('VALIDATION_FAILED', 'cursor belongs to the history of another account');
   return cursor.before;

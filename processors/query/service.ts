@@ -16,6 +16,7 @@ import { buildApp } from './routes.ts';
 import { QueryMetrics } from './metrics.ts';
 import { ViewStores } from './stores.ts';
 import { VersionWaiters } from './waiters.ts';
+import { EventStream } from './event-stream.ts';
 import { ApiKeyDirectory } from '../http/api-keys.ts';
 import { ApiKeyFollower, keyFollowerGroup } from '../http/api-key-topic.ts';
 
@@ -84,6 +85,17 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
     const progress = new Progress(log);
     const stores = views;
     const metrics = new QueryMetrics(progress, waiters, () => stores.parkedCounts());
+    // An offset at or past both the log end seen at assignment and the applied position was never
+    // issued (a store checkpoint would not do: a partition without events has none); unknown while
+    // the partition is not assigned here or still being prepared.
+    const appliedNext = (partition: number): bigint | null => {
+      const entry = progress.report().partitions.find((p) => p.partition === partition);
+      if (entry === undefined || entry.phase === 'preparing') return null;
+      const [target, position] = [BigInt(entry.target), BigInt(entry.position)];
+      return target > position ? target : position;
+    };
+    const events = new EventStream(topic, ledger.partitions, appliedNext, query.stream);
+    metrics.watchStream(events);
     consumer = new QueryConsumer({
       kafka,
       admin,
@@ -98,13 +110,14 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
       sessionTimeoutMs: query.sessionTimeoutMs,
       onFatal: options.onFatal,
       onParked: (event) => metrics.eventsParked.inc([event.reason]),
+      onApplied: (partition, offset, event) => events.publish(partition, offset, event),
     });
     // API keys (DESIGN §9): LEDGER_ADMIN_KEY, plus <prefix>api-keys followed from its beginning.
     const keys = new ApiKeyDirectory(config.edge.adminKey);
     keyFollower = new ApiKeyFollower({ kafka, topic: topicNames(ledger.topicPrefix).apiKeys, groupId: keyFollowerGroup(ledger.appId, 'query'), directory: keys, log });
     await keyFollower.start(codecs.apiKeys);
     app = buildApp({
-      views, waiters, readiness: () => progress.report(), minVersionWaitMs: query.minVersionWaitMs, log, metrics,
+      views, waiters, readiness: () => progress.report(), minVersionWaitMs: query.minVersionWaitMs, log, metrics, events,
       keys, rateLimitPerSecond: config.edge.rateLimitPerSecond, corsOrigins: config.edge.corsOrigins,
     });
     const address = await app.listen({ host: query.host, port: query.port });

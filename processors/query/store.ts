@@ -5,10 +5,9 @@
 // per-account sequence check skips. The store is a cache of the log, wiped and rebuilt when in
 // doubt (see replay.ts).
 //
-// Key layout (ids never contain NUL; views/apply.ts asserts it). Rows are JSON arrays in a fixed
-// field order (see rows.ts): half the bytes of objects, and faster to write during a rebuild.
-//   a\0<accountId>                       account row (the summary and the account list)
-//   h\0<accountId>\0<sequence, 16 digits> history entry (fixed width: byte order = numeric order)
+// Key layout: keys.ts (ids never contain NUL; views/apply.ts asserts it). Rows are JSON arrays
+// in a fixed field order (see rows.ts): half the bytes of objects, and faster to write during a
+// rebuild. Besides the rows and indexes of keys.ts:
 //   t\0<transferId>\0<role>              "<accountId>\0<sequence>": the history entry holding
 //                                        this partition's fact of the transfer (read back with
 //                                        views' factFromEntry, so the fact is not written twice)
@@ -24,9 +23,11 @@ import type { ParkedEvent } from './views/parked.ts';
 import type { StoredCheckpoint } from './replay.ts';
 import { rows } from './rows.ts';
 import { factFromEntry } from './views/transfer.ts';
+import { accountIndexKeys, accountKey, historyKey, lastTimeKey, separator, timeKey, typeKey } from './keys.ts';
+import { StoreReads } from './store-reads.ts';
 
-/** Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. */
-export const storeFormat = 1;
+/** Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. 2: the indexes of keys.ts. */
+export const storeFormat = 2;
 /** Account rows kept in memory per partition (about 300 bytes each, so ~60 MB for 8 partitions): the hot GET path and the fold read them. */
 export const accountsCachedMax = 25_000;
 /** Parked events kept per partition (the newest; older ones are dropped): enough to diagnose, bounded if a producer keeps writing bad events. */
@@ -40,13 +41,8 @@ interface CheckpointRecord {
   previousNextOffset: string | null;
 }
 
-const separator = '\u0000';
-const sequenceDigits = 16; // Number.MAX_SAFE_INTEGER has 16 digits
-const accountKey = (accountId: string) => `a${separator}${accountId}`;
 const accountsFirst = `a${separator}`;
 const accountsEnd = 'a\u0001';
-const historyPrefix = (accountId: string) => `h${separator}${accountId}${separator}`;
-const historyKey = (accountId: string, sequence: number) => historyPrefix(accountId) + String(sequence).padStart(sequenceDigits, '0');
 const transferKey = (transferId: string, role: TransferRole) => `t${separator}${transferId}${separator}${role}`;
 const checkpointKey = `m${separator}checkpoint`;
 const offsetDigits = 20; // a Kafka offset is a signed 64-bit integer: at most 19 digits
@@ -68,6 +64,8 @@ export class PartitionStore {
   private stored: StoredCheckpoint | null = null;
   /** Offsets of the parked events kept, ascending. */
   private parkedOffsets: bigint[] = [];
+  /** The filtered and time-indexed reads (store-reads.ts), always on the current database. */
+  readonly reads = new StoreReads(() => this.db);
 
   private constructor(
     readonly path: string,
@@ -158,6 +156,7 @@ export class PartitionStore {
   async write(changes: BatchChanges, nextOffset: bigint, parked: readonly ParkedEvent[] = []): Promise<void> {
     // A chained batch: one native call per row and no intermediate operation objects.
     const batch = this.db.batch();
+    await this.putIndexes(batch, changes);
     for (const [accountId, row] of changes.accounts) batch.put(accountKey(accountId), rows.account.encode(row));
     for (const { accountId, entry } of changes.history) batch.put(historyKey(accountId, entry.sequence), rows.history.encode(entry));
     for (const { fact, accountId, sequence } of changes.transferFacts) batch.put(transferKey(fact.transferId, fact.role), accountId + separator + sequence);
@@ -175,6 +174,34 @@ export class PartitionStore {
     this.stored = { nextOffset, previousNextOffset };
     this.parkedOffsets = parkedOffsets;
     for (const [accountId, row] of changes.accounts) this.remember(accountId, row);
+  }
+
+  /**
+   * The index keys (keys.ts) of the batch's rows, and deletes of the keys the changed rows no
+   * longer have. Two multi-gets per batch (previous rows, mostly cached, and the accounts' last
+   * indexed times), not per event.
+   */
+  private async putIndexes(batch: ReturnType<Level<string, string>['batch']>, changes: BatchChanges): Promise<void> {
+    const previous = await this.readAccounts([...changes.accounts.keys()]);
+    for (const [accountId, row] of changes.accounts) {
+      const before = previous.get(accountId);
+      const keys = accountIndexKeys(row);
+      const keysBefore = before === undefined ? [] : accountIndexKeys(before);
+      // Most changes move only the balance: then no index key changes and none is written.
+      for (const key of keysBefore) if (!keys.includes(key)) batch.del(key);
+      for (const key of keys) if (!keysBefore.includes(key)) batch.put(key, '');
+    }
+    const accountIds = [...new Set(changes.history.map((h) => h.accountId))];
+    const stored = await this.db.getMany(accountIds.map(lastTimeKey));
+    const lastTimes = new Map(accountIds.map((id, i) => [id, Number(stored[i] ?? 0)]));
+    for (const { accountId, entry } of changes.history) {
+      // Raised to the previous event's time when a clock stepped back (and never below 0): monotonic in sequence.
+      const time = Math.max(entry.occurredAt, lastTimes.get(accountId) ?? 0);
+      lastTimes.set(accountId, time);
+      batch.put(timeKey(accountId, time, entry.sequence), '');
+      batch.put(typeKey(accountId, entry.type, entry.sequence), '');
+    }
+    for (const [accountId, time] of lastTimes) batch.put(lastTimeKey(accountId), String(time));
   }
 
   /** Puts the parked events and drops the oldest past parkedEventsMax; returns the offsets kept. A replayed chunk re-parks the same offsets: same keys. */

@@ -9,6 +9,17 @@ import { PartitionStore, type OpenedStore } from './store.ts';
 import { mergeAccountPages, transferView, type MergedPage } from './views/index.ts';
 import type { AccountSummary, HistoryEntry, TransferFacts, TransferView } from './views/types.ts';
 import type { ParkedEvent } from './views/parked.ts';
+import { mergeFilteredScans, type FilteredPage } from './views/filtered-list.ts';
+import type { IndexScan, StoreReads } from './store-reads.ts';
+import type { AccountFilter } from './filters.ts';
+import { escaped, fieldPrefix, metadataOf, namePrefix } from './keys.ts';
+
+/**
+ * Index keys one partition reads for one page of a filtered account list. A filter that matches
+ * few of its driving index's keys returns a short page with a cursor rather than read on: a page
+ * costs at most this many keys per partition, whatever the filters.
+ */
+export const accountFilterScanKeysMax = 5000;
 
 export const unavailable = Symbol('unavailable');
 export type Unavailable = typeof unavailable;
@@ -20,6 +31,33 @@ export interface ViewReader {
   history(accountId: string, version: number, before: number | null, limit: number): Promise<HistoryEntry[] | Unavailable>;
   accounts(after: string | null, limit: number): Promise<MergedPage<AccountSummary>>;
   transfer(transferId: string): Promise<TransferView | undefined>;
+  /** A page of accounts that match every filter, in the order of the index the filter drives (see indexScanFor). */
+  filteredAccounts(filter: AccountFilter, after: string | null, limit: number): Promise<FilteredPage>;
+  /** The indexed reads of the partition holding the account. */
+  reads(accountId: string): StoreReads | Unavailable;
+}
+
+/**
+ * The index a filtered list scans: the owner-name prefix when given (ordered by name, then id),
+ * else the first metadata filter, the currency or the status (ordered by id). The other filters
+ * are checked on the rows the scan reads.
+ */
+export function indexScanFor(filter: AccountFilter): IndexScan {
+  if (filter.ownerNamePrefix !== undefined) return { prefix: namePrefix + escaped(filter.ownerNamePrefix), sortBase: namePrefix };
+  const [metadata] = filter.metadata;
+  const prefix =
+    metadata !== undefined ? fieldPrefix(`metadata.${metadata[0]}`, metadata[1])
+    : filter.currency !== undefined ? fieldPrefix('currency', filter.currency)
+    : fieldPrefix('status', filter.status ?? 'OPEN');
+  return { prefix, sortBase: prefix };
+}
+
+export function accountMatches(filter: AccountFilter, row: AccountSummary): boolean {
+  if (filter.ownerNamePrefix !== undefined && !row.ownerName.toLowerCase().startsWith(filter.ownerNamePrefix)) return false;
+  if (filter.status !== undefined && row.status !== filter.status) return false;
+  if (filter.currency !== undefined && row.currency !== filter.currency) return false;
+  const metadata = metadataOf(row);
+  return filter.metadata.every(([key, value]) => metadata[key] === value);
 }
 
 // The partitioner lives with the topics; re-exported for the callers that import it from here.
@@ -104,6 +142,17 @@ export class ViewStores implements ViewReader {
   async accounts(after: string | null, limit: number): Promise<MergedPage<AccountSummary>> {
     const pages = await Promise.all(this.readableStores().map((store) => store.accountsAfter(after, limit + 1)));
     return mergeAccountPages(pages, limit);
+  }
+
+  async filteredAccounts(filter: AccountFilter, after: string | null, limit: number): Promise<FilteredPage> {
+    const scan = indexScanFor(filter);
+    const budget = Math.max(accountFilterScanKeysMax, limit + 1);
+    const scans = await Promise.all(this.readableStores().map((store) => store.reads.scanAccounts(scan, after, limit, budget, (row) => accountMatches(filter, row))));
+    return mergeFilteredScans(scans, limit);
+  }
+
+  reads(accountId: string): StoreReads | Unavailable {
+    return this.readable(this.partitionOf(accountId))?.reads ?? unavailable;
   }
 
   async transfer(transferId: string): Promise<TransferView | undefined> {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp as buildQueryApp } from '../../../processors/query/routes.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
-import type { ViewReader } from '../../../processors/query/stores.ts';
+import { unavailable, type ViewReader } from '../../../processors/query/stores.ts';
 import { ApiKeyDirectory, mintApiKey, type Scope } from '../../../processors/http/api-keys.ts';
 import { accountIdForKey, commandIdForKey } from '../../../schemas/ids.ts';
 import { accountA, harness, json, outcomeFor } from '../gateway/harness.ts';
@@ -20,6 +20,8 @@ const emptyViews: ViewReader = {
   history: async () => [],
   accounts: async () => ({ items: [], lastKey: null }),
   transfer: async () => undefined,
+  filteredAccounts: async () => ({ items: [], lastKey: null }),
+  reads: () => unavailable,
 };
 
 function queryApp(keys: ApiKeyDirectory = testDirectory(), rateLimitPerSecond?: number): FastifyInstance {

@@ -104,7 +104,9 @@ const oddText = [
 ];
 const oddCurrency = ['\u0415UR', '\uff25\uff35\uff32', 'EUR\u0000', 'eur', 'EUR ', 'E\u200fUR', 'XYZ', 'ABC', 'QQQ', 'EU', 'EURO'];
 
-const pathWith = (route: PostRoute, id: string): string => route.path.replace('{id}', id);
+/** A well-formed hold id: only the account id (or the body, or the headers) is what is wrong. */
+const holdUuid = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+const pathWith = (route: PostRoute, id: string): string => route.path.replace('{id}', id).replace('{holdId}', holdUuid);
 
 function jsonRequest(url: string, payload: string | Buffer, headers: Record<string, string> = {}, method: InjectOptions['method'] = 'POST'): InjectOptions {
   return { method, url, payload, headers: { 'content-type': 'application/json', 'idempotency-key': 'fuzz', ...headers } };
@@ -216,12 +218,21 @@ export function badPostRequests(dice: Dice, routes: PostRoute[], count: number):
 }
 
 /** The query service's GET routes (DESIGN §6), with `{id}` where an account or transfer id goes. */
-export const queryGetRoutes = ['/api/v1/accounts', '/api/v1/accounts/{id}', '/api/v1/accounts/{id}/balance', '/api/v1/accounts/{id}/history', '/api/v1/transfers/{id}'];
+export const queryGetRoutes = ['/api/v1/accounts', '/api/v1/accounts/{id}', '/api/v1/accounts/{id}/balance', '/api/v1/accounts/{id}/history', '/api/v1/accounts/{id}/statement', '/api/v1/transfers/{id}'];
 
 const badQueries: Record<string, string[]> = {
   limit: ['0', '1001', 'abc', '2.5', '-1', '', '1e3x', '99999999999999999999', '%zz', '1&limit=2'],
   minVersion: ['0', '-1', 'x', '1.5', '1e400', '', '%00', '9007199254740993', '1&minVersion=2'],
-  cursor: ['!!!', 'a'.repeat(2000), '%zz', '', 'eyJ2IjoxfQ==', '\u202e'],
+  cursor: ['!!!', 'a'.repeat(5000), '%zz', '', 'eyJ2IjoxfQ==', '\u202e'],
+  asOf: ['yesterday', '2024-02-30', '2024-01-01T24:00:00Z', '2024-01-01T10:00', '', '%zz', '1e400', '0', '1969-12-31', '2024-01-01&asOf=2024-01-02'],
+  from: ['soon', '2024-13-01', '%00', '2024-01-01T00:00:00+25:00', '9999999-01-01', '2024-02-01&to=2024-01-01'],
+  type: ['Deposit', 'MoneyDeposited,', ',', 'moneydeposited', '%zz', 'A'.repeat(3000), 'MoneyDeposited&type=AccountOpened'],
+  ownerName: ['', 'x'.repeat(201), 'a&ownerName=b'],
+  status: ['open', 'ACTIVE', '', 'OPEN&status=CLOSED'],
+  currency: ['EURO', 'E1R', '', '€€€'],
+  'metadata.': ['x', ''],
+  'metadata.k': ['v'.repeat(501), 'a&metadata.k=b'],
+  format: ['xml', 'CSV', ''],
 };
 
 /** `count` malformed GETs over the query routes: odd path ids, bad query strings, wrong methods. */
@@ -236,7 +247,11 @@ export function badQueryRequests(dice: Dice, count: number): BadRequest[] {
       return { why: `${route}: ${why}`, options: { method: 'GET', url: route.replace('{id}', id), headers } };
     }
     if (kind === 1 || !hasId) {
-      const names = route.endsWith('/history') ? ['limit', 'minVersion', 'cursor'] : route === '/api/v1/accounts' ? ['limit', 'cursor'] : route.endsWith('transfers/{id}') ? [] : ['minVersion'];
+      const names = route.endsWith('/history') ? ['limit', 'minVersion', 'cursor', 'from', 'type']
+        : route === '/api/v1/accounts' ? ['limit', 'cursor', 'ownerName', 'status', 'currency', 'metadata.', 'metadata.k']
+        : route.endsWith('/balance') ? ['minVersion', 'asOf']
+        : route.endsWith('/statement') ? ['minVersion', 'from', 'format']
+        : route.endsWith('transfers/{id}') ? [] : ['minVersion'];
       if (names.length > 0) {
         const name = dice.pick(names);
         const value = dice.pick(badQueries[name]!);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp as buildQueryApp } from '../../../processors/query/routes.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
-import type { ViewReader } from '../../../processors/query/stores.ts';
+import { unavailable, type ViewReader } from '../../../processors/query/stores.ts';
 import { harness, withKey } from '../gateway/harness.ts';
 import { testDirectory } from '../../support/keys.ts';
 
@@ -15,6 +15,8 @@ const emptyViews: ViewReader = {
   history: async () => [],
   accounts: async () => ({ items: [], lastKey: null }),
   transfer: async () => undefined,
+  filteredAccounts: async () => ({ items: [], lastKey: null }),
+  reads: () => unavailable,
 };
 
 const services: [string, () => FastifyInstance, string][] = [

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { errorRegistry } from '../../../processors/http/errors.ts';
 import { buildApp as buildQueryApp } from '../../../processors/query/routes.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
-import type { ViewReader } from '../../../processors/query/stores.ts';
+import { unavailable, type ViewReader } from '../../../processors/query/stores.ts';
 import { harness, withKey } from '../gateway/harness.ts';
 import { testDirectory } from '../../support/keys.ts';
 import { badPostRequests, badQueryRequests, Dice, postRoutes, seededRandom, type BadRequest } from './bad-requests.ts';
@@ -44,7 +44,7 @@ describe(`malformed requests answer 4xx problem+json with a known code (seed ${s
   it(`${gatewayRequests} bad requests over every POST route of the gateway's openapi.json`, async () => {
     const gateway = harness({ commandTimeoutMs: 1 });
     const routes = postRoutes((await gateway.app.inject({ method: 'GET', url: '/docs/openapi.json' })).json());
-    expect(routes.map((r) => r.path).sort()).toEqual(['/api/v1/accounts', '/api/v1/accounts/{id}/close', '/api/v1/accounts/{id}/deposit', '/api/v1/accounts/{id}/overdraft-limit', '/api/v1/accounts/{id}/withdraw', '/api/v1/api-keys', '/api/v1/transfers']);
+    expect(routes.map((r) => r.path).sort()).toEqual(['/api/v1/accounts', '/api/v1/accounts/{id}/close', '/api/v1/accounts/{id}/deposit', '/api/v1/accounts/{id}/holds', '/api/v1/accounts/{id}/holds/{holdId}/capture', '/api/v1/accounts/{id}/holds/{holdId}/void', '/api/v1/accounts/{id}/overdraft-limit', '/api/v1/accounts/{id}/withdraw', '/api/v1/api-keys', '/api/v1/transfers']);
     const wrong = await wrongAnswers(gateway.app, badPostRequests(new Dice(seededRandom(seed)), routes, gatewayRequests));
     expect(wrong, `${wrong.length} wrong answers:\n${wrong.slice(0, 30).join('\n')}`).toEqual([]);
     expect(gateway.sink.sent).toEqual([]);
@@ -58,6 +58,8 @@ describe(`malformed requests answer 4xx problem+json with a known code (seed ${s
       history: async () => [],
       accounts: async () => ({ items: [], lastKey: null }),
       transfer: async () => undefined,
+      filteredAccounts: async () => ({ items: [], lastKey: null }),
+      reads: () => unavailable,
     };
     const app = buildQueryApp({ views, waiters: new VersionWaiters(10), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 1, keys: testDirectory() });
     const wrong = await wrongAnswers(app, badQueryRequests(new Dice(seededRandom(seed + 1)), queryRequests));
