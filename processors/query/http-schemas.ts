@@ -98,6 +98,9 @@ export const account = {
     version: { type: 'integer' },
     openedAt: timestamp,
     updatedAt: timestamp,
+    heldBalance: { type: 'integer', description: 'sum of the active holds (DESIGN §10)' },
+    overdraftLimit: { type: 'integer', description: 'how far below 0 debits may take the balance' },
+    availableBalance: { type: 'integer', description: 'balance − heldBalance + overdraftLimit' },
   },
 } as const;
 

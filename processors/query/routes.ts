@@ -65,7 +65,8 @@ export const optionalNumber = (text: string | undefined): number | undefined => 
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
-export const renderAccount = (a: AccountSummary) => ({ ...a, openedAt: iso(a.openedAt), updatedAt: iso(a.updatedAt) });
+/** The account as answered (DESIGN §11): with its available balance = balance − heldBalance + overdraftLimit. */
+export const renderAccount = (a: AccountSummary) => ({ ...a, availableBalance: a.balance - a.heldBalance + a.overdraftLimit, openedAt: iso(a.openedAt), updatedAt: iso(a.updatedAt) });
 export const renderEntry = (e: HistoryEntry) => ({
   sequence: e.sequence,
   type: e.type,

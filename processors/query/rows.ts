@@ -9,15 +9,16 @@ export interface RowCodec<T> {
   decode(text: string): T;
 }
 
-type AccountTuple = [string, string, string, number, AccountSummary['status'], number, number, number];
+// heldBalance and overdraftLimit came last (DESIGN §10): rows written before them decode with 0.
+type AccountTuple = [string, string, string, number, AccountSummary['status'], number, number, number, number?, number?];
 // The actor came last (DESIGN §9): rows written before it decode with actor null.
 type HistoryTuple = [number, HistoryEntry['type'], number, number, number, string, string | null, string | null, string | null, string | null, (string | null)?];
 
 const account: RowCodec<AccountSummary> = {
-  encode: (a) => JSON.stringify([a.accountId, a.ownerName, a.currency, a.balance, a.status, a.version, a.openedAt, a.updatedAt] satisfies AccountTuple),
+  encode: (a) => JSON.stringify([a.accountId, a.ownerName, a.currency, a.balance, a.status, a.version, a.openedAt, a.updatedAt, a.heldBalance, a.overdraftLimit] satisfies AccountTuple),
   decode: (text) => {
-    const [accountId, ownerName, currency, balance, status, version, openedAt, updatedAt] = JSON.parse(text) as AccountTuple;
-    return { accountId, ownerName, currency, balance, status, version, openedAt, updatedAt };
+    const [accountId, ownerName, currency, balance, status, version, openedAt, updatedAt, heldBalance = 0, overdraftLimit = 0] = JSON.parse(text) as AccountTuple;
+    return { accountId, ownerName, currency, balance, status, version, openedAt, updatedAt, heldBalance, overdraftLimit };
   },
 };
 

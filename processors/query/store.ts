@@ -27,7 +27,7 @@ import { accountIndexKeys, accountKey, historyKey, lastTimeKey, separator, timeK
 import { StoreReads } from './store-reads.ts';
 
 /** Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. 2: the indexes of keys.ts. */
-export const storeFormat = 2;
+export const storeFormat = 3;
 /** Account rows kept in memory per partition (about 300 bytes each, so ~60 MB for 8 partitions): the hot GET path and the fold read them. */
 export const accountsCachedMax = 25_000;
 /** Parked events kept per partition (the newest; older ones are dropped): enough to diagnose, bounded if a producer keeps writing bad events. */

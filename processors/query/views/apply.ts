@@ -59,7 +59,14 @@ function sameEntry(a: HistoryEntry, b: HistoryEntry): boolean {
 }
 
 /** Literal objects, no spreads: every row has one hidden class, which keeps the fold fast. */
-function summary(account: AccountSummary, event: AccountEvent, balance: number, status: AccountSummary['status']): AccountSummary {
+function summary(
+  account: AccountSummary,
+  event: AccountEvent,
+  balance: number,
+  status: AccountSummary['status'],
+  heldBalance: number = account.heldBalance,
+  overdraftLimit: number = account.overdraftLimit,
+): AccountSummary {
   return {
     accountId: account.accountId,
     ownerName: account.ownerName,
@@ -69,6 +76,8 @@ function summary(account: AccountSummary, event: AccountEvent, balance: number, 
     version: event.sequence,
     openedAt: account.openedAt,
     updatedAt: event.occurredAt,
+    heldBalance,
+    overdraftLimit,
   };
 }
 
@@ -77,15 +86,15 @@ function nextSummary(account: AccountSummary | undefined, event: AccountEvent): 
   if (payload.type === 'AccountOpened') {
     if (!Number.isSafeInteger(payload.initialBalance)) fail(event, 'INVALID_EVENT', 'initialBalance must be a safe integer');
     const opened = { accountId: event.accountId, ownerName: payload.ownerName, currency: payload.currency, openedAt: event.occurredAt } as AccountSummary;
-    return summary(opened, event, payload.initialBalance, 'OPEN');
+    return summary(opened, event, payload.initialBalance, 'OPEN', 0, payload.overdraftLimit ?? 0);
   }
   if (account === undefined) return fail(event, 'UNKNOWN_ACCOUNT', 'the account has no row');
   if (payload.type === 'AccountClosed') return summary(account, event, account.balance, 'CLOSED');
   // A settlement ends a transfer's flight at the source; the balance moved at its debit.
   if (payload.type === 'TransferSettled') return summary(account, event, account.balance, account.status);
-  if (payload.type === 'OverdraftLimitSet' || payload.type === 'HoldPlaced' || payload.type === 'HoldVoided' || payload.type === 'HoldExpired') {
-    return summary(account, event, account.balance, account.status);
-  }
+  if (payload.type === 'OverdraftLimitSet') return summary(account, event, account.balance, account.status, account.heldBalance, payload.limit);
+  if (payload.type === 'HoldPlaced') return summary(account, event, account.balance, account.status, account.heldBalance + payload.amount);
+  if (payload.type === 'HoldVoided' || payload.type === 'HoldExpired') return summary(account, event, account.balance, account.status, Math.max(0, account.heldBalance - payload.amount));
   const sign = payload.type === 'MoneyWithdrawn' || payload.type === 'TransferDebited' || payload.type === 'HoldCaptured' ? -1 : 1;
   if (!Number.isSafeInteger(payload.amount)) fail(event, 'INVALID_EVENT', 'amount must be a safe integer');
   if (payload.amount <= 0) fail(event, 'INVALID_EVENT', 'amount must be positive');
@@ -94,7 +103,9 @@ function nextSummary(account: AccountSummary | undefined, event: AccountEvent): 
   if (payload.balanceAfter !== account.balance + sign * payload.amount) {
     fail(event, 'INVALID_EVENT', `balanceAfter ${payload.balanceAfter} is not ${account.balance} ${sign > 0 ? '+' : '-'} ${payload.amount}`);
   }
-  return summary(account, event, payload.balanceAfter, account.status);
+  // A capture releases the whole hold (its `released`), whatever part of it was taken.
+  const heldBalance = payload.type === 'HoldCaptured' ? Math.max(0, account.heldBalance - payload.released) : account.heldBalance;
+  return summary(account, event, payload.balanceAfter, account.status, heldBalance);
 }
 
 function entry(event: AccountEvent, amount: number, balanceAfter: number, transferId: string | null, counterparty: string | null, reference: string | null, reason: string | null): HistoryEntry {

@@ -5,7 +5,7 @@ import type { AccountState, EventType } from '../../../schemas/types.ts';
 
 /** One account as the last applied event left it; `version` is that event's sequence (the same shape as the changelog's state). */
 /** The account as the views show it: the processor's state without its bookkeeping of money in flight. */
-export type AccountSummary = Omit<AccountState, 'outgoingInFlight' | 'heldBalance' | 'overdraftLimit'>;
+export type AccountSummary = Omit<AccountState, 'outgoingInFlight'>;
 
 /** One line of an account's statement: exactly one per event, keyed by its sequence. */
 export interface HistoryEntry {

@@ -120,7 +120,7 @@ describe('account search and filters', () => {
   });
 
   it('metadata on a row is indexed and matched by every metadata filter given', () => {
-    const row = { accountId: 'a', ownerName: 'Ada', currency: 'EUR', balance: 0, status: 'OPEN', version: 1, openedAt: 0, updatedAt: 0, metadata: { segment: 'retail', region: 'eu' } } as AccountSummary;
+    const row = { accountId: 'a', ownerName: 'Ada', currency: 'EUR', balance: 0, status: 'OPEN', version: 1, openedAt: 0, updatedAt: 0, heldBalance: 0, overdraftLimit: 0, metadata: { segment: 'retail', region: 'eu' } } as AccountSummary;
     expect(accountIndexKeys(row)).toContain('f\u0000metadata.segment\u0000retail\u0000a');
     expect(accountMatches({ metadata: [['segment', 'retail'], ['region', 'eu']] }, row)).toBe(true);
     expect(accountMatches({ metadata: [['segment', 'retail'], ['region', 'us']] }, row)).toBe(false);

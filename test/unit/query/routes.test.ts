@@ -78,7 +78,7 @@ describe('account routes', () => {
     const { status, body } = await get(`/api/v1/accounts/${alice}`);
     expect(status).toBe(200);
     expect(body).toEqual({
-      accountId: alice, ownerName: 'Ada Lovelace', currency: 'EUR', balance: 295, status: 'OPEN', version: 30,
+      accountId: alice, ownerName: 'Ada Lovelace', currency: 'EUR', balance: 295, status: 'OPEN', version: 30, heldBalance: 0, overdraftLimit: 0, availableBalance: 295,
       openedAt: new Date(1_700_000_000_001).toISOString(), updatedAt: new Date(1_700_000_000_030).toISOString(),
     });
   });

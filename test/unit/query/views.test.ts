@@ -8,8 +8,23 @@ describe('account summary', () => {
   it('an opened account has its owner, currency, opening balance and version 1', () => {
     const { rows } = fold(history(A, [ev.opened(500)]));
     expect(rows.get(A)).toEqual({
-      accountId: A, ownerName: 'Ada Lovelace', currency: 'EUR', balance: 500, status: 'OPEN', version: 1, openedAt: t0 + 1, updatedAt: t0 + 1,
+      accountId: A, ownerName: 'Ada Lovelace', currency: 'EUR', balance: 500, status: 'OPEN', version: 1, openedAt: t0 + 1, updatedAt: t0 + 1, heldBalance: 0, overdraftLimit: 0,
     });
+  });
+
+  it('holds and overdraft limits show in the row: heldBalance follows the active holds, overdraftLimit the last limit set', () => {
+    const events = [
+      ev.opened(500),
+      { type: 'OverdraftLimitSet', limit: 200 } as const,
+      { type: 'HoldPlaced', holdId: 'h1', amount: 300, expiresAt: t0 + 60_000, reference: null } as const,
+      { type: 'HoldPlaced', holdId: 'h2', amount: 100, expiresAt: t0 + 60_000, reference: null } as const,
+      { type: 'HoldCaptured', holdId: 'h1', amount: 120, balanceAfter: 380, released: 300 } as const,
+      { type: 'HoldExpired', holdId: 'h2', amount: 100 } as const,
+    ];
+    const { rows } = fold(history(A, events));
+    expect(rows.get(A)).toMatchObject({ balance: 380, heldBalance: 0, overdraftLimit: 200, version: 6 });
+    const partial = fold(history(A, events.slice(0, 4)));
+    expect(partial.rows.get(A)).toMatchObject({ balance: 500, heldBalance: 400, overdraftLimit: 200 });
   });
 
   it('deposits, withdrawals, debits, credits and refunds move the balance to balanceAfter', () => {
