@@ -27,6 +27,8 @@ const thawBy = 0.9;
 /** Two faults of one service at least this far apart (a freeze counts from its thaw), so a restart can get somewhere. */
 export const spacingMinMs = 3000;
 const placementTries = 20;
+/** An armed restart is left alone this long: a restart takes seconds on a loaded host, then it must meet work to crash in. */
+export const crashPointSpanMs = 12_000;
 
 /** Crash points the campaign arms, and on which service; `mid-expiry` is reached by no code yet. */
 export const campaignCrashPoints = {
@@ -121,8 +123,11 @@ export function planRun(random: () => number, options: PlanOptions): RunPlan {
     let candidate = { atMs: 0, target: 'gateway' as Target, to: 0 };
     for (let i = 0; i < placementTries; i += 1) {
       const atMs = within(window);
-      const target: Target = kind === 'processor' ? pick(presentAt(membership, atMs)) : kind;
-      candidate = { atMs, target, to: atMs + spanMs(atMs) };
+      const to = atMs + spanMs(atMs);
+      // Preferably an instance that is not removed before its fault has played out.
+      const lasting = presentAt(membership, atMs).filter((t) => presentAt(membership, to).includes(t));
+      const target: Target = kind === 'processor' ? pick(lasting.length > 0 ? lasting : presentAt(membership, atMs)) : kind;
+      candidate = { atMs, target, to };
       if (free(target, atMs, candidate.to)) break;
     }
     busy.set(candidate.target, [...(busy.get(candidate.target) ?? []), [candidate.atMs, candidate.to]]);
@@ -133,7 +138,7 @@ export function planRun(random: () => number, options: PlanOptions): RunPlan {
     const points = (Object.keys(campaignCrashPoints) as CampaignCrashPoint[]).filter((p) => kinds.includes(campaignCrashPoints[p]));
     const point = pick(points);
     const visit = 1 + Math.floor(random() * crashVisitMax[point]);
-    faults.push({ ...place(windows.crashPoint, campaignCrashPoints[point], () => 0), kind: 'crash-point', point, visit });
+    faults.push({ ...place(windows.crashPoint, campaignCrashPoints[point], () => crashPointSpanMs), kind: 'crash-point', point, visit });
   }
   for (const kind of kinds) {
     for (let i = 0; i < options.stopsPerService; i += 1) {
