@@ -26,7 +26,7 @@ export const stopForMs = [2000, 12_000] as const;
 const thawBy = 0.9;
 /** Two faults of one service at least this far apart (a freeze counts from its thaw), so a restart can get somewhere. */
 export const spacingMinMs = 3000;
-const placementTries = 20;
+const placementTries = 40;
 /** An armed restart is left alone this long: a restart takes seconds on a loaded host, then it must meet work to crash in. */
 export const crashPointSpanMs = 12_000;
 
@@ -116,22 +116,27 @@ export function planRun(random: () => number, options: PlanOptions): RunPlan {
   }
 
   const faults: PlannedFault[] = [...membership.changes];
-  /** Busy spans per target: a new fault keeps spacingMinMs from each, or, after placementTries, lands anyway. */
+  /**
+   * Busy spans per target: a new fault keeps spacingMinMs from each. After placementTries it
+   * lands where it clashes with the fewest, so the schedule always has the counts asked for.
+   */
   const busy = new Map<Target, Array<[number, number]>>();
-  const free = (target: Target, from: number, to: number) => (busy.get(target) ?? []).every(([a, b]) => to + spacingMinMs <= a || from >= b + spacingMinMs);
+  const clashes = (target: Target, from: number, to: number) => (busy.get(target) ?? []).filter(([a, b]) => !(to + spacingMinMs <= a || from >= b + spacingMinMs)).length;
+  /** Instances running throughout [from, to]: none joins or leaves in between. */
+  const lasting = (from: number, to: number) => presentAt(membership, from).filter((t) => !membership.changes.some((c) => c.target === t && c.atMs > from && c.atMs <= to));
   const place = (window: readonly [number, number], kind: ServiceKind, spanMs: (atMs: number) => number): { atMs: number; target: Target } => {
-    let candidate = { atMs: 0, target: 'gateway' as Target, to: 0 };
-    for (let i = 0; i < placementTries; i += 1) {
+    let best = { atMs: 0, target: 'gateway' as Target, to: 0, clashes: Number.POSITIVE_INFINITY };
+    for (let i = 0; i < placementTries && best.clashes > 0; i += 1) {
       const atMs = within(window);
       const to = atMs + spanMs(atMs);
-      // Preferably an instance that is not removed before its fault has played out.
-      const lasting = presentAt(membership, atMs).filter((t) => presentAt(membership, to).includes(t));
-      const target: Target = kind === 'processor' ? pick(lasting.length > 0 ? lasting : presentAt(membership, atMs)) : kind;
-      candidate = { atMs, target, to };
-      if (free(target, atMs, candidate.to)) break;
+      // Preferably an instance that is neither removed nor re-added before its fault has played out.
+      const steady = lasting(atMs, to);
+      const target: Target = kind === 'processor' ? pick(steady.length > 0 ? steady : presentAt(membership, atMs)) : kind;
+      const candidate = { atMs, target, to, clashes: clashes(target, atMs, to) + (kind === 'processor' && steady.length === 0 ? 1 : 0) };
+      if (candidate.clashes < best.clashes) best = candidate;
     }
-    busy.set(candidate.target, [...(busy.get(candidate.target) ?? []), [candidate.atMs, candidate.to]]);
-    return candidate;
+    busy.set(best.target, [...(busy.get(best.target) ?? []), [best.atMs, best.to]]);
+    return { atMs: best.atMs, target: best.target };
   };
   const kinds: ServiceKind[] = options.withQuery ? ['processor', 'gateway', 'query'] : ['processor', 'gateway'];
   for (let i = 0; i < options.crashPoints; i += 1) {

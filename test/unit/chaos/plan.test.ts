@@ -3,7 +3,7 @@
 // 1–3 processor instances with faults only on running ones, the counts asked for).
 import { describe, expect, it } from 'vitest';
 import { crashPointNames } from '../../../processors/crash-points.ts';
-import { campaignCrashPoints, crashVisitMax, kindOf, planRun, processorSlotsMax, spacingMinMs, stopForMs, windows, type PlanOptions, type RunPlan, type Target } from '../../../scripts/chaos/plan.ts';
+import { campaignCrashPoints, crashPointSpanMs, crashVisitMax, kindOf, planRun, processorSlotsMax, spacingMinMs, stopForMs, windows, type PlanOptions, type RunPlan, type Target } from '../../../scripts/chaos/plan.ts';
 import { prng } from '../../../scripts/workload.ts';
 import { planFor } from '../../../scripts/chaos/run.ts';
 
@@ -88,17 +88,20 @@ describe('the fault planner', () => {
     }
   });
 
-  it('spaces the faults of one service in most schedules, a freeze counted until its thaw', () => {
+  it('spaces the faults of one service in most schedules, a freeze counted until its thaw and an armed restart for a while after it', () => {
     let spaced = 0;
     for (const seed of seeds) {
       const plan = planRun(prng(seed), options);
       const spans = new Map<string, Array<[number, number]>>();
       for (const fault of plan.faults) {
         if (fault.kind === 'broker-restart' || fault.kind === 'add-instance' || fault.kind === 'remove-instance') continue;
-        spans.set(fault.target, [...(spans.get(fault.target) ?? []), [fault.atMs, fault.atMs + (fault.kind === 'stop' ? fault.forMs : 0)]]);
+        const spanMs = fault.kind === 'stop' ? fault.forMs : fault.kind === 'crash-point' ? crashPointSpanMs : 0;
+        spans.set(fault.target, [...(spans.get(fault.target) ?? []), [fault.atMs, fault.atMs + spanMs]]);
       }
       const ok = [...spans.values()].every((list) => list.every(([a, b], i) => list.slice(i + 1).every(([c, e]) => e + spacingMinMs <= a || c >= b + spacingMinMs)));
-      if (ok) spaced += 1;
+      // An armed instance is neither removed nor re-added before it had the time to reach its point.
+      const steady = plan.faults.every((f) => f.kind !== 'crash-point' || !plan.faults.some((c) => (c.kind === 'add-instance' || c.kind === 'remove-instance') && c.target === f.target && c.atMs > f.atMs && c.atMs <= f.atMs + crashPointSpanMs));
+      if (ok && steady) spaced += 1;
     }
     // Placement retries a bounded number of times, then lands anyway: nearly always spaced.
     expect(spaced).toBeGreaterThan(seeds.length * 0.9);
