@@ -82,7 +82,8 @@ async function strike(fault: PlannedFault, context: FaultContext, log: FaultLog,
     counts.instanceRemoved += 1;
     return;
   }
-  if (service === undefined || !service.process.running) {
+  // An armed restart of a service that is restarting already arms that restart.
+  if (service === undefined || (!service.process.running && fault.kind !== 'crash-point')) {
     counts.skipped += 1;
     note(`${fault.target} not running: ${fault.kind} skipped`);
     return;

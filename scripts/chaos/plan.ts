@@ -29,6 +29,8 @@ export const spacingMinMs = 3000;
 const placementTries = 40;
 /** An armed restart is left alone this long: a restart takes seconds on a loaded host, then it must meet work to crash in. */
 export const crashPointSpanMs = 12_000;
+/** In a crowded schedule, landing inside an armed restart's span counts as this many clashes: it would defeat the crash point. */
+const armedSpanWeight = 10;
 
 /** Crash points the campaign arms, and on which service; `mid-expiry` is reached by no code yet. */
 export const campaignCrashPoints = {
@@ -118,13 +120,13 @@ export function planRun(random: () => number, options: PlanOptions): RunPlan {
   const faults: PlannedFault[] = [...membership.changes];
   /**
    * Busy spans per target: a new fault keeps spacingMinMs from each. After placementTries it
-   * lands where it clashes with the fewest, so the schedule always has the counts asked for.
+   * lands where it clashes least (an armed restart's span weighs most), so the schedule always has the counts asked for.
    */
-  const busy = new Map<Target, Array<[number, number]>>();
-  const clashes = (target: Target, from: number, to: number) => (busy.get(target) ?? []).filter(([a, b]) => !(to + spacingMinMs <= a || from >= b + spacingMinMs)).length;
+  const busy = new Map<Target, Array<[number, number, number]>>();
+  const clashes = (target: Target, from: number, to: number) => (busy.get(target) ?? []).reduce((sum, [a, b, weight]) => sum + (to + spacingMinMs <= a || from >= b + spacingMinMs ? 0 : weight), 0);
   /** Instances running throughout [from, to]: none joins or leaves in between. */
   const lasting = (from: number, to: number) => presentAt(membership, from).filter((t) => !membership.changes.some((c) => c.target === t && c.atMs > from && c.atMs <= to));
-  const place = (window: readonly [number, number], kind: ServiceKind, spanMs: (atMs: number) => number): { atMs: number; target: Target } => {
+  const place = (window: readonly [number, number], kind: ServiceKind, spanMs: (atMs: number) => number, weight = 1): { atMs: number; target: Target } => {
     let best = { atMs: 0, target: 'gateway' as Target, to: 0, clashes: Number.POSITIVE_INFINITY };
     for (let i = 0; i < placementTries && best.clashes > 0; i += 1) {
       const atMs = within(window);
@@ -135,7 +137,7 @@ export function planRun(random: () => number, options: PlanOptions): RunPlan {
       const candidate = { atMs, target, to, clashes: clashes(target, atMs, to) + (kind === 'processor' && steady.length === 0 ? 1 : 0) };
       if (candidate.clashes < best.clashes) best = candidate;
     }
-    busy.set(best.target, [...(busy.get(best.target) ?? []), [best.atMs, best.to]]);
+    busy.set(best.target, [...(busy.get(best.target) ?? []), [best.atMs, best.to, weight]]);
     return { atMs: best.atMs, target: best.target };
   };
   const kinds: ServiceKind[] = options.withQuery ? ['processor', 'gateway', 'query'] : ['processor', 'gateway'];
@@ -143,7 +145,7 @@ export function planRun(random: () => number, options: PlanOptions): RunPlan {
     const points = (Object.keys(campaignCrashPoints) as CampaignCrashPoint[]).filter((p) => kinds.includes(campaignCrashPoints[p]));
     const point = pick(points);
     const visit = 1 + Math.floor(random() * crashVisitMax[point]);
-    faults.push({ ...place(windows.crashPoint, campaignCrashPoints[point], () => crashPointSpanMs), kind: 'crash-point', point, visit });
+    faults.push({ ...place(windows.crashPoint, campaignCrashPoints[point], () => crashPointSpanMs, armedSpanWeight), kind: 'crash-point', point, visit });
   }
   for (const kind of kinds) {
     for (let i = 0; i < options.stopsPerService; i += 1) {
