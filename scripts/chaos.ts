@@ -1,13 +1,16 @@
-// `npm run chaos -- --runs N [--duration S] [--seed N] [--json] …`: the fault campaign. Each run
-// drives HTTP load through the gateway while the processor, the gateway and the query processor
-// are SIGKILLed at seeded random moments and the embedded broker is restarted; then it checks the
-// ledger's invariants and that every answer the clients got is true of the ledger.
+// `npm run chaos -- --runs N [--duration S] [--seed N] [--json] …`: the fault campaign, in the
+// spirit of TigerBeetle's VOPR. Each run drives HTTP load through the gateway while a schedule
+// drawn from the seed strikes: SIGKILL and SIGSTOP/SIGCONT of every service, processor restarts
+// armed with a named crash point, processor instances joining and leaving (rebalances among 2–3),
+// and broker restarts; then it checks the ledger's invariants and that every answer the clients
+// got is true of the ledger. The schedule is printed before each run; a seed replays it.
 // Exit 0: no violation; 1: at least one violation; 2: a run could not be carried out (and none
 // found a violation).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../topics/config.ts';
 import { campaignTotals, formatRun, formatTotalsLine } from './chaos/report.ts';
-import { runOnce, type RunOptions, type RunReport } from './chaos/run.ts';
+import { describePlan } from './chaos/plan.ts';
+import { planFor, runOnce, type RunOptions, type RunReport } from './chaos/run.ts';
 import { stopRunningServices } from './chaos/services.ts';
 
 const usage = `usage: npm run chaos -- [options]
@@ -16,16 +19,21 @@ const usage = `usage: npm run chaos -- [options]
   --seed N               seed of the load and the fault schedule (from the clock; printed)
   --clients N            concurrent clients (6)
   --partitions N         partitions of each run's topics (4)
-  --kills N              SIGKILLs per service per run (2)
+  --kills N              SIGKILLs per service per run (2; the processor's fall on its instances)
+  --stops N              SIGSTOP/SIGCONT freezes per service per run (1)
+  --crash-points N       restarts armed with a seeded crash point per run (1)
+  --rebalances N         processor instances added or removed per run (2; 1–3 instances)
   --broker-restarts N    broker restarts per run (1; skipped when KAFKA_BROKERS is set)
   --broker-stop MODE     graceful | kill | alternate (alternate: clean stop, then SIGKILL, …)
   --no-broker-restart    never restart the broker
   --no-query             run without the query processor
+  --run N                only run N of the campaign (replays its schedule: give the same seed and options)
+  --plan                 print every run's schedule and exit
   --keep                 keep every run's topics and data (failed runs are always kept)
   --verbose              echo the services' logs
   --json                 print the report as JSON`;
 
-const limits = { runs: 1000, durationSeconds: 3600, clients: 64, partitions: 64, kills: 20, brokerRestarts: 10 };
+const limits = { runs: 1000, durationSeconds: 3600, clients: 64, partitions: 64, kills: 20, stops: 20, crashPoints: 20, rebalances: 20, brokerRestarts: 10 };
 
 function integer(value: string | undefined, fallback: number, name: string, max: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -38,7 +46,7 @@ function parse() {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string' }, duration: { type: 'string' }, seed: { type: 'string' }, clients: { type: 'string' }, partitions: { type: 'string' },
-      kills: { type: 'string' }, 'broker-restarts': { type: 'string' }, 'broker-stop': { type: 'string' }, 'no-broker-restart': { type: 'boolean', default: false },
+      kills: { type: 'string' }, stops: { type: 'string' }, 'crash-points': { type: 'string' }, rebalances: { type: 'string' }, run: { type: 'string' }, plan: { type: 'boolean', default: false }, 'broker-restarts': { type: 'string' }, 'broker-stop': { type: 'string' }, 'no-broker-restart': { type: 'boolean', default: false },
       'no-query': { type: 'boolean', default: false }, keep: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
@@ -49,11 +57,16 @@ function parse() {
     help: values.help,
     json: values.json,
     runs: integer(values.runs, 1, 'runs', limits.runs),
+    onlyRun: values.run === undefined ? undefined : integer(values.run, 1, 'run', limits.runs),
+    planOnly: values.plan,
     durationMs: integer(values.duration, 60, 'duration', limits.durationSeconds) * 1000,
     seed: integer(values.seed, Date.now() % 1_000_000, 'seed', Number.MAX_SAFE_INTEGER, 0),
     clients: integer(values.clients, 6, 'clients', limits.clients),
     partitions: integer(values.partitions, 4, 'partitions', limits.partitions),
     killsPerService: integer(values.kills, 2, 'kills', limits.kills, 0),
+    stopsPerService: integer(values.stops, 1, 'stops', limits.stops, 0),
+    crashPoints: integer(values['crash-points'], 1, 'crash-points', limits.crashPoints, 0),
+    rebalances: integer(values.rebalances, 2, 'rebalances', limits.rebalances, 0),
     brokerRestarts: values['no-broker-restart'] ? 0 : integer(values['broker-restarts'], 1, 'broker-restarts', limits.brokerRestarts, 0),
     brokerStop: brokerStop as RunOptions['brokerStop'],
     withQuery: !values['no-query'],
@@ -75,25 +88,48 @@ async function stack(say: (line: string) => void, wantRestarts: boolean) {
   return { brokers: endpoints.brokers.split(','), registryUrl: endpoints.registryUrl, restartBroker, brokerNote: wantRestarts ? undefined : 'not restarted (--no-broker-restart)' };
 }
 
+type Options = ReturnType<typeof parse>;
+
+/** The command that replays run `run` of this campaign: same seed, same schedule-shaping options. */
+function replayCommand(options: Options, run: number): string {
+  const flags = [`--seed ${options.seed}`, `--run ${run}`, `--duration ${options.durationMs / 1000}`, `--kills ${options.killsPerService}`, `--stops ${options.stopsPerService}`, `--crash-points ${options.crashPoints}`, `--rebalances ${options.rebalances}`, `--broker-restarts ${options.brokerRestarts}`, `--broker-stop ${options.brokerStop}`, `--partitions ${options.partitions}`, `--clients ${options.clients}`];
+  if (!options.withQuery) flags.push('--no-query');
+  return `npm run chaos -- ${flags.join(' ')}`;
+}
+
+function runNumbers(options: Options): number[] {
+  if (options.onlyRun === undefined) return Array.from({ length: options.runs }, (_, i) => i + 1);
+  return [options.onlyRun];
+}
+
 async function main(): Promise<number> {
   const options = parse();
   if (options.help) {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
+  if (options.planOnly) {
+    // The broker is restarted only when it is ours (KAFKA_BROKERS unset), and the schedule says so.
+    const brokerRestarts = loadConfig().brokers === undefined ? options.brokerRestarts : 0;
+    const plans = runNumbers(options).map((run) => ({ run, schedule: describePlan(planFor({ ...options, run, brokerRestarts })) }));
+    if (options.json) process.stdout.write(`${JSON.stringify({ seed: options.seed, plans }, null, 2)}\n`);
+    else for (const { run, schedule } of plans) process.stdout.write(`run ${run}:\n${schedule.map((l) => `  ${l}`).join('\n')}\n`);
+    return 0;
+  }
   // With --json, progress goes to stderr so stdout is the report alone.
   const say = (line: string) => (options.json ? process.stderr : process.stdout).write(`[chaos] ${line}\n`);
   const { brokers, registryUrl, restartBroker, brokerNote } = await stack(say, options.brokerRestarts > 0);
-  say(`seed ${options.seed}: ${options.runs} run(s) of ${options.durationMs / 1000} s, ${options.clients} clients, ${options.killsPerService} kill(s) per service${brokerNote ? `; broker ${brokerNote}` : `, ${options.brokerRestarts} broker restart(s) (${options.brokerStop})`}`);
+  say(`seed ${options.seed}: ${options.onlyRun === undefined ? `${options.runs} run(s)` : `run ${options.onlyRun} only`} of ${options.durationMs / 1000} s, ${options.clients} clients; per run ${options.killsPerService} kill(s) and ${options.stopsPerService} freeze(s) per service, ${options.crashPoints} crash point(s), ${options.rebalances} rebalance(s)${brokerNote ? `; broker ${brokerNote}` : `, ${options.brokerRestarts} broker restart(s) (${options.brokerStop})`}`);
   const runs: RunReport[] = [];
-  for (let run = 1; run <= options.runs; run += 1) {
+  for (const run of runNumbers(options)) {
     const report = await runOnce({ ...options, run, brokers, registryUrl, restartBroker, say });
     runs.push(report);
     if (!options.json) process.stdout.write(`${formatRun(report, brokerNote).join('\n')}\n`);
   }
   const totals = campaignTotals(runs);
-  if (options.json) process.stdout.write(`${JSON.stringify({ ok: totals.failedRuns === 0, seed: options.seed, brokerNote: brokerNote ?? null, totals, runs }, null, 2)}\n`);
-  else process.stdout.write(`${formatTotalsLine(totals).join('\n')}\n`);
+  const replay = runs.filter((r) => r.violationCount > 0 || r.operationalError !== undefined).map((r) => replayCommand(options, r.run));
+  if (options.json) process.stdout.write(`${JSON.stringify({ ok: totals.failedRuns === 0, seed: options.seed, brokerNote: brokerNote ?? null, totals, replay, runs }, null, 2)}\n`);
+  else process.stdout.write(`${[...formatTotalsLine(totals), ...replay.map((c) => `  replay: ${c}`)].join('\n')}\n`);
   // A broken invariant outranks a run that could not be carried out.
   if (totals.violationCount > 0) return 1;
   return totals.operationalErrors > 0 ? 2 : 0;

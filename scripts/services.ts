@@ -44,6 +44,8 @@ export class ServiceProcess {
   readonly listeners = new Set<(line: string) => void>();
   private restarts: number[] = [];
   private stopping = false;
+  /** Environment for the next start only, and what to do just before it (the fault campaign's armed restart). */
+  private nextStart: { env: Record<string, string>; prepare?: () => void } | undefined;
 
   constructor(
     readonly spec: ServiceSpec,
@@ -52,9 +54,12 @@ export class ServiceProcess {
   ) {}
 
   start(): void {
+    const once = this.nextStart;
+    this.nextStart = undefined;
+    once?.prepare?.();
     const child = spawn(process.execPath, [...(this.spec.nodeArgs ?? []), '--import', 'tsx', this.spec.script], {
       cwd: root,
-      env: { ...process.env, ...this.spec.env },
+      env: { ...process.env, ...this.spec.env, ...once?.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -99,12 +104,34 @@ export class ServiceProcess {
     this.child?.kill('SIGKILL');
   }
 
+  /**
+   * Stops it cleanly (SIGTERM) and lets the supervisor start it again with `env` added for that
+   * one start, `prepare` run just before it; a restart that is under way already takes them.
+   */
+  restartWith(env: Record<string, string>, prepare?: () => void): void {
+    this.nextStart = { env, prepare };
+    if (!this.running) return;
+    this.child?.kill('SIGTERM');
+    this.child?.kill('SIGCONT');
+  }
+
+  /** SIGSTOP: frozen, its sockets open and its group session expiring, until thaw(). */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     const child = this.child;
     if (child === undefined || !this.running) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
+    // A frozen child would not see the SIGTERM before it is thawed.
+    child.kill('SIGCONT');
     const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
     await exited;
     clearTimeout(timer);

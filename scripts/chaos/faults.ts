@@ -1,53 +1,28 @@
-// The faults of one run, planned up front from the seeded PRNG so a seed replays the same
-// schedule: SIGKILLs of the processor, the gateway and the query processor at random moments of
-// the load, and broker restarts (the embedded stack's Kafka process alone, stopped and started
-// again on the same data dir) in the middle of it.
+// Carries out one run's fault schedule (plan.ts) against its services and the broker, on the
+// clock of the load, and counts what was injected: a fault whose target is not running at its
+// moment (restarting after another fault, or removed) is skipped and said so, never moved.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { KafkaRestart } from '../stack/index.ts';
-import type { ChaosService, ServiceName } from './services.ts';
+import { crashPointVariable } from '../../processors/crash-points.ts';
+import { describeFault, type PlannedFault, type RunPlan } from './plan.ts';
+import type { RunServices } from './services.ts';
 
-/** Kills fall in this share of the load's duration: not before the load runs, not during settling. */
-const killWindow = [0.1, 0.85] as const;
-const brokerWindow = [0.25, 0.6] as const;
-/** Two kills of one service at least this far apart, so the first restart can get somewhere. */
-const killSpacingMinMs = 3000;
-
-export type FaultKind = 'kill' | 'broker-restart';
-
-export interface PlannedFault {
-  atMs: number;
-  kind: FaultKind;
-  service?: ServiceName;
-  /** For a broker restart: SIGKILL instead of a clean shutdown. */
-  hard?: boolean;
+export interface FaultCounts {
+  kill: number;
+  stop: number;
+  /** Restarts armed with a crash point, by point. */
+  crashPointArmed: Record<string, number>;
+  /** Processes that died at their armed crash point, by point (from their last line). */
+  crashPointReached: Record<string, number>;
+  brokerRestart: number;
+  instanceAdded: number;
+  instanceRemoved: number;
+  /** Planned faults not carried out because the target was not running then. */
+  skipped: number;
 }
 
-export interface FaultPlanOptions {
-  durationMs: number;
-  services: ServiceName[];
-  killsPerService: number;
-  brokerRestarts: number;
-  /** How the broker is stopped: by SIGTERM, SIGKILL, or alternating over the campaign (first clean). */
-  brokerStop: 'graceful' | 'kill' | 'alternate';
-  /** Broker restarts of the campaign's earlier runs, so alternation continues across runs. */
-  earlierBrokerRestarts?: number;
-}
-
-export function planFaults(random: () => number, options: FaultPlanOptions): PlannedFault[] {
-  const plan: PlannedFault[] = [];
-  const within = ([from, to]: readonly [number, number]) => Math.round(options.durationMs * (from + random() * (to - from)));
-  for (const service of options.services) {
-    const times = Array.from({ length: options.killsPerService }, () => within(killWindow)).sort((a, b) => a - b);
-    for (let i = 1; i < times.length; i += 1) times[i] = Math.max(times[i] as number, (times[i - 1] as number) + killSpacingMinMs);
-    for (const atMs of times) plan.push({ atMs, kind: 'kill', service });
-  }
-  const [from, to] = brokerWindow;
-  const span = (to - from) / Math.max(1, options.brokerRestarts);
-  for (let i = 0; i < options.brokerRestarts; i += 1) {
-    const hard = options.brokerStop === 'kill' || (options.brokerStop === 'alternate' && ((options.earlierBrokerRestarts ?? 0) + i) % 2 === 1);
-    plan.push({ atMs: within([from + i * span, from + (i + 1) * span]), kind: 'broker-restart', hard });
-  }
-  return plan.sort((a, b) => a.atMs - b.atMs);
-}
+export const noFaults = (): FaultCounts => ({ kill: 0, stop: 0, crashPointArmed: {}, crashPointReached: {}, brokerRestart: 0, instanceAdded: 0, instanceRemoved: 0, skipped: 0 });
 
 export interface FaultEvent {
   atMs: number;
@@ -56,8 +31,7 @@ export interface FaultEvent {
 
 export interface FaultLog {
   events: FaultEvent[];
-  kills: Record<ServiceName, number>;
-  brokerRestarts: number;
+  counts: FaultCounts;
   /** How long the broker was down each time. */
   brokerDownMs: number[];
   /** Faults that could not be carried out (an operational failure of the run). */
@@ -65,7 +39,7 @@ export interface FaultLog {
 }
 
 export interface FaultContext {
-  services: ChaosService[];
+  services: RunServices;
   startMs: number;
   /** Undefined when the broker is not ours to restart. */
   restartBroker: ((hard: boolean) => Promise<KafkaRestart>) | undefined;
@@ -77,40 +51,88 @@ async function sleepUntil(ms: number): Promise<void> {
   if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
 }
 
-/** Carries out the plan; faults overlap freely (a kill may land while the broker is down). */
-export async function runFaults(plan: PlannedFault[], context: FaultContext): Promise<FaultLog> {
-  const log: FaultLog = { events: [], kills: { processor: 0, gateway: 0, query: 0 }, brokerRestarts: 0, brokerDownMs: [], errors: [] };
-  const note = (what: string) => {
-    const atMs = Date.now() - context.startMs;
-    log.events.push({ atMs, what });
-    context.say(`${(atMs / 1000).toFixed(1).padStart(6)} s  ${what}`);
-  };
-  await Promise.all(plan.map(async (fault) => {
-    await sleepUntil(context.startMs + fault.atMs);
-    if (fault.kind === 'kill') {
-      const service = context.services.find((s) => s.name === fault.service);
-      if (service === undefined) return;
-      if (!service.process.running) {
-        note(`${service.name} not running (restarting): kill skipped`);
-        return;
-      }
-      service.process.crash();
-      service.kills += 1;
-      log.kills[service.name] += 1;
-      note(`SIGKILL ${service.name} (pid ${service.process.child?.pid})`);
-      return;
-    }
+async function strike(fault: PlannedFault, context: FaultContext, log: FaultLog, note: (what: string) => void): Promise<void> {
+  const { services } = context;
+  const counts = log.counts;
+  if (fault.kind === 'broker-restart') {
     if (context.restartBroker === undefined) return;
-    note(`broker: ${fault.hard ? 'SIGKILL' : 'clean stop'} and restart`);
+    note(describeFault(fault).trim());
     try {
-      const restart = await context.restartBroker(fault.hard ?? false);
-      log.brokerRestarts += 1;
+      const restart = await context.restartBroker(fault.hard);
+      counts.brokerRestart += 1;
       log.brokerDownMs.push(restart.downMs);
       note(`broker back after ${(restart.downMs / 1000).toFixed(1)} s (stopped in ${(restart.stopMs / 1000).toFixed(1)} s)`);
     } catch (error) {
       log.errors.push(`broker restart failed: ${(error as Error).message}`);
       note(`broker restart FAILED: ${(error as Error).message}`);
     }
+    return;
+  }
+  if (fault.kind === 'add-instance') {
+    services.start(fault.target);
+    counts.instanceAdded += 1;
+    note(`started ${fault.target} (rebalance)`);
+    return;
+  }
+  const service = services.get(fault.target);
+  if (fault.kind === 'remove-instance') {
+    if (service === undefined) return;
+    note(`stopping ${fault.target} with SIGTERM (rebalance)`);
+    await services.remove(fault.target);
+    counts.instanceRemoved += 1;
+    return;
+  }
+  // An armed restart of a service that is restarting already arms that restart.
+  if (service === undefined || (!service.process.running && fault.kind !== 'crash-point')) {
+    counts.skipped += 1;
+    note(`${fault.target} not running: ${fault.kind} skipped`);
+    return;
+  }
+  const pid = service.process.child?.pid;
+  if (fault.kind === 'kill') {
+    service.process.crash();
+    counts.kill += 1;
+    note(`SIGKILL ${fault.target} (pid ${pid})`);
+  } else if (fault.kind === 'stop') {
+    const child = service.process.child;
+    service.process.freeze();
+    service.frozen = true;
+    counts.stop += 1;
+    note(`SIGSTOP ${fault.target} (pid ${pid}) for ${(fault.forMs / 1000).toFixed(1)} s`);
+    await new Promise((resolve) => setTimeout(resolve, fault.forMs));
+    service.frozen = false;
+    // Killed or restarted meanwhile: the new child was never frozen.
+    if (service.process.child !== child || !service.process.running) return;
+    service.process.thaw();
+    note(`SIGCONT ${fault.target} (pid ${pid})`);
+  } else {
+    const setting = `${fault.point}:${fault.visit}`;
+    // A lost store: the restarted instance must restore its partitions from the changelogs.
+    const prepare = fault.point === 'mid-restore' ? () => fs.rmSync(path.join(services.dataDirOf(fault.target), 'account'), { recursive: true, force: true }) : undefined;
+    service.process.restartWith({ [crashPointVariable]: setting }, prepare);
+    counts.crashPointArmed[fault.point] = (counts.crashPointArmed[fault.point] ?? 0) + 1;
+    note(`restarting ${fault.target} (pid ${pid}) with ${crashPointVariable}=${setting}${prepare ? ', its store wiped' : ''}`);
+  }
+}
+
+/** Carries out the plan; faults overlap freely (a kill may land while the broker is down or on a frozen process). */
+export async function runFaults(plan: RunPlan, context: FaultContext): Promise<FaultLog> {
+  const log: FaultLog = { events: [], counts: noFaults(), brokerDownMs: [], errors: [] };
+  const note = (what: string) => {
+    const atMs = Date.now() - context.startMs;
+    log.events.push({ atMs, what });
+    context.say(`${(atMs / 1000).toFixed(1).padStart(6)} s  ${what}`);
+  };
+  await Promise.all(plan.faults.map(async (fault) => {
+    await sleepUntil(context.startMs + fault.atMs);
+    await strike(fault, context, log, note).catch((error: Error) => {
+      log.errors.push(`${describeFault(fault).trim()}: ${error.message}`);
+    });
   }));
   return log;
+}
+
+/** Crash points reached, read off every service of the run once it is over. */
+export function countCrashes(services: RunServices, counts: FaultCounts): void {
+  for (const service of services.started) for (const point of service.crashedAt) counts.crashPointReached[point] = (counts.crashPointReached[point] ?? 0) + 1;
 }

@@ -15,10 +15,11 @@ import { auditLedger } from '../ledger/audit.ts';
 import type { LedgerTotals } from '../ledger/check.ts';
 import type { KafkaRestart } from '../stack/index.ts';
 import { prng } from '../workload.ts';
-import { planFaults, runFaults, type FaultLog } from './faults.ts';
+import { countCrashes, noFaults, runFaults, type FaultCounts, type FaultLog } from './faults.ts';
 import { chaosApiKey, type RequestRecord } from './client.ts';
 import { Load } from './load.ts';
-import { startServices, stopServices, waitUntilReady, type ChaosService, type ServiceName } from './services.ts';
+import { describePlan, planRun, type RunPlan, type Target } from './plan.ts';
+import { RunServices } from './services.ts';
 import { checkQueryViews, resolvePending, waitForQuiet } from './settle.ts';
 import { clientStats, compareWithClients, type ClientStats } from './verify.ts';
 import { freePort } from '../services.ts';
@@ -33,6 +34,9 @@ export interface RunOptions {
   clients: number;
   partitions: number;
   killsPerService: number;
+  stopsPerService: number;
+  crashPoints: number;
+  rebalances: number;
   brokerRestarts: number;
   brokerStop: 'graceful' | 'kill' | 'alternate';
   withQuery: boolean;
@@ -55,9 +59,12 @@ export interface RunReport {
   settleMs: number;
   quiet: boolean;
   client: ClientStats;
-  kills: Record<ServiceName, number>;
+  /** The schedule, as drawn before the run from the seed. */
+  plan: RunPlan;
+  schedule: string[];
+  /** What was injected, by kind. */
+  faults: FaultCounts;
   supervisorGaveUp: Record<string, number>;
-  brokerRestarts: number;
   brokerDownMs: number[];
   ledger?: LedgerTotals;
   pendingResolved: number;
@@ -106,12 +113,20 @@ interface RunContext {
   gatewayUrl: string;
   queryUrl: string;
   ledger: Ledger;
-  names: ServiceName[];
-  services: ChaosService[];
+  plan: RunPlan;
+  services: RunServices;
   say: (line: string) => void;
 }
 
-function serviceEnv(context: Omit<RunContext, 'services' | 'names' | 'ledger'>, ports: { gateway: number; query: number }): Record<string, string> {
+/** Options that shape a run's schedule; the same values and seed give the same schedule. */
+export type PlanInputs = Pick<RunOptions, 'run' | 'seed' | 'durationMs' | 'withQuery' | 'killsPerService' | 'stopsPerService' | 'crashPoints' | 'rebalances' | 'brokerRestarts' | 'brokerStop'>;
+
+/** Run `run`'s schedule, from the seed alone: printed before the run, replayed by the same seed. */
+export function planFor(options: PlanInputs): RunPlan {
+  return planRun(prng(options.seed * 31 + options.run), { ...options, earlierBrokerRestarts: (options.run - 1) * options.brokerRestarts });
+}
+
+function serviceEnv(context: Pick<RunContext, 'options' | 'label' | 'dataDir'>, ports: { gateway: number; query: number }): Record<string, string> {
   const { options, label, dataDir } = context;
   return {
     KAFKA_BROKERS: options.brokers.join(','), SCHEMA_REGISTRY_URL: options.registryUrl, BANK_TOPIC_PREFIX: `${label}.`, BANK_PARTITIONS: String(options.partitions),
@@ -124,30 +139,32 @@ function serviceEnv(context: Omit<RunContext, 'services' | 'names' | 'ledger'>, 
 /** The load with the faults striking meanwhile; returns every request the clients made. */
 async function loadUnderFaults(context: RunContext, report: RunReport): Promise<RequestRecord[]> {
   const { options, label, services, say } = context;
-  const brokerRestarts = options.restartBroker ? options.brokerRestarts : 0;
-  const plan = planFaults(prng(options.seed * 31 + options.run), {
-    durationMs: options.durationMs, services: context.names, killsPerService: options.killsPerService, brokerRestarts, brokerStop: options.brokerStop, earlierBrokerRestarts: (options.run - 1) * brokerRestarts,
-  });
   const startMs = Date.now();
   const load = new Load({ clients: options.clients, seed: options.seed * 1009 + options.run, runLabel: label, baseUrl: context.gatewayUrl, untilMs: startMs + options.durationMs });
-  const [, faults] = (await Promise.all([load.run(), runFaults(plan, { services, startMs, restartBroker: options.restartBroker, say })])) as [void, FaultLog];
+  const [, faults] = (await Promise.all([load.run(), runFaults(context.plan, { services, startMs, restartBroker: options.restartBroker, say })])) as [void, FaultLog];
   report.loadMs = Date.now() - startMs;
   fs.writeFileSync(path.join(context.dataDir, 'requests.json'), JSON.stringify(load.records, null, 1));
-  Object.assign(report, { client: clientStats(load.records), kills: faults.kills, brokerRestarts: faults.brokerRestarts, brokerDownMs: faults.brokerDownMs });
+  Object.assign(report, { client: clientStats(load.records), faults: faults.counts, brokerDownMs: faults.brokerDownMs });
   if (faults.errors.length > 0) throw new Error(faults.errors.join('; '));
   say(`load done: ${report.client.requests} requests, ${report.client.attempts} attempts; settling`);
   return load.records;
 }
 
-/** Settles, then the ledger's invariants, the clients' answers and the query views. */
+/**
+ * Settles, then the ledger's invariants, the clients' answers and the query views. Nothing is
+ * audited as settled before every partition is initialized by a live processor: until a killed
+ * owner's transactions are fenced, they hide committed records from the read_committed audit.
+ */
 async function settleAndCheck(context: RunContext, records: RequestRecord[], report: RunReport): Promise<void> {
-  const { ledger, label } = context;
+  const { ledger, label, services } = context;
   const settleStartMs = Date.now();
-  await waitUntilReady(context.services);
+  await services.waitUntilReady({ partitionsCovered: true });
   const audit = (settled: boolean) => auditLedger({ kafka: ledger.kafka, codecs: async () => ledger.codecs, topics: ledger.topics, appId: label, settled });
   report.quiet = (await waitForQuiet(() => audit(false), context.say)).quiet;
   const resolved = await resolvePending(records, context.gatewayUrl);
   Object.assign(report, { pendingResolved: resolved.looked, pendingResolveMs: resolved.waitedMs });
+  // A processor that died while settling (an armed crash point reached late) must be back and own its partitions again.
+  await services.waitUntilReady({ partitionsCovered: true });
   const final = await audit(true);
   report.settleMs = Date.now() - settleStartMs;
   report.ledger = final.report.totals;
@@ -164,28 +181,31 @@ export async function runOnce(options: RunOptions): Promise<RunReport> {
   const ports = { gateway: await freePort(), query: await freePort() };
   const say = (line: string) => options.say(`[run ${options.run}] ${line}`);
   const base = { options, label, dataDir, gatewayUrl: `http://127.0.0.1:${ports.gateway}`, queryUrl: `http://127.0.0.1:${ports.query}`, say };
+  const plan = planFor({ ...options, brokerRestarts: options.restartBroker ? options.brokerRestarts : 0 });
   const report: RunReport = {
     run: options.run, seed: options.seed, prefix: `${label}.`, loadMs: 0, settleMs: 0, quiet: false, client: clientStats([]),
-    kills: { processor: 0, gateway: 0, query: 0 }, supervisorGaveUp: {}, brokerRestarts: 0, brokerDownMs: [],
+    plan, schedule: describePlan(plan), faults: noFaults(), supervisorGaveUp: {}, brokerDownMs: [],
     pendingResolved: 0, pendingResolveMs: 0, queryAccountsChecked: 0, violations: [], violationCount: 0,
   };
   say(`prefix ${label}. gateway ${base.gatewayUrl}${options.withQuery ? ` query ${base.queryUrl}` : ''} data ${dataDir}`);
+  say('schedule (from the seed; replay it with the same seed and options):');
+  for (const line of report.schedule) say(`  ${line}`);
   let ledger: Ledger | undefined;
-  let services: ChaosService[] = [];
+  const services = new RunServices({ env: serviceEnv(base, ports), dataDir, logDir: path.join(dataDir, 'logs'), gatewayUrl: base.gatewayUrl, queryUrl: base.queryUrl, partitions: options.partitions, verbose: options.verbose });
   try {
     ledger = await createLedger(options, `${label}.`, label);
-    const names: ServiceName[] = options.withQuery ? ['processor', 'gateway', 'query'] : ['processor', 'gateway'];
-    services = startServices({ names, env: serviceEnv(base, ports), logDir: path.join(dataDir, 'logs'), gatewayUrl: base.gatewayUrl, queryUrl: base.queryUrl, verbose: options.verbose });
-    await waitUntilReady(services);
+    const targets: Target[] = [...plan.processorsAtStart, 'gateway', ...(options.withQuery ? (['query'] as const) : [])];
+    for (const target of targets) services.start(target);
+    await services.waitUntilReady({ partitionsCovered: true });
     say('services ready; load and faults start');
-    const context: RunContext = { ...base, ledger, names, services };
-    const records = await loadUnderFaults(context, report);
-    await settleAndCheck(context, records, report);
+    const records = await loadUnderFaults({ ...base, ledger, plan, services }, report);
+    await settleAndCheck({ ...base, ledger, plan, services }, records, report);
   } catch (error) {
     report.operationalError = (error as Error).message;
   } finally {
-    await stopServices(services);
-    for (const s of services) if (s.giveUps > 0) report.supervisorGaveUp[s.name] = s.giveUps;
+    await services.stopAll();
+    countCrashes(services, report.faults);
+    for (const s of services.started) if (s.giveUps > 0) report.supervisorGaveUp[s.target] = (report.supervisorGaveUp[s.target] ?? 0) + s.giveUps;
   }
   if (report.violationCount === 0 && report.operationalError === undefined && !options.keep) await cleanUp(ledger, dataDir).catch(() => undefined);
   else report.keptDataDir = dataDir;

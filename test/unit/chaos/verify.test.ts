@@ -4,9 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { accountIdForKey, commandIdForKey, transferIdForCommand } from '../../../schemas/ids.ts';
 import type { CommandPayload } from '../../../schemas/types.ts';
 import type { Attempt, Operation, RequestRecord } from '../../../scripts/chaos/client.ts';
-import { planFaults } from '../../../scripts/chaos/faults.ts';
 import { clientStats, compareWithClients } from '../../../scripts/chaos/verify.ts';
-import { prng } from '../../../scripts/workload.ts';
 import { command, ledgerOf } from '../ledger/given.ts';
 
 const A = accountIdForKey('bootstrap', 'open-a');
@@ -91,21 +89,5 @@ describe('comparing answers with the ledger', () => {
     const violations = compareWithClients([accepted, refused], snapshot);
     expect(violations).toContainEqual(expect.stringMatching(/answered 200: the ledger has no outcome/));
     expect(violations).toContainEqual(expect.stringMatching(/deposit deposit-a .* answered 400: unexpected/));
-  });
-});
-
-describe('the fault plan', () => {
-  const options = { durationMs: 60_000, services: ['processor', 'gateway', 'query'] as const, killsPerService: 3, brokerRestarts: 2, brokerStop: 'alternate' as const };
-
-  it('is the same for the same seed, with every fault inside the load and kills of one service spaced', () => {
-    const plan = planFaults(prng(7), { ...options, services: [...options.services] });
-    expect(planFaults(prng(7), { ...options, services: [...options.services] })).toEqual(plan);
-    expect(plan.filter((f) => f.kind === 'kill')).toHaveLength(9);
-    expect(plan.filter((f) => f.kind === 'broker-restart').map((f) => f.hard)).toEqual([false, true]);
-    for (const fault of plan) expect(fault.atMs).toBeLessThan(options.durationMs);
-    for (const service of options.services) {
-      const times = plan.filter((f) => f.service === service).map((f) => f.atMs);
-      for (let i = 1; i < times.length; i += 1) expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(3000);
-    }
   });
 });
