@@ -23,6 +23,10 @@ export interface ModelAccount {
   version: number;
   openedAt: string;
   updatedAt: string;
+  /** This model places no holds and sets no limits: 0, 0, and the balance (DESIGN §11 fields). */
+  heldBalance: number;
+  overdraftLimit: number;
+  availableBalance: number;
 }
 
 export interface ModelEntry {
@@ -78,7 +82,7 @@ export class ModelBank {
     const event: AccountEvent = { eventId: `${accountId}:${sequence}`, accountId, sequence, commandId, occurredAt: this.clock, payload, actor };
     this.pending.push(event);
     this.events.push(event);
-    Object.assign(account, { version: sequence, updatedAt: iso(this.clock) });
+    Object.assign(account, { version: sequence, updatedAt: iso(this.clock), availableBalance: account.balance - account.heldBalance + account.overdraftLimit });
     const entry: ModelEntry = {
       sequence, type: payload.type, amount, balanceAfter: account.balance, occurredAt: iso(this.clock), commandId,
       transferId: null, counterpartyAccountId: null, reference: null, reason: null, actor, ...details,
@@ -88,7 +92,7 @@ export class ModelBank {
 
   open(ownerName: string, currency: string, initialBalance: number): string {
     const accountId = randomUUID();
-    this.accounts.set(accountId, { accountId, ownerName, currency, balance: initialBalance, status: 'OPEN', version: 0, openedAt: iso(this.clock + 1000), updatedAt: '' });
+    this.accounts.set(accountId, { accountId, ownerName, currency, balance: initialBalance, status: 'OPEN', version: 0, openedAt: iso(this.clock + 1000), updatedAt: '', heldBalance: 0, overdraftLimit: 0, availableBalance: initialBalance });
     this.emit(accountId, { type: 'AccountOpened', ownerName, currency, initialBalance, overdraftLimit: 0 }, initialBalance);
     return accountId;
   }
