@@ -13,6 +13,9 @@ import { apiKeyMapping, type ApiKeyRecord } from './api-key.ts';
 
 export const registryRequestTimeoutMs = 5000;
 export const subjectCompatibility = COMPATIBILITY.BACKWARD_TRANSITIVE;
+/** Attempts to set a subject's level while a restarted Apicurio still replays its journal (409), 500 ms apart: ~15 s. */
+const compatibilityAttemptsMax = 30;
+const compatibilityRetryDelayMs = 500;
 
 export class RegistryUnavailableError extends Error {
   override name = 'RegistryUnavailableError';
@@ -83,11 +86,31 @@ export class LedgerRegistry implements SchemaSource {
    * client's register() refuse a mismatch; an explicit per-subject level is right for both.
    */
   async setCompatibility(subject: string): Promise<void> {
-    const response = await this.request(`/config/${encodeURIComponent(subject)}`, {
-      method: 'PUT',
-      body: JSON.stringify({ compatibility: subjectCompatibility }),
-    });
-    if (!response.ok) throw new RegistryUnavailableError(`could not set ${subjectCompatibility} on ${subject}: ${response.status} ${await response.text()}`);
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await this.request(`/config/${encodeURIComponent(subject)}`, {
+        method: 'PUT',
+        body: JSON.stringify({ compatibility: subjectCompatibility }),
+      });
+      if (response.ok) return;
+      const text = await response.text();
+      // Apicurio (KafkaSQL storage) answers 409 "A rule named 'COMPATIBILITY' already exists" while
+      // a restarted registry is still replaying its journal: the rule is there, not yet visible to
+      // the update path. It settles within seconds; a level that already reads right is enough.
+      if (response.status === 409 && attempt < compatibilityAttemptsMax) {
+        if ((await this.compatibilityOf(subject)) === subjectCompatibility) return;
+        await new Promise((resolve) => setTimeout(resolve, compatibilityRetryDelayMs));
+        continue;
+      }
+      throw new RegistryUnavailableError(`could not set ${subjectCompatibility} on ${subject}: ${response.status} ${text}`);
+    }
+  }
+
+  /** The subject's own compatibility level, or undefined (Confluent: none set; Apicurio: the global one). */
+  private async compatibilityOf(subject: string): Promise<string | undefined> {
+    const response = await this.request(`/config/${encodeURIComponent(subject)}`);
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { compatibilityLevel?: string; compatibility?: string };
+    return body.compatibilityLevel ?? body.compatibility;
   }
 
   async register(subject: string, schema: string): Promise<number> {
