@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp as buildQueryApp } from '../../../processors/query/routes.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
-import { unavailable, type ViewReader } from '../../../processors/query/stores.ts';
+import { emptyViews } from '../query/empty-views.ts';
 import { ApiKeyDirectory, mintApiKey, type Scope } from '../../../processors/http/api-keys.ts';
 import { accountIdForKey, commandIdForKey } from '../../../schemas/ids.ts';
 import { accountA, harness, json, outcomeFor } from '../gateway/harness.ts';
@@ -15,14 +15,6 @@ import { queryGetRoutes } from '../edge/bad-requests.ts';
 const uuid = '6f1c0b1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f';
 const keyId = 'abcdefghijkl0123';
 
-const emptyViews: ViewReader = {
-  account: () => undefined,
-  history: async () => [],
-  accounts: async () => ({ items: [], lastKey: null }),
-  transfer: async () => undefined,
-  filteredAccounts: async () => ({ items: [], lastKey: null }),
-  reads: () => unavailable,
-};
 
 function queryApp(keys: ApiKeyDirectory = testDirectory(), rateLimitPerSecond?: number): FastifyInstance {
   return buildQueryApp({

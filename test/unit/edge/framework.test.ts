@@ -6,18 +6,10 @@ import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp as buildQueryApp } from '../../../processors/query/routes.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
-import { unavailable, type ViewReader } from '../../../processors/query/stores.ts';
+import { emptyViews } from '../query/empty-views.ts';
 import { harness, withKey } from '../gateway/harness.ts';
 import { testDirectory } from '../../support/keys.ts';
 
-const emptyViews: ViewReader = {
-  account: () => undefined,
-  history: async () => [],
-  accounts: async () => ({ items: [], lastKey: null }),
-  transfer: async () => undefined,
-  filteredAccounts: async () => ({ items: [], lastKey: null }),
-  reads: () => unavailable,
-};
 
 const services: [string, () => FastifyInstance, string][] = [
   ['gateway', () => harness().app, '/api/v1/accounts/{id}/deposit'],

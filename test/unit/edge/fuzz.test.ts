@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { errorRegistry } from '../../../processors/http/errors.ts';
 import { buildApp as buildQueryApp } from '../../../processors/query/routes.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
-import { unavailable, type ViewReader } from '../../../processors/query/stores.ts';
+import { emptyViews } from '../query/empty-views.ts';
 import { harness, withKey } from '../gateway/harness.ts';
 import { testDirectory } from '../../support/keys.ts';
 import { badPostRequests, badQueryRequests, Dice, postRoutes, seededRandom, type BadRequest } from './bad-requests.ts';
@@ -53,14 +53,7 @@ describe(`malformed requests answer 4xx problem+json with a known code (seed ${s
   }, fuzzTimeoutMs);
 
   it(`${queryRequests} bad requests over every GET route of the query service`, async () => {
-    const views: ViewReader = {
-      account: () => undefined,
-      history: async () => [],
-      accounts: async () => ({ items: [], lastKey: null }),
-      transfer: async () => undefined,
-      filteredAccounts: async () => ({ items: [], lastKey: null }),
-      reads: () => unavailable,
-    };
+    const views = emptyViews;
     const app = buildQueryApp({ views, waiters: new VersionWaiters(10), readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 1, keys: testDirectory() });
     const wrong = await wrongAnswers(app, badQueryRequests(new Dice(seededRandom(seed + 1)), queryRequests));
     expect(wrong, `${wrong.length} wrong answers:\n${wrong.slice(0, 30).join('\n')}`).toEqual([]);

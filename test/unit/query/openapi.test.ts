@@ -4,20 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../../processors/query/routes.ts';
 import { queryRoutes } from '../../../processors/query/openapi.ts';
 import { EventStream } from '../../../processors/query/event-stream.ts';
-import { unavailable, type ViewReader } from '../../../processors/query/stores.ts';
+import { emptyViews } from './empty-views.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
 import { Progress } from '../../../processors/query/progress.ts';
 import { QueryMetrics } from '../../../processors/query/metrics.ts';
 import { testDirectory } from '../../support/keys.ts';
 
-const views: ViewReader = {
-  account: () => undefined,
-  history: async () => [],
-  accounts: async () => ({ items: [], lastKey: null }),
-  transfer: async () => undefined,
-  filteredAccounts: async () => ({ items: [], lastKey: null }),
-  reads: () => unavailable,
-};
+const views = emptyViews;
 
 describe('query service OpenAPI', () => {
   it('GET /docs documents every route, and every documented route is served', async () => {
