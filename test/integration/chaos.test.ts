@@ -10,6 +10,7 @@
 // restarting it would fail them. The campaign is given the test stack through KAFKA_BROKERS,
 // which makes it skip broker restarts by itself (a broker named that way is not ours to restart)
 // and say so; `npm run chaos` on the embedded stack restarts it.
+import type { FaultCounts } from '../../scripts/chaos/faults.ts';
 import { expect, inject, it } from 'vitest';
 import { runScript } from '../support/cli.ts';
 
@@ -17,16 +18,6 @@ import { runScript } from '../support/cli.ts';
 const campaignTimeoutMs = 270_000;
 const campaign = ['--runs', '1', '--duration', '20', '--seed', '21', '--kills', '1', '--stops', '1', '--crash-points', '1', '--rebalances', '1'];
 
-interface FaultCounts {
-  kill: number;
-  stop: number;
-  crashPointArmed: Record<string, number>;
-  crashPointReached: Record<string, number>;
-  brokerRestart: number;
-  instanceAdded: number;
-  instanceRemoved: number;
-  skipped: number;
-}
 
 interface CampaignReport {
   ok: boolean;
