@@ -9,9 +9,19 @@ export const kafkaVersion = '3.9.2';
 // The registry's release depends on the Java at hand: see registry-runtime.ts.
 
 export const host = '127.0.0.1';
-export const kafkaPort = 9092;
-export const controllerPort = 9093;
-export const registryPort = 8085;
+// Fixed by default (the services' embedded defaults in topics/config.ts name them); a second stack
+// beside the first (a long fault campaign while tests use the usual one) sets all three and STACK_DIR.
+export const kafkaPort = portFromEnv('STACK_KAFKA_PORT', 9092);
+export const controllerPort = portFromEnv('STACK_CONTROLLER_PORT', 9093);
+export const registryPort = portFromEnv('STACK_REGISTRY_PORT', 8085);
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1024 || port > 65535) throw new Error(`${name}=${raw}: expected a port number from 1024 to 65535`);
+  return port;
+}
 
 export const brokers = `${host}:${kafkaPort}`;
 export const registryUrl = `http://${host}:${registryPort}/apis/ccompat/v7`;
