@@ -111,7 +111,7 @@ export function checkStates(states: Located<AccountState>[], fold: AccountFold, 
       violations.add('changelog', `account ${accountId}: no record in the account-state changelog`);
       continue;
     }
-    const fields = ['balance', 'version', 'status', 'currency', 'ownerName'] as const;
+    const fields = ['balance', 'version', 'status', 'currency', 'ownerName', 'heldBalance', 'overdraftLimit', 'outgoingInFlight'] as const;
     const differing = fields.filter((field) => state[field] !== fromEvents[field]);
     if (differing.length > 0) {
       const show = (s: AccountState) => differing.map((field) => `${field} ${String(s[field])}`).join(', ');

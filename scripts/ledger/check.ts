@@ -22,6 +22,7 @@ import type { AccountState } from '../../schemas/types.ts';
 import { checkStates, foldAccounts } from './check-accounts.ts';
 import { checkEventsAgainstCommands } from './check-causes.ts';
 import { checkCommands, checkEventsAgainstOutcomes, indexOutcomes, type CommandCheckOptions } from './check-commands.ts';
+import { checkHolds } from './check-holds.ts';
 import { checkTransfers } from './check-transfers.ts';
 import type { LedgerSnapshot } from './read.ts';
 import { Violations, type Violation, type ViolationKind } from './violations.ts';
@@ -60,6 +61,8 @@ export interface LedgerTotals {
   inFlight: number;
   /** settled: credited and settled at the source (its money no longer counted in flight there). */
   transfers: { debited: number; credited: number; settled: number; refunded: number; pending: number };
+  /** Holds still active at the end of the read, and the money they reserve (inside the balances). */
+  holds: { active: number; held: number };
 }
 
 export interface LedgerReport {
@@ -109,6 +112,7 @@ export function checkLedger(snapshot: LedgerSnapshot, options: CheckOptions = {}
   checkEventsAgainstCommands(fold, snapshot.commands, outcomes, commandsTrimmed, violations);
   const commands = checkCommands(snapshot, outcomes, options, clock, violations);
   const commandIds = new Set(snapshot.commands.map((c) => c.value.commandId));
+  const holds = checkHolds(fold, violations);
   const transfers = checkTransfers(fold.verified, { outcomes, commandIds, commandsTrimmed, settled: options.settled ?? false, clock }, violations);
   const totals: LedgerTotals = {
     accounts: fold.folded.size,
@@ -125,6 +129,7 @@ export function checkLedger(snapshot: LedgerSnapshot, options: CheckOptions = {}
     balances: 0,
     inFlight: transfers.inFlight,
     transfers: { debited: transfers.debited, credited: transfers.credited, settled: transfers.settled, refunded: transfers.refunded, pending: transfers.pending },
+    holds,
   };
   // Exact sums (each amount is a safe integer, their sum need not be); over the verified events
   // only, so a broken account's unverified tail is not counted against its verified balance.

@@ -16,6 +16,8 @@ export const violationKinds = {
   'dead-letter': 'a valid command in the dead-letter topic',
   transfer: 'a transfer’s legs disagree, repeat, or its saga command is missing',
   'stuck-transfer': 'a transfer in flight (debited, neither credited nor refunded) longer than --stuck-after, or at all in a settled ledger',
+  hold: 'a hold placed twice, closed twice or for another amount, touched on another account, or heldBalance ≠ the sum of active holds',
+  overdraft: 'a debit that left the balance below −overdraftLimit',
   money: 'balances + in flight ≠ opened + deposits − withdrawals',
   'empty-ledger': 'no record on any topic: a wrong BANK_TOPIC_PREFIX, or nothing was ever sent',
   'nothing-processed': 'commands, but not one outcome, event or dead letter: no processor ever ran on this ledger',
