@@ -13,6 +13,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Pure, but some sweep hundreds of seeds (~1 s alone): vitest's 5 s default failed one on
+          // a 2-core box busy with a fault campaign. A unit test never waits on anything but the CPU.
+          testTimeout: 30_000,
         },
       },
       {

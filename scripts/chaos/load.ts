@@ -1,8 +1,11 @@
 // The campaign's load: concurrent virtual clients, each a loop of seeded random requests through
-// the gateway until the load ends. The mix: opens (two currencies), deposits, withdrawals (some
-// unaffordable), transfers (some to missing, closed, other-currency accounts or to themselves),
-// drain-and-close, deposits to missing accounts and a few invalid bodies. Clients learn accounts
-// and balances only from answers they got, like real users.
+// the gateway until the load ends. The mix: opens (two currencies, some with an overdraft limit),
+// deposits, withdrawals (some unaffordable), transfers (some to missing, closed, other-currency
+// accounts or to themselves), holds placed (60 s, the shortest: an instance with a skewed clock
+// expires them), captured in full, in part or for more than held, voided (some twice), overdraft
+// limits changed (some below the debt), drain-and-close, deposits to missing accounts and a few
+// invalid bodies. Clients learn accounts, balances and holds only from answers they got, like real
+// users.
 import { accountIdForKey, commandIdForKey, transferIdForCommand, uuidV5 } from '../../schemas/ids.ts';
 import { prng } from '../workload.ts';
 import { chaosKeyId, finalAttempt, sendCarefully, type Operation, type RequestRecord } from './client.ts';
@@ -12,6 +15,9 @@ const accountsMin = 4;
 const currencies = ['EUR', 'EUR', 'USD'];
 const initialBalanceMax = 50_000;
 const depositMax = 20_000;
+const overdraftLimitMax = 10_000;
+/** The shortest hold DESIGN §10 allows: within a run only a processor with a skewed clock expires it. */
+const holdSeconds = 60;
 
 export interface LoadOptions {
   clients: number;
@@ -21,6 +27,14 @@ export interface LoadOptions {
   baseUrl: string;
   /** No request starts after this; those under way finish their retries. */
   untilMs: number;
+}
+
+interface KnownHold {
+  id: string;
+  accountId: string;
+  amount: number;
+  /** Not captured or voided as far as the clients know (the processor may have expired it). */
+  open: boolean;
 }
 
 interface KnownAccount {
@@ -36,6 +50,7 @@ type Random = () => number;
 export class Load {
   readonly records: RequestRecord[] = [];
   private readonly accounts: KnownAccount[] = [];
+  private readonly holds: KnownHold[] = [];
 
   constructor(private readonly options: LoadOptions) {}
 
@@ -64,9 +79,12 @@ export class Load {
     const account = this.account(random);
     if (account === undefined || this.accounts.filter((a) => !a.closed).length < accountsMin || roll < 0.12) return this.open(random, key);
     const amount = (max: number) => 1 + Math.floor(random() * Math.max(1, max));
-    if (roll < 0.37) await this.money('deposit', account.id, amount(depositMax), key);
-    else if (roll < 0.57) await this.money('withdraw', account.id, amount(account.balance * 1.3), key);
-    else if (roll < 0.9) await this.transfer(random, account, amount(account.balance * 1.2), key);
+    if (roll < 0.32) await this.money('deposit', account.id, amount(depositMax), key);
+    else if (roll < 0.47) await this.money('withdraw', account.id, amount(account.balance * 1.3), key);
+    else if (roll < 0.72) await this.transfer(random, account, amount(account.balance * 1.2), key);
+    else if (roll < 0.8) await this.hold(account, amount(account.balance * 0.7), key);
+    else if (roll < 0.88) await this.settleHold(random, key);
+    else if (roll < 0.91) await this.send('limit', `/api/v1/accounts/${account.id}/overdraft-limit`, { limit: Math.floor(random() * overdraftLimitMax) }, account.id, key);
     else if (roll < 0.94) await this.drainAndClose(account, key);
     else if (roll < 0.97) await this.money('deposit', uuidV5(`chaos-missing:${key}`), amount(depositMax), key);
     else await this.send('invalid', `/api/v1/accounts/${account.id}/deposit`, { amount: 0 }, account.id, key);
@@ -91,7 +109,8 @@ export class Load {
   }
 
   private async open(random: Random, key: string): Promise<void> {
-    const body = { ownerName: `Chaos ${key}`, currency: this.pick(random, currencies) ?? 'EUR', initialBalance: Math.floor(random() * initialBalanceMax) };
+    const overdraft = random() < 0.3 ? { overdraftLimit: Math.floor(random() * overdraftLimitMax) } : {};
+    const body = { ownerName: `Chaos ${key}`, currency: this.pick(random, currencies) ?? 'EUR', initialBalance: Math.floor(random() * initialBalanceMax), ...overdraft };
     const record = await this.send('open', '/api/v1/accounts', body, accountIdForKey(chaosKeyId, key), key);
     const final = finalAttempt(record);
     if (final?.status === 201) this.accounts.push({ id: record.accountId, currency: body.currency, balance: Number(final.body?.balance ?? 0), version: 1, closed: false });
@@ -108,6 +127,26 @@ export class Load {
     const roll = random();
     const to = roll < 0.08 ? uuidV5(`chaos-missing:${key}`) : roll < 0.12 ? from.id : (this.pick(random, this.accounts.filter((a) => a.id !== from.id))?.id ?? from.id);
     await this.send('transfer', '/api/v1/transfers', { fromAccountId: from.id, toAccountId: to, amount }, from.id, key, true);
+  }
+
+  private async hold(account: KnownAccount, amount: number, key: string): Promise<void> {
+    const record = await this.send('hold', `/api/v1/accounts/${account.id}/holds`, { amount, expiresInSeconds: holdSeconds }, account.id, key);
+    const final = finalAttempt(record);
+    if (final?.status === 201 && typeof final.body?.holdId === 'string') this.holds.push({ id: final.body.holdId, accountId: account.id, amount, open: true });
+  }
+
+  /** Captures (all, a part, or one unit more than held) or voids a hold the clients placed; now and then one already closed. */
+  private async settleHold(random: Random, key: string): Promise<void> {
+    const open = this.holds.filter((h) => h.open);
+    const hold = random() < 0.1 ? this.pick(random, this.holds) : this.pick(random, open);
+    if (hold === undefined) return;
+    const roll = random();
+    const base = `/api/v1/accounts/${hold.accountId}/holds/${hold.id}`;
+    const body = roll < 0.3 ? {} : roll < 0.6 ? { amount: 1 + Math.floor(random() * hold.amount) } : roll < 0.65 ? { amount: hold.amount + 1 } : undefined;
+    const record = body === undefined ? await this.send('void', `${base}/void`, undefined, hold.accountId, key) : await this.send('capture', `${base}/capture`, body, hold.accountId, key);
+    const final = finalAttempt(record);
+    if (final?.status === 200) hold.open = false;
+    if (final !== undefined) this.learn(hold.accountId, final.status, final.body);
   }
 
   /** Withdraws what the client believes is left, then closes: concurrent clients make some fail. */

@@ -19,6 +19,13 @@ export const giveUpRestartsMax = 6;
 /** A (re)started service must be ready within this. */
 export const serviceReadyTimeoutMs = 120_000;
 const readyPollMs = 250;
+/**
+ * processor-3 runs this far ahead of the others: clock skew between machines, and the way the
+ * campaign's 60-second holds expire within a run. A hold expires at the gateway's issuedAt + 60 s,
+ * and whoever owns the partition decides expiry by its own clock: under processor-3 a hold expires
+ * about 10 s after it was placed (captures and voids race it), under the others not within a run.
+ */
+export const processor3ClockSkewMs = 50_000;
 
 export interface ChaosService {
   target: Target;
@@ -145,7 +152,8 @@ export class RunServices {
         if (!restarting.stopped) restarting.process.start();
       }, giveUpRestartDelayMs).unref();
     };
-    const child = new ServiceProcess({ name: target, script: scripts[kind], env: { ...options.env, DATA_DIR: this.dataDirOf(target) } }, write, onGiveUp);
+    const skew: Record<string, string> = target === 'processor-3' ? { ACCOUNT_CLOCK_OFFSET_MS: String(processor3ClockSkewMs) } : {};
+    const child = new ServiceProcess({ name: target, script: scripts[kind], env: { ...options.env, ...skew, DATA_DIR: this.dataDirOf(target) } }, write, onGiveUp);
     const followed = kind === 'processor' ? followProcessor(child) : undefined;
     const url = `${kind === 'gateway' ? options.gatewayUrl : options.queryUrl}/ready`;
     service = {

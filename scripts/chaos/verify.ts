@@ -3,8 +3,9 @@
 // reported); a 4xx must have left no trace (no events for its command; a refusal's outcome carries
 // the same code), except the one documented trace of a transfer the destination refused: debited
 // and refunded at the source; a 202 the client gave up on must have resolved to one outcome that
-// GET /api/v1/commands/:id reports too. 5xx and network errors promise nothing but "at most once",
-// which the ledger checker verifies for every command.
+// GET /api/v1/commands/:id reports too. Holds, captures, voids and overdraft limits are checked
+// like deposits: one event, the one asked for, at the version answered. 5xx and network errors
+// promise nothing but "at most once", which the ledger checker verifies for every command.
 import { isRefusalKey } from '../../topics/record-keys.ts';
 import type { AccountEvent, CommandOutcome } from '../../schemas/types.ts';
 import type { LedgerSnapshot } from '../ledger/read.ts';
@@ -103,6 +104,25 @@ class Comparison {
         expect(count('TransferCredited') === 1 && count('TransferRefunded') === 0, `completed, but the transfer's legs are ${types(transfer)}`);
         return;
       }
+      case 'hold': {
+        const payload = only?.payload;
+        expect(answer.status === 201 && body.status === 'ACTIVE' && body.amount === request.amount, 'the answer is not the active hold asked for');
+        expect(payload?.type === 'HoldPlaced' && payload.holdId === body.holdId && payload.amount === request.amount && only?.sequence === body.version, `not exactly one HoldPlaced ${String(body.holdId)} of ${String(request.amount)} at version ${String(body.version)}`);
+        return;
+      }
+      case 'capture': {
+        const payload = only?.payload;
+        const asked = typeof request.amount === 'number' ? request.amount : undefined;
+        expect(body.status === 'CAPTURED' && (asked === undefined || body.capturedAmount === asked), `the answer is not a capture of ${String(asked ?? 'all')}`);
+        expect(payload?.type === 'HoldCaptured' && payload.amount === body.capturedAmount && payload.balanceAfter === body.balance && only?.sequence === body.version, `not exactly one HoldCaptured of ${String(body.capturedAmount)} at version ${String(body.version)} leaving ${String(body.balance)}`);
+        return;
+      }
+      case 'void':
+        expect(body.status === 'VOIDED' && only?.payload.type === 'HoldVoided' && only.payload.holdId === body.holdId && only.sequence === body.version, `not exactly one HoldVoided at version ${String(body.version)}`);
+        return;
+      case 'limit':
+        expect(only?.payload.type === 'OverdraftLimitSet' && only.payload.limit === request.limit && body.overdraftLimit === request.limit && only.sequence === body.version, `not exactly one OverdraftLimitSet of ${String(request.limit)} at version ${String(body.version)}`);
+        return;
       case 'invalid':
         this.fail(record, answer, 'an invalid request was accepted');
         return;
