@@ -3,7 +3,7 @@
 // processes it starts are detached and keep running after the caller exits.
 import { kafkaAnswers, kafkaPid, killKafka, startKafka, stopKafka } from './kafka.ts';
 import { StackError } from './errors.ts';
-import { brokers, controllerPort, kafkaPort, registryPort, registryUrl } from './layout.ts';
+import { brokers, controllerPort, kafkaPort, registryManagementPort, registryPort, registryUrl } from './layout.ts';
 import { withStackLock } from './lock.ts';
 import { checkPortsFree } from './prerequisites.ts';
 import { registryAnswers, registryPid, startRegistry, stopRegistry } from './registry.ts';
@@ -42,7 +42,7 @@ async function alreadyUp(): Promise<boolean> {
 async function checkPortsOfStoppedServices(): Promise<void> {
   const [kafka, registry] = await Promise.all([kafkaPid(), registryPid()]);
   if (kafka === undefined) await checkPortsFree('Kafka broker', [kafkaPort, controllerPort]);
-  if (registry === undefined) await checkPortsFree('schema registry', [registryPort]);
+  if (registry === undefined) await checkPortsFree('schema registry', [registryPort, registryManagementPort]);
 }
 
 export async function ensureStack(opts: StackOptions = {}): Promise<StackEndpoints> {

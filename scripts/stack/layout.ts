@@ -10,10 +10,12 @@ export const kafkaVersion = '3.9.2';
 
 export const host = '127.0.0.1';
 // Fixed by default (the services' embedded defaults in topics/config.ts name them); a second stack
-// beside the first (a long fault campaign while tests use the usual one) sets all three and STACK_DIR.
+// beside the first (a long fault campaign while tests use the usual one) sets all four and STACK_DIR.
 export const kafkaPort = portFromEnv('STACK_KAFKA_PORT', 9092);
 export const controllerPort = portFromEnv('STACK_CONTROLLER_PORT', 9093);
 export const registryPort = portFromEnv('STACK_REGISTRY_PORT', 8085);
+/** Quarkus' management interface (health, metrics), which Apicurio 3 enables: bound to 127.0.0.1 here. */
+export const registryManagementPort = portFromEnv('STACK_REGISTRY_MANAGEMENT_PORT', 9000);
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];

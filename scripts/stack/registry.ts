@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { ensureRegistryDist, registryLauncherJar } from './install.ts';
-import { brokers, host, registryLayout, registryPort, registryUrl } from './layout.ts';
+import { brokers, host, registryLayout, registryManagementPort, registryPort, registryUrl } from './layout.ts';
 import { checkJava, checkPortsFree } from './prerequisites.ts';
 import { registryRuntime } from './registry-runtime.ts';
 import { ownedPid, spawnDetached, stopService, tailLines, waitUntilAnswering } from './processes.ts';
@@ -21,6 +21,9 @@ function registrySettings(snapshotDir: string): Record<string, string> {
   return {
     'quarkus.http.host': host,
     'quarkus.http.port': String(registryPort),
+    // Apicurio 3 turns on Quarkus' management interface, on every interface at 9000 unless told.
+    'quarkus.management.host': host,
+    'quarkus.management.port': String(registryManagementPort),
     'quarkus.http.access-log.enabled': 'false',
     // The shipped pattern prints dates as "2026-11+00-21".
     'quarkus.log.console.format': '%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p [%c{3.}] (%t) %s%e%n',
@@ -104,7 +107,7 @@ export async function startRegistry(log: Log): Promise<{ pid: number; startedByU
   await checkJava();
   const launcherJar = registryLauncherJar(await ensureRegistryDist(log));
   assert(launcherJar !== undefined, 'an installed registry has a launcher jar');
-  await checkPortsFree('schema registry', [registryPort]);
+  await checkPortsFree('schema registry', [registryPort, registryManagementPort]);
   const layout = registryLayout();
   fs.mkdirSync(layout.snapshotDir, { recursive: true });
   const systemProperties = Object.entries(registrySettings(layout.snapshotDir)).map(([key, value]) => `-D${key}=${value}`);
