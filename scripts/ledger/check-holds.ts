@@ -65,7 +65,18 @@ function checkBalance(accountId: string, account: AccountLedger, event: AccountE
  * the overdraft bound, and the fold's heldBalance against the active holds (the changelog's is
  * compared with the fold's in checkStates).
  */
-export function checkHolds(fold: AccountFold, violations: Violations): { active: number; held: number } {
+export interface HoldTotals {
+  placed: number;
+  captured: number;
+  voided: number;
+  expired: number;
+  /** Still active at the end of the read, and the money they reserve (inside the balances). */
+  active: number;
+  held: number;
+}
+
+export function checkHolds(fold: AccountFold, violations: Violations): HoldTotals {
+  const totals: HoldTotals = { placed: 0, captured: 0, voided: 0, expired: 0, active: 0, held: 0 };
   const accounts = new Map<string, AccountLedger>();
   for (const event of fold.verified) {
     let account = accounts.get(event.accountId);
@@ -74,9 +85,13 @@ export function checkHolds(fold: AccountFold, violations: Violations): { active:
       accounts.set(event.accountId, account);
     }
     checkHoldEvent(event.accountId, account, event, violations);
+    const { type } = event.payload;
+    if (type === 'HoldPlaced') totals.placed += 1;
+    if (type === 'HoldCaptured') totals.captured += 1;
+    if (type === 'HoldVoided') totals.voided += 1;
+    if (type === 'HoldExpired') totals.expired += 1;
     checkBalance(event.accountId, account, event, violations);
   }
-  const totals = { active: 0, held: 0 };
   for (const [accountId, account] of accounts) {
     const active = [...account.holds.values()].filter((hold) => hold.closedBy === null);
     const held = active.reduce((sum, hold) => sum + hold.amount, 0);

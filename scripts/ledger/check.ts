@@ -22,7 +22,7 @@ import type { AccountState } from '../../schemas/types.ts';
 import { checkStates, foldAccounts } from './check-accounts.ts';
 import { checkEventsAgainstCommands } from './check-causes.ts';
 import { checkCommands, checkEventsAgainstOutcomes, indexOutcomes, type CommandCheckOptions } from './check-commands.ts';
-import { checkHolds } from './check-holds.ts';
+import { checkHolds, type HoldTotals } from './check-holds.ts';
 import { checkTransfers } from './check-transfers.ts';
 import type { LedgerSnapshot } from './read.ts';
 import { Violations, type Violation, type ViolationKind } from './violations.ts';
@@ -61,8 +61,7 @@ export interface LedgerTotals {
   inFlight: number;
   /** settled: credited and settled at the source (its money no longer counted in flight there). */
   transfers: { debited: number; credited: number; settled: number; refunded: number; pending: number };
-  /** Holds still active at the end of the read, and the money they reserve (inside the balances). */
-  holds: { active: number; held: number };
+  holds: HoldTotals;
 }
 
 export interface LedgerReport {

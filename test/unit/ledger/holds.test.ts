@@ -48,7 +48,7 @@ describe('holds: what the processor wrote passes', () => {
     ]);
     const report = checkLedger(snapshot, { settled: true });
     expect(report.violations).toEqual([]);
-    expect(report.totals.holds).toEqual({ active: 1, held: 100 });
+    expect(report.totals.holds).toEqual({ placed: 3, captured: 1, voided: 1, expired: 0, active: 1, held: 100 });
     const final = report.balances.get('account-a');
     expect({ balance: final?.balance, heldBalance: final?.heldBalance, overdraftLimit: final?.overdraftLimit }).toEqual({ balance: -70, heldBalance: 100, overdraftLimit: 50 });
   });
