@@ -13,7 +13,7 @@
  * transaction per chunk): `after-send` (records sent, offsets not yet), `after-offsets` (offsets
  * sent, not committed), `after-commit` (committed, the local store not yet written); restore.ts:
  * `mid-restore` (a restored batch written to the store, the changelogs not yet read to the end);
- * `mid-expiry` is RESERVED for the time-driven expiry step (accepted, reached by no code yet).
+ * hold-expiry.ts: `mid-expiry` (one partition's ExpireHold commands produced, the pass not done).
  * Query processor (consumer.ts): `query-after-write` (a chunk's views and checkpoint written, the
  * group offset not yet committed).
  */

@@ -1,6 +1,7 @@
 // Holds over HTTP on the real broker (DESIGN §10): authorize, capture (part: the rest released),
-// void, the codes of each refusal, and expiry by the processor across a SIGKILL — the expiry is
-// an event in a transaction like any other, so the crash neither loses nor doubles it.
+// void, the codes of each refusal, and expiry by the processor across a SIGKILL and a crash at the
+// `mid-expiry` point — the expiry is an event in a transaction like any other, so a crash neither
+// loses nor doubles it.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
@@ -9,6 +10,7 @@ import { freePort } from '../../scripts/services.ts';
 import { adminHeaders } from '../support/keys.ts';
 import { readLedger } from '../../scripts/ledger/read.ts';
 import { checkLedger } from '../../scripts/ledger/check.ts';
+import { exitWithin } from '../support/exit.ts';
 
 let ledger: TestLedger;
 let processor: ServiceProcess;
@@ -92,7 +94,11 @@ describe('holds', () => {
     const placed = await post(`/api/v1/accounts/${id}/holds`, { amount: 400, expiresInSeconds: 60 });
     const holdId = placed.body.holdId as string;
     expect(await processor.kill('SIGKILL')).toBe('SIGKILL');
-    // Two minutes later, as far as the restarted processor's clock says: the hold is due.
+    // Two minutes later, as far as the restarted processor's clock says: the hold is due. The first
+    // restart dies at `mid-expiry`, right after producing the ExpireHold (before its pass is done).
+    const crashing = startService('processors/account/main.ts', { ...ledger.env, ACCOUNT_CLOCK_OFFSET_MS: String(120_000), LEDGER_CRASH_POINT: 'mid-expiry:1' });
+    expect(await exitWithin(crashing, 90_000)).toBe('SIGKILL');
+    expect(crashing.lines.find((l) => l.includes('crash point reached')), crashing.lines.slice(-20).join('\n')).toContain('"point":"mid-expiry"');
     processor = await startProcessor({ ACCOUNT_CLOCK_OFFSET_MS: String(120_000) });
     const expired = await waitFor(async () => {
       const snapshot = await readLedger(ledger.kafka, ledger.codecs, ledger.topics, `${ledger.config.appId}.audit`);

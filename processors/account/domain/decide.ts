@@ -101,7 +101,10 @@ export function decide(state: AccountState | undefined, command: Command, contex
     case 'VoidHold':
       return openAccount(state, accountId) ?? decideVoidHold(state as AccountState, payload.holdId, context);
     case 'ExpireHold':
-      return openAccount(state, accountId) ?? decideExpireHold(state as AccountState, payload.holdId, context);
+      // By the clock of the instance that asked (its issuedAt), not the decider's: after a
+      // rebalance the decider's may be behind, and the decision under this id is replayed for
+      // every later ask, so "not yet" would keep the hold active until the outcome expired.
+      return openAccount(state, accountId) ?? decideExpireHold(state as AccountState, payload.holdId, { ...context, now: command.issuedAt });
     case 'CloseAccount':
       return decideCloseAccount(state, accountId);
     default: {

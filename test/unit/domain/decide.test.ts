@@ -241,7 +241,9 @@ const codesByCommand: Record<CommandType, RejectionCode[]> = {
 for (const [commandType, table] of Object.entries(cases) as [CommandType, Case[]][]) {
   describe(`decide ${commandType}`, () => {
     it.each(table)('$name', (c) => {
-      const decision = c.hold !== undefined || c.now !== undefined ? decide(given(c.given), commandFor(A, c.when), { hold: c.hold, now: c.now ?? t0 }) : when(c.given, c.when);
+      // An expiry is decided by the clock of the instance that asked it: its issuedAt is `now`.
+      const command = c.when.type === 'ExpireHold' ? { ...commandFor(A, c.when), issuedAt: c.now ?? t0 } : commandFor(A, c.when);
+      const decision = c.hold !== undefined || c.now !== undefined ? decide(given(c.given), command, { hold: c.hold, now: c.now ?? t0 }) : when(c.given, c.when);
       if ('events' in c.then) {
         expect(decision).toEqual({ kind: 'accepted', events: c.then.events, followUps: c.followUps ?? [] });
       } else {
