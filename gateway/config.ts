@@ -38,6 +38,8 @@ export interface GatewayConfig {
   corsOrigins: string[];
   /** LEDGER_ADMIN_KEY (keyId `bootstrap`), never stored. */
   adminKey: string | undefined;
+  /** GATEWAY_SERVER_TIMING=true: command answers carry a Server-Timing header (server-timing.ts); off by default. */
+  serverTiming: boolean;
 }
 
 export const bodyBytesMax = 16 * 1024;
@@ -59,11 +61,19 @@ export const defaultGatewayConfig: GatewayConfig = {
   rateLimitPerSecond: accessBounds.perKeyPerSecondDefault,
   corsOrigins: [],
   adminKey: undefined,
+  serverTiming: false,
 };
 
 export interface GatewaySettings {
   ledger: LedgerConfig & { brokers: string[]; registryUrl: string };
   gateway: GatewayConfig;
+}
+
+function flagFromEnv(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new Error(`${name}=${raw}: expected true or false`);
 }
 
 export function loadGatewaySettings(env: Env = process.env): GatewaySettings {
@@ -84,6 +94,7 @@ export function loadGatewaySettings(env: Env = process.env): GatewaySettings {
     pendingRequestsMax: integerFromEnv(env, 'GATEWAY_PENDING_REQUESTS_MAX', d.pendingRequestsMax, 1, 1_000_000),
     outcomesRememberedMax: integerFromEnv(env, 'GATEWAY_OUTCOMES_REMEMBERED_MAX', d.outcomesRememberedMax, 1, 10_000_000),
     outcomeLookbackMs: integerFromEnv(env, 'GATEWAY_OUTCOME_LOOKBACK_MS', d.outcomeLookbackMs, 0, 7 * 24 * 60 * 60 * 1000),
+    serverTiming: flagFromEnv(env, 'GATEWAY_SERVER_TIMING'),
   };
   return {
     // Unset KAFKA_BROKERS / SCHEMA_REGISTRY_URL mean the embedded stack's addresses.

@@ -5,6 +5,7 @@ import type { CommandOutcome } from '../schemas/types.ts';
 import { UnavailableError } from '../processors/http/errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Expectation, OutcomeSource, ReceivedOutcome } from './ports.ts';
+import type { OutcomeTiming } from './server-timing.ts';
 
 export interface OutcomeTableBounds {
   outcomesRememberedMax: number;
@@ -81,7 +82,7 @@ export class OutcomeTable implements OutcomeSource {
   }
 
   /** Feeds one outcome, as read from `<prefix>outcomes` (or as a test scripts it). Idempotent. */
-  accept(outcome: CommandOutcome, options: { replayed?: boolean } = {}): void {
+  accept(outcome: CommandOutcome, options: { replayed?: boolean; timing?: OutcomeTiming } = {}): void {
     if (this.metrics !== undefined) {
       this.metrics.outcomes.inc([outcome.status, outcome.code ?? 'none']);
       // History reread at start would only say how old it is.
@@ -92,7 +93,7 @@ export class OutcomeTable implements OutcomeSource {
     if (outcome.code !== keyReused) this.touch(outcome.commandId, outcome);
     const waiters = this.waiters.get(outcome.commandId);
     if (waiters === undefined) return;
-    const received: ReceivedOutcome = { outcome, replayed: options.replayed ?? false };
+    const received: ReceivedOutcome = { outcome, replayed: options.replayed ?? false, ...(options.timing === undefined ? {} : { timing: options.timing }) };
     for (const waiter of [...waiters]) {
       if (answers(outcome, waiter.fingerprint)) waiter.settle(received);
     }

@@ -7,7 +7,7 @@ import type { CommandOutcome } from '../schemas/types.ts';
 import type { OutcomeTable } from './outcome-table.ts';
 import type { Log } from './ports.ts';
 import { retryUntilDone } from './retry.ts';
-import { replayedHeader } from '../topics/topics.ts';
+import { fetchedAtHeader, replayedHeader } from '../topics/topics.ts';
 
 /** The broker answers a fetch after this at the latest when no outcome arrives: bounds shutdown and lag. */
 const fetchWaitMaxMs = 250;
@@ -198,7 +198,9 @@ export class KafkaOutcomeFeed {
   }
 
   private acceptOutcome(outcome: CommandOutcome, message: KafkaMessage): void {
-    this.options.table.accept(outcome, { replayed: headerText(message.headers, replayedHeader) === 'true' });
+    const fetchedAt = Number(headerText(message.headers, fetchedAtHeader));
+    const timing = Number.isSafeInteger(fetchedAt) && fetchedAt > 0 ? { fetchedAt, sentAt: Number(message.timestamp), readAt: Date.now() } : undefined;
+    this.options.table.accept(outcome, { replayed: headerText(message.headers, replayedHeader) === 'true', timing });
   }
 }
 

@@ -1,5 +1,6 @@
 // What the HTTP routes need from Kafka, as two small interfaces: the Kafka adapters implement them
 // in production, in-memory ones in unit tests (buildApp(deps).inject(), no broker).
+import type { OutcomeTiming } from './server-timing.ts';
 import type { Command, CommandOutcome } from '../schemas/types.ts';
 
 export interface CommandSink {
@@ -16,6 +17,8 @@ export interface ReceivedOutcome {
   outcome: CommandOutcome;
   /** The command had been processed before: a re-emitted outcome or one answered from memory. */
   replayed: boolean;
+  /** When it was taken up, sent and read (outcomes read from the topic only). */
+  timing?: OutcomeTiming;
 }
 
 /** A registered wait for one command's outcome. Register before sending, so no outcome is missed. */

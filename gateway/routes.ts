@@ -1,6 +1,7 @@
 // The command routes of DESIGN §5, as data (method, url, schema, responses) plus a handler each:
 // fastify registers them, openapi.ts documents them. A handler turns a validated request into a
 // Command, answers from a remembered outcome or sends it and waits, then maps the outcome.
+import { serverTiming, type RequestMarks } from './server-timing.ts';
 import type { FastifyRequest } from 'fastify';
 import { creditCommandIdOf } from './replies.ts';
 import type { Command, CommandOutcome } from '../schemas/types.ts';
@@ -68,12 +69,13 @@ export function idempotencyKey(request: FastifyRequest): RequestOrigin {
  * deadline (undefined: still pending). The waiter is registered before the send so an outcome
  * that arrives before send() returns is not missed.
  */
-async function execute(deps: RouteDeps, command: Command, deadlineMs: number): Promise<ReceivedOutcome | undefined> {
+async function execute(deps: RouteDeps, command: Command, deadlineMs: number, marks?: RequestMarks): Promise<ReceivedOutcome | undefined> {
   const known = deps.outcomes.get(command.commandId);
   if (known !== undefined) return { outcome: known, replayed: true };
   const expectation = deps.outcomes.expect(command.commandId, command.fingerprint, deadlineMs - Date.now());
   try {
     await deps.commandSink.send(command);
+    if (marks !== undefined) marks.ackedAt = Date.now();
     deps.metrics.commandsSent.inc([command.payload.type]);
   } catch (error) {
     expectation.cancel();
@@ -90,10 +92,18 @@ async function execute(deps: RouteDeps, command: Command, deadlineMs: number): P
 type Accepted = (outcome: CommandOutcome) => Reply | Promise<Reply>;
 
 export async function runCommand(deps: RouteDeps, command: Command, accepted: Accepted, pendingExtra: Record<string, string> = {}): Promise<Reply> {
-  const deadlineMs = Date.now() + deps.config.commandTimeoutMs;
-  const received = await execute(deps, command, deadlineMs);
+  const marks: RequestMarks = { arrivedAt: Date.now(), answeredAt: 0 };
+  const deadlineMs = marks.arrivedAt + deps.config.commandTimeoutMs;
+  const received = await execute(deps, command, deadlineMs, marks);
   if (received === undefined) return pendingReply(command.commandId, pendingExtra);
-  return outcomeReply(received, command.fingerprint, accepted);
+  return timed(deps, marks, received, await outcomeReply(received, command.fingerprint, accepted));
+}
+
+/** The reply with its Server-Timing header, when the gateway is configured to give one. */
+function timed(deps: RouteDeps, marks: RequestMarks, received: ReceivedOutcome, reply: Reply): Reply {
+  if (!deps.config.serverTiming) return reply;
+  const header = serverTiming({ ...marks, ...(received.timing === undefined ? {} : { outcome: received.timing }), answeredAt: Date.now() });
+  return { ...reply, headers: { ...reply.headers, 'server-timing': header } };
 }
 
 const balanceChanged = (type: 'Deposit' | 'Withdraw') => async (request: FastifyRequest, deps: RouteDeps): Promise<Reply> => {
@@ -142,13 +152,15 @@ async function setOverdraftLimit(request: FastifyRequest, deps: RouteDeps): Prom
 
 /** A transfer completes when the destination's credit is accepted; both waits share one budget. */
 async function transfer(request: FastifyRequest, deps: RouteDeps): Promise<Reply> {
-  const deadlineMs = Date.now() + deps.config.commandTimeoutMs;
+  const marks: RequestMarks = { arrivedAt: Date.now(), answeredAt: 0 };
+  const deadlineMs = marks.arrivedAt + deps.config.commandTimeoutMs;
   const command = transferCommand(request.body as TransferRequest, idempotencyKey(request), Date.now());
   const { commandId } = command;
   const { transferId } = command.payload;
-  const source = await execute(deps, command, deadlineMs);
+  const source = await execute(deps, command, deadlineMs, marks);
   if (source === undefined) return pendingReply(commandId, { transferId });
-  return outcomeReply(source, command.fingerprint, (initiation) => creditReply(deps, initiation, deadlineMs));
+  // The stages are the source's; the wait for the destination's credit is in `reply`.
+  return timed(deps, marks, source, await outcomeReply(source, command.fingerprint, (initiation) => creditReply(deps, initiation, deadlineMs)));
 }
 
 /**

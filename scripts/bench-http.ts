@@ -18,6 +18,7 @@ import type { LoadProgress, LoadResult } from './bench-http/load-generator.ts';
 import { parseOptions, UsageError, type BenchOptions, type LoadPlan } from './bench-http/options.ts';
 import { formatSelfTime, newestProfile, selfTimeByOwner, topSelfTime, type SelfTime } from './bench-http/profile-summary.ts';
 import { formatPhase, phaseReport, type PhaseReport } from './bench-http/report.ts';
+import { processorPhases, scrapeProcessor } from './bench-http/processor-phases.ts';
 
 const generatorScript = fileURLToPath(new URL('./bench-http/load-generator.ts', import.meta.url));
 const profileDir = 'reports/profile-gateway';
@@ -132,13 +133,15 @@ async function main(): Promise<void> {
   const phases: PhaseReport[] = [];
   const firstRate = typeof options.rate === 'number' ? options.rate : undefined;
   say(`${firstRate === undefined ? `closed loop at concurrency ${options.concurrency}` : `open loop at ${firstRate} req/s`}: ${options.warmupSeconds} s warmup, ${options.requests === undefined ? `${options.durationSeconds} s` : `${options.requests} requests (at most ${options.durationSeconds} s)`}`);
+  const beforeFirst = await scrapeProcessor(booted.processorMetricsUrl);
   const first = await runPhase(planFor(options, booted.baseUrl, accounts, firstRate, 0), options, firstRate === undefined ? 'saturate' : 'rate', pids);
-  phases.push(phaseReport(firstRate === undefined ? 'saturation' : `rate ${firstRate}/s`, first.result, options.concurrency, firstRate, first.cpu));
+  const afterFirst = await scrapeProcessor(booted.processorMetricsUrl);
+  phases.push(phaseReport(firstRate === undefined ? 'saturation' : `rate ${firstRate}/s`, first.result, options.concurrency, firstRate, first.cpu, processorPhases(beforeFirst, afterFirst)));
   if (options.rate === 'half') {
     const half = Math.max(1, Math.round((phases[0]?.answeredPerSecond ?? 2) / 2));
     say(`open loop at half the saturating rate: ${half} req/s`);
     const second = await runPhase(planFor(options, booted.baseUrl, accounts, half, 1), options, 'half', pids);
-    phases.push(phaseReport(`half rate ${half}/s`, second.result, options.concurrency, half, second.cpu));
+    phases.push(phaseReport(`half rate ${half}/s`, second.result, options.concurrency, half, second.cpu, processorPhases(afterFirst, await scrapeProcessor(booted.processorMetricsUrl))));
   }
   const metrics = await scrapeMetrics(booted.baseUrl);
   if (metrics !== undefined) writeFileSync('reports/bench-http-metrics.txt', metrics);

@@ -81,3 +81,10 @@ export const idempotencyWindowMs = 7 * dayMs;
 
 /** Header on an outcome the processor re-emits for a duplicate command (the gateway answers `Idempotent-Replayed`). */
 export const replayedHeader = 'ledger-replayed';
+
+/**
+ * Header on every outcome: when the processor took up the chunk it answers (epoch ms, the host's
+ * clock, not the processor's business clock). With the record's timestamp (when it was sent in the
+ * transaction) it splits a request's wait into its stages (the gateway's Server-Timing).
+ */
+export const fetchedAtHeader = 'ledger-fetched-at';

@@ -30,6 +30,9 @@ export class ProcessorMetrics {
   readonly transactionSeconds = this.registry.register(
     new Histogram('account_transaction_duration_seconds', 'Send, offsets and commit of one transaction', [], transactionSecondsBuckets),
   );
+  readonly phaseSeconds = this.registry.register(
+    new Histogram('account_chunk_phase_seconds', 'Where a chunk\'s time goes: read (decode, store reads), decide, send, offsets, commit, store (the local write)', ['phase'], transactionSecondsBuckets),
+  );
   readonly transactionCommands = this.registry.register(
     new Histogram('account_transaction_commands', 'Commands per transaction', [], transactionCommandsBuckets),
   );
@@ -43,6 +46,7 @@ export class ProcessorMetrics {
     this.commands.inc(['dead_lettered'], stats.deadLettered);
     for (const [code, count] of stats.rejectedByCode) this.rejections.inc([code], count);
     this.transactionSeconds.observe([], stats.transactionMs / 1000);
+    for (const [phase, ms] of Object.entries(stats.phases)) this.phaseSeconds.observe([phase], ms / 1000);
     this.transactionCommands.observe([], stats.commands);
     this.lag.values.set(partition, stats.lag);
   }

@@ -9,7 +9,7 @@ import { DecodeError } from '../../schemas/codec.ts';
 import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { CaptureHold, CommandOutcome, CommandPayload, ExpireHold, InitiateTransfer, PlaceHold, RefundTransfer, SettleTransfer, VoidHold } from '../../schemas/types.ts';
-import { idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
+import { fetchedAtHeader, idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
 import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
 import { routingProblem } from './routing.ts';
@@ -46,8 +46,19 @@ export interface ChunkStats {
   rejectedByCode: Map<string, number>;
   deadLettered: number;
   transactionMs: number;
+  /** Where the chunk's time went, ms: decode and store reads, decide, then the transaction's steps and the store write. */
+  phases: ChunkPhases;
   /** Records of the commands topic after this chunk's last command (consumer lag). */
   lag: number;
+}
+
+export interface ChunkPhases {
+  read: number;
+  decide: number;
+  send: number;
+  offsets: number;
+  commit: number;
+  store: number;
 }
 
 /** Commands that start, settle or refund a transfer: they look up its initiation by transferId. */
@@ -183,6 +194,7 @@ export class PartitionTask {
     const last = messages[messages.length - 1];
     if (!this.ready || store === undefined || producer === undefined) throw new Error(`partition ${this.partition} is not initialized`);
     if (last === undefined) throw new Error('process() needs at least one message');
+    const fetchedAt = Date.now();
     const decoded = await this.decode(messages);
     const commands = decoded.flatMap((d) => (d.kind === 'command' ? [d.command] : []));
     await store.loadStates(commands.map((c) => c.accountId));
@@ -191,17 +203,21 @@ export class PartitionTask {
     const holds = await store.holds(commands.flatMap((c) => (holdStep(c.payload) ? [c.payload.holdId] : [])));
     const now = this.context.clock();
     const lookups = { state: (id: string) => store.state(id), outcome: (id: string) => known.get(id), initiation: (id: string) => initiations.get(id), hold: (id: string) => holds.get(id) };
+    const decidedFrom = Date.now();
     const result = processBatch(decoded, lookups, now);
     const started = Date.now();
+    const marks = { sent: started, offsets: started };
     const transaction = await producer.transaction();
     let metadata: RecordMetadata[];
     try {
-      metadata = await transaction.sendBatch({ topicMessages: this.records(result) });
+      metadata = await transaction.sendBatch({ topicMessages: this.records(result, fetchedAt) });
+      marks.sent = Date.now();
       // LOG_LEVEL=debug: what this still-open transaction wrote, so a test can show it fenced (zombie test).
       this.context.log.debug?.('transaction open', { partition: this.partition, firstOffset: messages[0]?.offset, lastOffset: last.offset, events: result.events.length, states: result.states.size, outcomes: result.outcomes.length, written: metadata.map(({ topicName, partition, baseOffset }) => ({ topicName, partition, baseOffset })) });
       if (crashPointsArmed) crashPoint('after-send');
       const nextOffset = String(BigInt(last.offset) + 1n);
       await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: this.context.topics.commands, partitions: [{ partition: this.partition, offset: nextOffset }] }] });
+      marks.offsets = Date.now();
       if (crashPointsArmed) crashPoint('after-offsets');
       await transaction.commit();
       this.nextOffset = nextOffset;
@@ -210,12 +226,15 @@ export class PartitionTask {
       if (transaction.isActive()) await transaction.abort().catch(() => undefined);
       throw error;
     }
-    const transactionMs = Date.now() - started;
+    const committed = Date.now();
+    const transactionMs = committed - started;
     this.checkpoint = this.nextCheckpoint(metadata, result);
     if (crashPointsArmed) crashPoint('after-commit');
     await store.write(result.states.values(), result.newOutcomes, this.checkpoint, result.movements.values());
     await store.expireOutcomes(now - idempotencyWindowMs, outcomeExpiryRecordsMax);
+    const phases: ChunkPhases = { read: decidedFrom - fetchedAt, decide: started - decidedFrom, send: marks.sent - started, offsets: marks.offsets - marks.sent, commit: committed - marks.offsets, store: Date.now() - committed };
     return {
+      phases,
       commands: messages.length,
       accepted: result.accepted,
       rejected: result.rejected,
@@ -237,16 +256,18 @@ export class PartitionTask {
     return store.dueHolds(this.context.clock(), recordsMax);
   }
 
-  private records(result: BatchResult): TopicMessages[] {
+  private records(result: BatchResult, fetchedAt: number): TopicMessages[] {
     const { topics, codecs } = this.context;
     const partition = this.partition;
-    const replayed: IHeaders = { [replayedHeader]: 'true' };
+    const fetched = String(fetchedAt);
+    const replayed: IHeaders = { [replayedHeader]: 'true', [fetchedAtHeader]: fetched };
+    const fresh: IHeaders = { [fetchedAtHeader]: fetched };
     const byTopic: TopicMessages[] = [
       { topic: topics.events, messages: result.events.map((e) => ({ partition, key: eventKey(e.accountId, e.sequence), value: codecs.events.encode(e) })) },
       { topic: topics.accountState, messages: [...result.states.values()].map((s) => ({ partition, key: s.accountId, value: codecs.accountState.encode(s) })) },
       {
         topic: topics.outcomes,
-        messages: result.outcomes.map((o) => ({ partition, key: o.key, value: codecs.outcomes.encode(o.outcome), ...(o.replayed ? { headers: replayed } : {}) })),
+        messages: result.outcomes.map((o) => ({ partition, key: o.key, value: codecs.outcomes.encode(o.outcome), headers: o.replayed ? replayed : fresh })),
       },
       { topic: topics.movements, messages: [...result.movements.values()].map((o) => ({ partition, key: o.commandId, value: codecs.movements.encode(o) })) },
       // Follow-ups go to the destination account's partition, chosen by the default (murmur2) partitioner.

@@ -11,7 +11,7 @@ import { endpoints, loadConfig } from '../../topics/config.ts';
 import { createKafka } from '../../topics/kafka.ts';
 import { topicNames } from '../../topics/topics.ts';
 import { LedgerRegistry, registerSchemas } from '../../schemas/registry.ts';
-import { ServiceProcess, waitForHttp, waitForLine } from '../services.ts';
+import { freePort, ServiceProcess, waitForHttp, waitForLine } from '../services.ts';
 import { benchApiKey, benchServiceEnv } from '../bench-key.ts';
 
 /** The processor and the gateway must be ready within this long of starting. */
@@ -31,6 +31,8 @@ export interface BenchLedger {
   logFile: string;
   processor: ServiceProcess;
   gateway: ServiceProcess;
+  /** The processor's /metrics (its per-transaction phases). */
+  processorMetricsUrl: string;
   /** Warnings, errors and restarts of the services: message → how often, for the report. */
   incidents: Map<string, number>;
   stop(): Promise<void>;
@@ -72,7 +74,11 @@ export async function bootLedger(options: LedgerOptions): Promise<BenchLedger> {
     if (incidents.has(key) || incidents.size < incidentKindsMax) incidents.set(key, (incidents.get(key) ?? 0) + 1);
   };
   let stopped: Promise<void> | undefined;
+  const processorMetricsPort = await freePort();
   const env = {
+    // The gateway's answers say where each request's time went (gateway/server-timing.ts).
+    GATEWAY_SERVER_TIMING: 'true',
+    ACCOUNT_METRICS_PORT: String(processorMetricsPort),
     KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registryUrl, BANK_TOPIC_PREFIX: prefix, BANK_PARTITIONS: String(base.partitions),
     APP_ID: appId, DATA_DIR: dataDir, GATEWAY_PORT: String(options.gatewayPort), GATEWAY_HOST: '127.0.0.1', GATEWAY_INSTANCE_ID: 'bench',
     ...benchServiceEnv,
@@ -90,6 +96,7 @@ export async function bootLedger(options: LedgerOptions): Promise<BenchLedger> {
     logFile: options.logFile,
     processor,
     gateway,
+    processorMetricsUrl: `http://127.0.0.1:${processorMetricsPort}/metrics`,
     incidents,
     stop: () => (stopped ??= (async () => {
       // The gateway first: a graceful exit is what writes its CPU profile.

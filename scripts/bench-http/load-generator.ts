@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { prng } from '../workload.ts';
 import { LatencyHistogram, type HistogramSnapshot } from './histogram.ts';
 import { operations, type LoadPlan, type Operation } from './options.ts';
+import { parseServerTiming } from '../../gateway/server-timing.ts';
 
 /** Open loop: requests scheduled but not answered at most; beyond, a request is dropped (counted). */
 const outstandingMax = 20_000;
@@ -40,6 +41,8 @@ export interface LoadResult {
   dropped: number;
   /** op → class → histogram; 5xx and transport errors have no latency class. */
   histograms: Record<Operation, Record<LatencyClass, HistogramSnapshot>>;
+  /** Server-Timing stage → histogram, over answered (non-202) measured requests (gateway/server-timing.ts). */
+  stages: Record<string, HistogramSnapshot>;
 }
 
 type Message = { type: 'measuring' } | LoadProgress | LoadResult;
@@ -62,6 +65,7 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const depositPaths = accounts.map((a) => `/api/v1/accounts/${a}/deposit`);
   const withdrawPaths = accounts.map((a) => `/api/v1/accounts/${a}/withdraw`);
   const histograms = Object.fromEntries(operations.map((o) => [o, { accepted: new LatencyHistogram(), rejected: new LatencyHistogram(), pending: new LatencyHistogram() }])) as Record<Operation, Record<LatencyClass, LatencyHistogram>>;
+  const stages = new Map<string, LatencyHistogram>();
   const statusCounts: Record<string, number> = {};
   const codeCounts: Record<string, number> = {};
   const errorCounts: Record<string, number> = {};
@@ -83,12 +87,19 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
     return !stopped;
   };
 
-  function answered(op: Operation, scheduledAt: number, status: number, body: string | undefined, error: string | undefined): void {
+  function answered(op: Operation, scheduledAt: number, status: number, body: string | undefined, error: string | undefined, timing?: string): void {
     const now = performance.now();
     progress.inFlight -= 1;
     progress.completed += 1;
     if (scheduledAt >= measureFrom) {
       lastAnswerAt = now;
+      if (timing !== undefined && status !== 202) {
+        for (const [stage, ms] of Object.entries(parseServerTiming(timing))) {
+          let histogram = stages.get(stage);
+          if (histogram === undefined) stages.set(stage, (histogram = new LatencyHistogram()));
+          histogram.record(ms * 1000);
+        }
+      }
       const micros = (now - scheduledAt) * 1000;
       if (error !== undefined) errorCounts[error] = (errorCounts[error] ?? 0) + 1;
       else {
@@ -123,10 +134,10 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
     }
     progress.inFlight += 1;
     let settled = false;
-    const settle = (status: number, text: string | undefined, error: string | undefined): void => {
+    const settle = (status: number, text: string | undefined, error: string | undefined, timing?: string): void => {
       if (settled) return;
       settled = true;
-      answered(op, scheduledAt, status, text, error);
+      answered(op, scheduledAt, status, text, error, timing);
     };
     const request = http.request(
       {
@@ -135,15 +146,17 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
       },
       (response) => {
         const status = response.statusCode ?? 0;
+        const header = response.headers['server-timing'];
+        const timing = Array.isArray(header) ? header.join(', ') : header;
         if (status < 400) {
           response.resume();
-          response.on('end', () => settle(status, undefined, undefined));
+          response.on('end', () => settle(status, undefined, undefined, timing));
           return;
         }
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => settle(status, text, undefined));
+        response.on('end', () => settle(status, text, undefined, timing));
       },
     );
     request.setTimeout(plan.requestTimeoutMs, () => request.destroy(Object.assign(new Error('timeout'), { code: 'CLIENT_TIMEOUT' })));
@@ -181,7 +194,8 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const snapshots = Object.fromEntries(
       operations.map((o) => [o, { accepted: histograms[o].accepted.snapshot(), rejected: histograms[o].rejected.snapshot(), pending: histograms[o].pending.snapshot() }]),
     ) as LoadResult['histograms'];
-    return { type: 'result', windowMs: Math.max(1, lastAnswerAt - measureFrom), measured, statusCounts, codeCounts, errorCounts, dropped, histograms: snapshots };
+    const stageSnapshots = Object.fromEntries([...stages].map(([stage, histogram]) => [stage, histogram.snapshot()]));
+    return { type: 'result', windowMs: Math.max(1, lastAnswerAt - measureFrom), measured, statusCounts, codeCounts, errorCounts, dropped, histograms: snapshots, stages: stageSnapshots };
   });
 }
 

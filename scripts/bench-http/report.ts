@@ -24,11 +24,24 @@ export interface PhaseReport {
   /** Open loop: requests not sent because too many were outstanding (the gateway fell behind). */
   dropped: number;
   cpu: CpuSplit | undefined;
+  /** Per request, where the time went (the gateway's Server-Timing stages), answered requests only. */
+  stages: Record<string, LatencySummary>;
+  /** Per processor chunk (one transaction), mean ms of each step, over the phase (its /metrics). */
+  processorPhases: ProcessorPhases | undefined;
 }
+
+export interface ProcessorPhases {
+  chunks: number;
+  commandsPerChunk: number;
+  meanMs: Record<string, number>;
+}
+
+/** Server-Timing stages in the order a request meets them. */
+const stageOrder = ['produce', 'queue', 'decide', 'commit', 'reply', 'total'];
 
 const classes: LatencyClass[] = ['accepted', 'rejected', 'pending'];
 
-export function phaseReport(name: string, result: LoadResult, concurrency: number, rate: number | undefined, cpu: CpuSplit | undefined): PhaseReport {
+export function phaseReport(name: string, result: LoadResult, concurrency: number, rate: number | undefined, cpu: CpuSplit | undefined, processorPhases?: ProcessorPhases): PhaseReport {
   const windowSeconds = result.windowMs / 1000;
   const latency = Object.fromEntries(classes.map((c) => [c, summarize(mergeSnapshots(operations.map((o) => result.histograms[o][c])))])) as PhaseReport['latency'];
   const latencyByOperation = Object.fromEntries(
@@ -52,6 +65,8 @@ export function phaseReport(name: string, result: LoadResult, concurrency: numbe
     errorCounts: result.errorCounts,
     dropped: result.dropped,
     cpu,
+    stages: Object.fromEntries(stageOrder.filter((s) => result.stages[s] !== undefined).map((s) => [s, summarize(result.stages[s]!)])),
+    processorPhases,
   };
 }
 
@@ -71,6 +86,15 @@ export function formatPhase(report: PhaseReport): string {
   for (const op of operations) {
     const s = report.latencyByOperation[op].accepted;
     if (s.count > 0) lines.push(row(`  ${op} accepted`, s));
+  }
+  if (Object.keys(report.stages).length > 0) {
+    lines.push(`  ${'stages ms (answered)'.padEnd(22)}${pad('count', 9)}${pad('p50', 8)}${pad('p95', 8)}${pad('p99', 8)}${pad('max', 9)}`);
+    for (const [stage, summary] of Object.entries(report.stages)) lines.push(row(`  ${stage}`, summary));
+  }
+  if (report.processorPhases !== undefined) {
+    const p = report.processorPhases;
+    const steps = Object.entries(p.meanMs).map(([phase, ms]) => `${phase} ${ms.toFixed(2)}`).join(', ');
+    lines.push(`  processor: ${p.chunks} transactions, ${p.commandsPerChunk.toFixed(1)} commands each; mean ms per transaction: ${steps}`);
   }
   const statuses = Object.entries(report.statusCounts).map(([k, v]) => `${k}: ${v}`).join(', ');
   const codes = Object.entries(report.codeCounts).map(([k, v]) => `${k}: ${v}`).join(', ');

@@ -6,12 +6,13 @@ import { defaultGatewayConfig, type GatewayConfig } from '../../../gateway/confi
 import { GatewayMetrics } from '../../../gateway/metrics.ts';
 import { OutcomeTable } from '../../../gateway/outcome-table.ts';
 import type { CommandSink } from '../../../gateway/ports.ts';
+import type { OutcomeTiming } from '../../../gateway/server-timing.ts';
 import type { Command, CommandOutcome } from '../../../schemas/types.ts';
 import type { ApiKeyDirectory } from '../../../processors/http/api-keys.ts';
 import { InMemoryKeyAdmin, adminHeaders, testDirectory } from '../../support/keys.ts';
 
 /** What the scripted processor answers for a command: outcomes to feed (in order), each maybe replayed. */
-export type Reaction = { outcome: CommandOutcome; replayed?: boolean }[];
+export type Reaction = { outcome: CommandOutcome; replayed?: boolean; timing?: OutcomeTiming }[];
 
 export class InMemoryCommandSink implements CommandSink {
   readonly sent: Command[] = [];
@@ -28,7 +29,7 @@ export class InMemoryCommandSink implements CommandSink {
     const reaction = this.react(command);
     // Outcomes arrive after the send is acknowledged, as they would from Kafka.
     setImmediate(() => {
-      for (const { outcome, replayed } of reaction) this.outcomes.accept(outcome, { replayed: replayed ?? false });
+      for (const { outcome, replayed, timing } of reaction) this.outcomes.accept(outcome, { replayed: replayed ?? false, timing });
     });
   }
 

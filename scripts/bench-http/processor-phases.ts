@@ -1,0 +1,32 @@
+// Where the account processor's time goes per transaction, from two scrapes of its /metrics
+// (processors/account/metrics.ts: account_chunk_phase_seconds by phase, account_transaction_commands):
+// the mean of each step over the transactions between the scrapes.
+import type { ProcessorPhases } from './report.ts';
+
+const phaseNames = ['read', 'decide', 'send', 'offsets', 'commit', 'store'];
+const scrapeTimeoutMs = 5000;
+
+/** The processor's metrics text, or undefined when it cannot be had (the report then leaves the line out). */
+export async function scrapeProcessor(url: string | undefined): Promise<string | undefined> {
+  if (url === undefined) return undefined;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(scrapeTimeoutMs) });
+    return response.ok ? await response.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+export function processorPhases(before: string | undefined, after: string | undefined): ProcessorPhases | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  const delta = (series: string) => sample(after, series) - sample(before, series);
+  const chunks = delta('account_chunk_phase_seconds_count{phase="commit"}');
+  if (chunks <= 0) return undefined;
+  const meanMs = Object.fromEntries(phaseNames.map((phase) => [phase, (delta(`account_chunk_phase_seconds_sum{phase="${phase}"}`) * 1000) / chunks]));
+  return { chunks, commandsPerChunk: delta('account_transaction_commands_sum') / Math.max(1, delta('account_transaction_commands_count')), meanMs };
+}
