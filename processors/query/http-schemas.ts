@@ -198,3 +198,26 @@ export const readiness = {
 } as const;
 
 export const health = { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['up'] } } } as const;
+
+// Holds (DESIGN §11): an account's holds, newest placed first.
+export const holdStatuses = ['ACTIVE', 'CAPTURED', 'VOIDED', 'EXPIRED'] as const;
+export const holdParams = { type: 'object', required: ['id', 'holdId'], additionalProperties: false, properties: { id: uuid, holdId: uuid } } as const;
+export const holdsQuery = { type: 'object', properties: { limit, cursor, minVersion, status: { type: 'string', enum: holdStatuses, description: 'only holds with this status' } } } as const;
+export const hold = {
+  type: 'object',
+  required: ['holdId', 'accountId', 'amount', 'status', 'reference', 'expiresAt', 'placedAt', 'capturedAmount', 'releasedAmount', 'closedAt', 'commandId', 'actor'],
+  properties: {
+    holdId: { type: 'string' },
+    accountId: { type: 'string' },
+    amount: { ...money, description: 'what the hold reserved' },
+    status: { type: 'string', enum: holdStatuses },
+    reference: nullableString,
+    expiresAt: timestamp,
+    placedAt: timestamp,
+    capturedAmount: { type: ['integer', 'null'], description: 'CAPTURED: what left the account' },
+    releasedAmount: { type: ['integer', 'null'], description: 'once closed: what went back to the available balance' },
+    closedAt: { ...nullableTimestamp, description: 'when the hold left ACTIVE' },
+    commandId: { type: 'string', description: 'the command that placed the hold' },
+    actor: { ...nullableString, description: 'the API key (keyId) that placed the hold' },
+  },
+} as const;

@@ -36,6 +36,14 @@ export const queryRoutes: DocumentedRoute[] = [
     schema: { params: s.idParams, querystring: s.statementQuery }, responses: { 200: ['the statement', s.statement, ['application/json', 'text/csv']], 400: invalid, 404: notFound, 503: lagging },
   },
   {
+    method: 'GET', url: '/api/v1/accounts/:id/holds', operationId: 'listHolds', summary: 'The account\'s holds, newest placed first, cursor-paged; ?status=ACTIVE|CAPTURED|VOIDED|EXPIRED filters',
+    schema: { params: s.idParams, querystring: s.holdsQuery }, responses: { 200: ['a page', s.pageOf(s.hold)], 400: invalid, 404: notFound, 503: lagging },
+  },
+  {
+    method: 'GET', url: '/api/v1/accounts/:id/holds/:holdId', operationId: 'getHold', summary: 'One hold of the account',
+    schema: { params: s.holdParams, querystring: s.accountQuery }, responses: { 200: ['the hold', s.hold], 400: invalid, 404: problem('ACCOUNT_NOT_FOUND, HOLD_NOT_FOUND'), 503: lagging },
+  },
+  {
     method: 'GET', url: '/api/v1/transfers/:id', operationId: 'getTransfer', summary: 'A transfer: pending, completed or failed',
     schema: { params: s.idParams }, responses: { 200: ['the transfer', s.transfer], 400: invalid, 404: problem('TRANSFER_NOT_FOUND') },
   },

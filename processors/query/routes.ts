@@ -14,6 +14,7 @@ import { accessBounds, ledgerEdge, serverOptionsFor, type EdgeOptions } from '..
 import type { Logger } from '../log.ts';
 import { decodeHistoryCursor } from './cursor.ts';
 import { registerReadRoutes } from './routes-read.ts';
+import { registerHoldRoutes } from './routes-holds.ts';
 import { registerEventStream } from './routes-stream.ts';
 import type { EventStream } from './event-stream.ts';
 import { registerDocs } from './openapi.ts';
@@ -141,6 +142,7 @@ export function buildApp(deps: QueryAppDeps): FastifyInstance {
   app.get('/api/v1/accounts/:id', { schema: accountSchema(schemas.account) }, async (request: IdRequest) => renderAccount(await rowFor(request)));
   // The list, balance, history and statement routes, with their filters (DESIGN §11).
   registerReadRoutes(app, deps);
+  registerHoldRoutes(app, deps);
   if (deps.events !== undefined) registerEventStream(app, deps.events);
   registerDocs(app);
 

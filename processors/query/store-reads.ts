@@ -6,7 +6,8 @@ import type { Level } from 'level';
 import type { AccountSummary, HistoryEntry } from './views/types.ts';
 import type { FilteredScan } from './views/filtered-list.ts';
 import { rows } from './rows.ts';
-import { accountKey, historyKey, padded, separator, sequenceOfKey, timePrefix, typeKey } from './keys.ts';
+import { accountKey, historyKey, holdIndexKey, holdIndexPrefix, holdKey, padded, separator, sequenceOfKey, timePrefix, typeKey } from './keys.ts';
+import type { HoldRecord } from './views/holds.ts';
 
 /** Index keys read per native call of a filtered account scan at most: one multi-get of rows follows each. */
 export const indexScanChunkKeys = 1024;
@@ -68,6 +69,30 @@ export class StoreReads {
       if (entries === undefined) throw new Error(`history of ${accountId} changed under a statement (the partition's views were wiped)`);
       yield entries;
     }
+  }
+
+  async hold(accountId: string, holdId: string): Promise<HoldRecord | undefined> {
+    const value = await this.db().get(holdKey(accountId, holdId));
+    return value === undefined ? undefined : rows.hold.decode(value);
+  }
+
+  /**
+   * Up to `limit` holds of the account with `status` ("*": any), newest placed first, placed before
+   * sequence `before` (all when null): one seek of the holds index, then one multi-get of records.
+   * Undefined when a record is missing, which only a concurrent wipe can cause.
+   */
+  async holds(accountId: string, status: string, before: number | null, limit: number): Promise<HoldRecord[] | undefined> {
+    const prefix = holdIndexPrefix(accountId, status);
+    const upper = before === null ? { lt: prefix.slice(0, -1) + '\u0001' } : { lt: holdIndexKey(accountId, status, before) };
+    const holdIds = await this.db().values({ gte: prefix, ...upper, reverse: true, limit }).all();
+    if (holdIds.length === 0) return [];
+    const values = await this.db().getMany(holdIds.map((holdId) => holdKey(accountId, holdId)));
+    const holds: HoldRecord[] = [];
+    for (const value of values) {
+      if (value === undefined) return undefined;
+      holds.push(rows.hold.decode(value));
+    }
+    return holds;
   }
 
   /**
