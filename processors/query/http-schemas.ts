@@ -221,3 +221,38 @@ export const hold = {
     actor: { ...nullableString, description: 'the API key (keyId) that placed the hold' },
   },
 } as const;
+
+/** GET /api/v1/system/health (system.ts): the dashboard's health panel. */
+export const systemHealth = {
+  type: 'object',
+  required: ['at', 'ready', 'eventsApplied', 'eventsPerSecond', 'partitions', 'deadLetters', 'parkedEvents', 'streams', 'problem'],
+  properties: {
+    at: timestamp,
+    ready: { type: 'boolean' },
+    eventsApplied: { type: 'integer', description: 'events folded into the views since this process started' },
+    eventsPerSecond: { type: ['number', 'null'], description: 'applied per second over the last ~30 s of reads of this route; null until two reads are a second apart' },
+    partitions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          partition: { type: 'integer' },
+          phase: { type: 'string', enum: ['preparing', 'rebuilding', 'catching-up', 'live', 'elsewhere'], description: 'elsewhere: another instance applies this partition' },
+          appliedOffset: { ...nullableString, description: 'the next offset the views apply' },
+          logEndOffset: { ...nullableString, description: 'the log end offset now' },
+          lag: { type: ['integer', 'null'], description: 'offsets between them (transaction markers included)' },
+        },
+      },
+    },
+    deadLetters: {
+      type: 'object',
+      properties: {
+        topic: { type: 'string' },
+        offsets: { type: ['integer', 'null'], description: 'offsets retained in the dead-letter topic: its records, plus a marker per transaction that wrote some (0: none)' },
+      },
+    },
+    parkedEvents: { type: 'integer', description: 'events the views could not apply, kept for diagnosis' },
+    streams: { type: 'integer', description: 'open event streams' },
+    problem: { ...nullableString, description: 'why some numbers are null (Kafka did not give the log end offsets)' },
+  },
+} as const;
