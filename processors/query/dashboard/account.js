@@ -3,7 +3,7 @@
 // statement as CSV. The CSV is fetched with the key in the header and saved from a Blob, since a
 // plain link could not carry the header.
 import { getJson, query, request } from './api.js';
-import { badge, balanceEffect, el, fillRows, major, money, rememberCurrency, tile, typeLabel, when } from './format.js';
+import { badge, balanceEffect, el, fillRows, major, money, rememberCurrency, shortId, tile, typeLabel, when } from './format.js';
 
 /** Events the chart shows at most (the newest): one history page. */
 export const chartEventsMax = 1000;
@@ -11,6 +11,15 @@ export const historyPageSize = 25;
 export const holdsPageSize = 10;
 
 const $ = (id) => document.getElementById(id);
+/** Axis times as precise as the chart's span needs: seconds within minutes, dates across days. */
+function tickFormat(points) {
+  const span = points.length < 2 ? 0 : points[points.length - 1].x - points[0].x;
+  const hour = 3_600_000;
+  if (span < 0.25 * hour) return new Intl.DateTimeFormat('sv-SE', { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  if (span < 36 * hour) return new Intl.DateTimeFormat('sv-SE', { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+}
+
 const axisMoney = (value, currency) => {
   try {
     return new Intl.NumberFormat(undefined, { style: 'currency', currency, notation: 'compact' }).format(value);
@@ -75,7 +84,10 @@ export class AccountView {
     const a = this.account;
     const page = await getJson(path(a.accountId, `/history${query({ limit: chartEventsMax })}`));
     const points = page.items.slice().reverse().map((e) => ({ x: Date.parse(e.occurredAt), y: major(e.balanceAfter, a.currency), minor: e.balanceAfter }));
-    $('chart-caption').textContent = page.nextCursor === null ? `${points.length} events` : `latest ${points.length} events`;
+    // The balance holds until now: the line runs on to the right edge (a point of its own, not an event).
+    const last = points[points.length - 1];
+    if (last !== undefined) points.push({ x: Math.max(Date.now(), last.x), y: last.y, minor: last.minor, now: true });
+    $('chart-caption').textContent = page.nextCursor === null ? `${page.items.length} events` : `latest ${page.items.length} events`;
     this.drawChart(points);
   }
 
@@ -86,13 +98,15 @@ export class AccountView {
       return;
     }
     const currency = this.account.currency;
-    const data = { datasets: [{ label: `Balance (${currency})`, data: points, stepped: 'before', borderColor: '#1d5fa8', backgroundColor: 'rgba(29, 95, 168, 0.12)', fill: true, pointRadius: points.length > 60 ? 0 : 3, borderWidth: 2 }] };
+    const data = { datasets: [{ label: `Balance (${currency})`, data: points, stepped: 'after', borderColor: '#1d5fa8', backgroundColor: 'rgba(29, 95, 168, 0.12)', fill: true, pointRadius: (context) => (context.raw?.now === true || points.length > 60 ? 0 : 3), borderWidth: 2 }] };
+    const tickTime = tickFormat(points);
     if (this.chart !== null) {
       this.chart.data = data;
+      Object.assign(this.chart.options.scales.x, { min: points[0]?.x, max: points[points.length - 1]?.x });
+      this.chart.options.scales.x.ticks.callback = (value) => tickTime.format(new Date(value));
       this.chart.update('none');
       return;
     }
-    const tickTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
     this.chart = new Chart($('balance-chart'), {
       type: 'line',
       data,
@@ -104,10 +118,10 @@ export class AccountView {
         interaction: { mode: 'nearest', intersect: false },
         plugins: {
           legend: { display: false },
-          tooltip: { callbacks: { title: (items) => when(new Date(items[0].parsed.x).toISOString()), label: (item) => money(item.raw.minor, currency) } },
+          tooltip: { callbacks: { title: (items) => (items[0].raw.now ? 'now' : when(new Date(items[0].parsed.x).toISOString())), label: (item) => money(item.raw.minor, currency) } },
         },
         scales: {
-          x: { type: 'linear', ticks: { maxTicksLimit: 6, callback: (value) => tickTime.format(new Date(value)) }, grid: { display: false } },
+          x: { type: 'linear', min: points[0]?.x, max: points[points.length - 1]?.x, ticks: { maxTicksLimit: 6, callback: (value) => tickTime.format(new Date(value)) }, grid: { display: false } },
           y: { ticks: { maxTicksLimit: 6, callback: (value) => axisMoney(value, currency) }, grace: '5%' },
         },
       },
@@ -121,14 +135,15 @@ export class AccountView {
     this.historyCursor = page.nextCursor;
     const rows = page.items.map((e) => {
       const sign = balanceEffect(e.type);
-      const detail = e.counterpartyAccountId ?? e.reference ?? e.reason ?? '';
+      const detail = e.counterpartyAccountId !== null ? `${e.reference ?? ''} ↔ ${shortId(e.counterpartyAccountId)}`.trim() : (e.reference ?? e.reason ?? '');
+      const detailTitle = [e.reference, e.counterpartyAccountId, e.reason].filter((v) => v !== null && v !== undefined).join(' · ');
       return el('tr', { 'data-sequence': e.sequence }, [
-        el('td', { class: 'num', text: e.sequence }),
+        el('td', { class: 'num wide-only', text: e.sequence }),
         el('td', { text: when(e.occurredAt) }),
         el('td', { text: typeLabel(e.type) }),
         el('td', { class: `num ${sign > 0 ? 'credit' : sign < 0 ? 'debit' : ''}`, text: `${sign > 0 ? '+' : sign < 0 ? '−' : ''}${money(e.amount, a.currency)}` }),
         el('td', { class: 'num', text: money(e.balanceAfter, a.currency) }),
-        el('td', { class: 'wide-only', text: detail, title: detail }),
+        el('td', { class: 'wide-only clip', text: detail, title: detailTitle }),
         el('td', { class: 'wide-only mono', text: e.actor ?? '' }),
       ]);
     });
@@ -148,7 +163,7 @@ export class AccountView {
       el('td', {}, [badge(h.status)]),
       el('td', { class: 'num', text: money(h.amount, a.currency) }),
       el('td', { class: 'num wide-only', text: h.capturedAmount === null ? '—' : money(h.capturedAmount, a.currency) }),
-      el('td', { class: 'wide-only', text: h.reference ?? '' }),
+      el('td', { class: 'wide-only clip', text: h.reference ?? '', title: h.reference ?? '' }),
       el('td', { class: 'wide-only', text: when(h.expiresAt) }),
     ]));
     const tbody = $('holds-table').tBodies[0];

@@ -30,8 +30,9 @@ export function money(minor, currency) {
   }
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+// 2026-11-30 06:40:50 in the browser's time zone: compact, unambiguous, sorts as text.
+const dateTime = new Intl.DateTimeFormat('sv-SE', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const timeOnly = new Intl.DateTimeFormat('sv-SE', { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 export const when = (iso) => (iso ? dateTime.format(new Date(iso)) : '—');
 export const clock = (iso) => (iso ? timeOnly.format(new Date(iso)) : '');
 export const shortId = (id) => (typeof id === 'string' && id.length > 13 ? `${id.slice(0, 8)}…${id.slice(-4)}` : String(id ?? ''));
