@@ -215,7 +215,7 @@ export class QueryConsumer {
       const lastOffset = isLast ? BigInt(batch.lastOffset()) : BigInt(chunk[chunk.length - 1]?.offset ?? '0');
       const { events, records, parked } = await this.decodeAll(chunk, partition);
       const current = await store.readAccounts(accountsOf(events));
-      const changes = applyEvents(current, events, await store.entries(storedDuplicates(current, events)), await store.readHolds(holdsEndedBy(events)));
+      const changes = applyEvents(current, events, await store.entries(storedDuplicates(current, events)), await store.reads.holdRecords(holdsEndedBy(events)));
       for (const { index, reason, detail } of changes.parked) {
         const event = events[index];
         const record = records[index];

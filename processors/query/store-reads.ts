@@ -7,7 +7,7 @@ import type { AccountSummary, HistoryEntry } from './views/types.ts';
 import type { FilteredScan } from './views/filtered-list.ts';
 import { rows } from './rows.ts';
 import { accountKey, historyKey, holdIndexKey, holdIndexPrefix, holdKey, padded, separator, sequenceOfKey, timePrefix, typeKey } from './keys.ts';
-import type { HoldRecord } from './views/holds.ts';
+import { holdRef, type HoldRecord } from './views/holds.ts';
 
 /** Index keys read per native call of a filtered account scan at most: one multi-get of rows follows each. */
 export const indexScanChunkKeys = 1024;
@@ -69,6 +69,18 @@ export class StoreReads {
       if (entries === undefined) throw new Error(`history of ${accountId} changed under a statement (the partition's views were wiped)`);
       yield entries;
     }
+  }
+
+  /** The stored records of these holds (for the fold of the events that end them), by holdRef. */
+  async holdRecords(refs: ReadonlyArray<{ accountId: string; holdId: string }>): Promise<Map<string, HoldRecord | undefined>> {
+    const found = new Map<string, HoldRecord | undefined>();
+    if (refs.length === 0) return found;
+    const values = await this.db().getMany(refs.map((r) => holdKey(r.accountId, r.holdId)));
+    refs.forEach((r, i) => {
+      const value = values[i];
+      found.set(holdRef(r.accountId, r.holdId), value === undefined ? undefined : rows.hold.decode(value));
+    });
+    return found;
   }
 
   async hold(accountId: string, holdId: string): Promise<HoldRecord | undefined> {

@@ -24,7 +24,6 @@ import type { StoredCheckpoint } from './replay.ts';
 import { rows } from './rows.ts';
 import { factFromEntry } from './views/transfer.ts';
 import { accountIndexKeys, accountKey, anyHoldStatus, historyKey, holdIndexKey, holdKey, lastTimeKey, separator, timeKey, typeKey } from './keys.ts';
-import { holdRef, type HoldRecord } from './views/holds.ts';
 import { StoreReads } from './store-reads.ts';
 
 /** Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. 2: the indexes of keys.ts. 4: holds. */
@@ -149,18 +148,6 @@ export class PartitionStore {
     refs.forEach((r, i) => {
       const value = values[i];
       if (value !== undefined) found.set(entryRef(r.accountId, r.sequence), rows.history.decode(value));
-    });
-    return found;
-  }
-
-  /** The stored records of these holds (for the fold of the events that end them), by holdRef. */
-  async readHolds(refs: ReadonlyArray<{ accountId: string; holdId: string }>): Promise<Map<string, HoldRecord | undefined>> {
-    const found = new Map<string, HoldRecord | undefined>();
-    if (refs.length === 0) return found;
-    const values = await this.db.getMany(refs.map((r) => holdKey(r.accountId, r.holdId)));
-    refs.forEach((r, i) => {
-      const value = values[i];
-      found.set(holdRef(r.accountId, r.holdId), value === undefined ? undefined : rows.hold.decode(value));
     });
     return found;
   }

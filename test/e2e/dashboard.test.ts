@@ -43,6 +43,7 @@ let gatewayBase: string;
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
+const requested: string[] = [];
 const accounts: Record<'ada' | 'grace' | 'alan', string> = { ada: '', grace: '', alan: '' };
 let holdId: string;
 
@@ -51,7 +52,7 @@ async function post(path: string, body: unknown): Promise<Record<string, unknown
     method: 'POST', headers: { ...adminHeaders, 'idempotency-key': randomUUID(), 'content-type': 'application/json' }, body: JSON.stringify(body),
   });
   const answer = (await response.json()) as Record<string, unknown>;
-  const created = path.endsWith('/holds') || path.endsWith('/accounts') || path.endsWith('/transfers');
+  const created = ['/holds', '/accounts', '/transfers', '/api-keys'].some((tail) => path.endsWith(tail));
   expect([path, response.status, answer.code]).toEqual([path, created ? 201 : 200, undefined]);
   return answer;
 }
@@ -88,6 +89,7 @@ describe.skipIf(browserPath === null)('dashboard in a real browser', () => {
       if (message.type() === 'error') problems.push(`console: ${message.text()}`);
     });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('request', (request) => requested.push(request.url()));
   }, 300_000);
 
   afterAll(async () => {
@@ -98,7 +100,12 @@ describe.skipIf(browserPath === null)('dashboard in a real browser', () => {
     await ledger?.close();
   });
 
-  it('asks for a key, refuses a wrong one with a message, and keeps the right one out of URLs and localStorage', async () => {
+  it('asks for a key, refuses a wrong one and one without the read scope with a message, and keeps the right one out of URLs and localStorage', async () => {
+    // A key that may write but not read, known to the query service once it follows the key topic.
+    const writer = (await post('/api/v1/api-keys', { name: 'dashboard-writer', scopes: ['write'] })).key as string;
+    await waitFor(async () => ((await fetch(`${query.processor.url}/api/v1/accounts`, { headers: { authorization: `Bearer ${writer}` } })).status === 403 ? true : undefined), {
+      what: 'the query service to know the write-only key', timeoutMs: 30_000,
+    });
     await page.goto(`${query.processor.url}/`);
     await page.locator('#signin').waitFor({ state: 'visible' });
     await shot('dashboard-1-sign-in.png');
@@ -108,12 +115,18 @@ describe.skipIf(browserPath === null)('dashboard in a real browser', () => {
     // The browser logs the refused request itself: expected here, and nowhere after.
     expect(problems).toEqual(['console: Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
     problems.length = 0;
+    await page.fill('#api-key', writer);
+    await page.click('#signin-form button[type=submit]');
+    await expect.poll(() => page.textContent('#signin-error')).toContain('403 FORBIDDEN');
+    expect(await page.textContent('#signin-error')).toContain('read scope');
+    problems.length = 0;
     await page.fill('#api-key', testAdminKey);
     await page.click('#signin-form button[type=submit]');
     await page.locator('#accounts-table tbody tr').first().waitFor();
     expect(await page.isHidden('#signin')).toBe(true);
     expect(page.url()).not.toContain(testAdminKey);
     expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(testAdminKey);
+    expect(await page.evaluate(() => sessionStorage.getItem('kafka-ledger.apiKey'))).toBe(testAdminKey);
     const owners = await page.locator('#accounts-table tbody td:first-child').allTextContents();
     expect(owners.sort()).toEqual(['Ada Lovelace', 'Alan Turing', 'Grace Hopper']);
   });
@@ -183,5 +196,9 @@ describe.skipIf(browserPath === null)('dashboard in a real browser', () => {
     await expect.poll(overflowing).toEqual({ scrollWidth: 390, wide: [] });
     await shot('dashboard-5-accounts-phone.png');
     expect(problems).toEqual([]);
+    // Every request stayed on the query service, and no URL carried the key.
+    expect(requested.filter((url) => !url.startsWith(`${query.processor.url}/`) && !url.startsWith('blob:') && !url.startsWith('data:'))).toEqual([]);
+    expect(requested.filter((url) => url.includes(testAdminKey) || url.includes(encodeURIComponent(testAdminKey)))).toEqual([]);
+    expect(requested.length).toBeGreaterThan(10);
   });
 });

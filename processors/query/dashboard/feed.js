@@ -32,8 +32,10 @@ export function sseParser(dispatch) {
   };
   return (chunk) => {
     buffer += chunk;
-    const lines = buffer.split(/\r\n|\r|\n/);
-    buffer = lines.pop() ?? '';
+    // A CR that ends the chunk may be the first half of a CRLF: it ends a line only once the next character is known.
+    const held = buffer.endsWith('\r') ? '\r' : '';
+    const lines = (held === '' ? buffer : buffer.slice(0, -1)).split(/\r\n|\r|\n/);
+    buffer = (lines.pop() ?? '') + held;
     if (buffer.length > feedBounds.lineCharsMax) throw new Error(`an event stream line exceeds ${feedBounds.lineCharsMax} characters`);
     for (const text of lines) line(text);
   };

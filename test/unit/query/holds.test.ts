@@ -93,7 +93,7 @@ describe('holds routes over the view store', () => {
   async function write(events: AccountEvent[]): Promise<void> {
     const { store } = await stores.openPartition(stores.partitionOf(holder));
     const current = await store.readAccounts(accountsOf(events));
-    const changes = applyEvents(current, events, new Map(), await store.readHolds(holdsEndedBy(events)));
+    const changes = applyEvents(current, events, new Map(), await store.reads.holdRecords(holdsEndedBy(events)));
     expect(changes.parked).toEqual([]);
     offset += BigInt(events.length);
     await store.write(changes, offset);
