@@ -63,7 +63,9 @@ export class SystemHealth {
       });
       const offsets = Promise.race([fetched, timeout]).finally(() => clearTimeout(timer));
       // A failed ask is not cached: the next read asks again.
-      offsets.catch(() => (this.cached = undefined));
+      offsets.catch(() => {
+        if (this.cached?.offsets === offsets) this.cached = undefined;
+      });
       this.cached = { atMs: now, offsets };
     }
     return this.cached.offsets;

@@ -50,12 +50,15 @@ export class EventFeed {
     this.controller = undefined;
     this.running = false;
     this.failures = 0;
+    /** Bumped by every start: a loop left over from before a stop (asleep in its backoff) sees it and ends. */
+    this.generation = 0;
   }
 
   start() {
     if (this.running) return;
     this.running = true;
-    void this.loop();
+    this.generation += 1;
+    void this.loop(this.generation);
   }
 
   stop() {
@@ -64,29 +67,32 @@ export class EventFeed {
     this.onState('stopped', '');
   }
 
-  async loop() {
-    while (this.running) {
+  async loop(generation) {
+    const current = () => this.running && this.generation === generation;
+    while (current()) {
       try {
         await this.connect();
       } catch (error) {
+        if (!current()) return;
         if (error instanceof AuthError) return this.stop();
         // A Last-Event-ID the service does not know (another ledger, a reset topic): start live.
         if (error instanceof ApiError && error.status === 400) this.lastEventId = undefined;
-        if (!this.running) return;
         this.failures += 1;
         this.onState('reconnecting', error instanceof Error ? error.message : String(error));
       }
-      if (!this.running) return;
+      if (!current()) return;
       const backoff = Math.min(feedBounds.reconnectMaxMs, feedBounds.reconnectMinMs * 2 ** Math.min(this.failures, 5));
       await new Promise((resolve) => setTimeout(resolve, backoff / 2 + Math.random() * (backoff / 2)));
     }
   }
 
   async connect() {
-    this.controller = new AbortController();
+    // Local: a connection left over from before a restart aborts only itself.
+    const controller = new AbortController();
+    this.controller = controller;
     const headers = { ...authHeaders(), accept: 'text/event-stream' };
     if (this.lastEventId !== undefined) headers['last-event-id'] = this.lastEventId;
-    const response = await checked(await fetch('/api/v1/events/stream', { headers, cache: 'no-store', signal: this.controller.signal }));
+    const response = await checked(await fetch('/api/v1/events/stream', { headers, cache: 'no-store', signal: controller.signal }));
     this.onState('live', '');
     this.failures = 0;
     const parse = sseParser((frame) => {
@@ -106,7 +112,7 @@ export class EventFeed {
         parse(value);
       }
     } finally {
-      this.controller.abort();
+      controller.abort();
     }
   }
 }
