@@ -41,7 +41,7 @@ export function storedDuplicates(current: ReadonlyMap<string, AccountSummary | u
 /**
  * `current` holds the stored row (or undefined) of every account in accountsOf(events);
  * `stored` the history entries of storedDuplicates(current, events) by entryRef;
- * `storedHolds` the stored records of holdsEndedBy(events) by holdRef.
+ * `storedHolds` the stored records of holdsNamedBy(events) by holdRef.
  */
 export function applyEvents(
   current: ReadonlyMap<string, AccountSummary | undefined>,

@@ -52,12 +52,16 @@ export function holdIdOf(event: AccountEvent): string | null {
   }
 }
 
-/** The holds whose stored records the fold of these events needs: those the events end. */
-export function holdsEndedBy(events: readonly AccountEvent[]): Array<{ accountId: string; holdId: string }> {
+/**
+ * The holds whose stored records the fold of these events needs: every hold they name, those they
+ * place included (a hold id is unique forever, DESIGN §8: one placed again is parked, not folded
+ * over the first).
+ */
+export function holdsNamedBy(events: readonly AccountEvent[]): Array<{ accountId: string; holdId: string }> {
   const refs = new Map<string, { accountId: string; holdId: string }>();
   for (const event of events) {
     const holdId = holdIdOf(event);
-    if (holdId !== null && event.payload.type !== 'HoldPlaced') refs.set(holdRef(event.accountId, holdId), { accountId: event.accountId, holdId });
+    if (holdId !== null) refs.set(holdRef(event.accountId, holdId), { accountId: event.accountId, holdId });
   }
   return [...refs.values()];
 }

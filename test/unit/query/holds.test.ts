@@ -9,7 +9,7 @@ import type { AccountEvent, EventPayload } from '../../../schemas/types.ts';
 import { buildApp } from '../../../processors/query/routes.ts';
 import { ViewStores } from '../../../processors/query/stores.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
-import { accountsOf, applyEvents, holdRef, holdsEndedBy, type HoldRecord } from '../../../processors/query/views/index.ts';
+import { accountsOf, applyEvents, holdRef, holdsNamedBy, type HoldRecord } from '../../../processors/query/views/index.ts';
 import { A, ev, event, fold, history, t0 } from './given.ts';
 import { adminHeaders, testDirectory } from '../../support/keys.ts';
 
@@ -49,9 +49,17 @@ describe('hold fold', () => {
     const first = fold(history(A, [ev.opened(500), placed('h1', 200)]));
     const stored = new Map<string, HoldRecord | undefined>([[holdRef(A, 'h1'), first.changes.holds.get(holdRef(A, 'h1'))?.hold]]);
     const later = [event(A, 3, voided('h1', 200))];
-    expect(holdsEndedBy(later)).toEqual([{ accountId: A, holdId: 'h1' }]);
+    expect(holdsNamedBy([...history(A, [ev.opened(500), placed('h1', 200)]), ...later])).toEqual([{ accountId: A, holdId: 'h1' }]);
     const changes = applyEvents(first.rows, later, new Map(), stored);
     expect(changes.holds.get(holdRef(A, 'h1'))).toMatchObject({ storedStatus: 'ACTIVE', hold: { status: 'VOIDED', amount: 200, placedSequence: 2, releasedAmount: 200 } });
+  });
+
+  it('a hold placed again in a later batch is parked, not folded over the stored one', () => {
+    const first = fold(history(A, [ev.opened(500), placed('h1', 200)]));
+    const stored = new Map<string, HoldRecord | undefined>([[holdRef(A, 'h1'), first.changes.holds.get(holdRef(A, 'h1'))?.hold]]);
+    const changes = applyEvents(first.rows, [event(A, 3, placed('h1', 5))], new Map(), stored);
+    expect(changes.parked.map((p) => [p.reason, p.detail.includes('hold h1 was already placed at sequence 2')])).toEqual([['INVALID_EVENT', true]]);
+    expect(changes.holds.size).toBe(0);
   });
 
   it('a replayed hold event changes nothing', () => {
@@ -93,7 +101,7 @@ describe('holds routes over the view store', () => {
   async function write(events: AccountEvent[]): Promise<void> {
     const { store } = await stores.openPartition(stores.partitionOf(holder));
     const current = await store.readAccounts(accountsOf(events));
-    const changes = applyEvents(current, events, new Map(), await store.reads.holdRecords(holdsEndedBy(events)));
+    const changes = applyEvents(current, events, new Map(), await store.reads.holdRecords(holdsNamedBy(events)));
     expect(changes.parked).toEqual([]);
     offset += BigInt(events.length);
     await store.write(changes, offset);
