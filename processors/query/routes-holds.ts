@@ -8,8 +8,7 @@ import { decodeHoldsCursor, encodeHoldsCursor } from './cursor.ts';
 import * as schemas from './http-schemas.ts';
 import { anyHoldStatus } from './keys.ts';
 import { accountRow, invalidCursor, iso, notServed, optionalNumber, pageLimit, type QueryAppDeps } from './routes.ts';
-import { unavailable } from './stores.ts';
-import type { StoreReads } from './store-reads.ts';
+import { readsOf } from './routes-read.ts';
 import type { HoldRecord } from './views/holds.ts';
 
 type HoldsRequest = FastifyRequest<{ Params: { id: string }; Querystring: { limit: string; cursor?: string; minVersion?: string; status?: string } }>;
@@ -32,12 +31,6 @@ export const renderHold = (h: HoldRecord) => ({
   actor: h.actor,
 });
 
-function readsOf(deps: QueryAppDeps, accountId: string): StoreReads {
-  const reads = deps.views.reads(accountId);
-  if (reads === unavailable) throw notServed(accountId);
-  return reads;
-}
-
 async function holdsPage(deps: QueryAppDeps, request: HoldsRequest) {
   const accountId = canonicalId(request.params.id);
   const limit = pageLimit(request.query.limit);
@@ -51,7 +44,7 @@ async function holdsPage(deps: QueryAppDeps, request: HoldsRequest) {
   }
   await accountRow(deps, accountId, optionalNumber(request.query.minVersion), request.ip);
   // One more than the page: whether another page follows.
-  const holds = await readsOf(deps, accountId).holds(accountId, status, before, limit + 1);
+  const holds = await readsOf(deps.views, accountId).holds(accountId, status, before, limit + 1);
   if (holds === undefined) throw notServed(accountId);
   const items = holds.slice(0, limit);
   const last = items[items.length - 1];
@@ -63,7 +56,7 @@ async function oneHold(deps: QueryAppDeps, request: HoldRequest) {
   const accountId = canonicalId(request.params.id);
   const holdId = canonicalId(request.params.holdId);
   await accountRow(deps, accountId, optionalNumber(request.query.minVersion), request.ip);
-  const hold = await readsOf(deps, accountId).hold(accountId, holdId);
+  const hold = await readsOf(deps.views, accountId).hold(accountId, holdId);
   if (hold === undefined) throw new HttpProblem('HOLD_NOT_FOUND', `account ${accountId} has no hold ${holdId}`, { accountId });
   return renderHold(hold);
 }

@@ -5,7 +5,7 @@
 import type { Level } from 'level';
 import type { AccountSummary, HistoryEntry } from './views/types.ts';
 import type { FilteredScan } from './views/filtered-list.ts';
-import { rows } from './rows.ts';
+import { rows, type RowCodec } from './rows.ts';
 import { accountKey, historyKey, holdIndexKey, holdIndexPrefix, holdKey, padded, separator, sequenceOfKey, timePrefix, typeKey } from './keys.ts';
 import { holdRef, type HoldRecord } from './views/holds.ts';
 
@@ -46,16 +46,21 @@ export class StoreReads {
     return perType.flat().map(sequenceOfKey).sort((a, b) => b - a).slice(0, limit);
   }
 
-  /** The entries at these sequences, in that order; undefined when one is missing (only a concurrent wipe does that). */
-  async entries(accountId: string, sequences: readonly number[]): Promise<HistoryEntry[] | undefined> {
-    if (sequences.length === 0) return [];
-    const values = await this.db().getMany(sequences.map((s) => historyKey(accountId, s)));
-    const entries: HistoryEntry[] = [];
+  /** The rows at these keys, in that order, by one multi-get; undefined when one is missing (only a concurrent wipe does that). */
+  private async rowsAt<T>(keys: readonly string[], codec: RowCodec<T>): Promise<T[] | undefined> {
+    if (keys.length === 0) return [];
+    const values = await this.db().getMany([...keys]);
+    const found: T[] = [];
     for (const value of values) {
       if (value === undefined) return undefined;
-      entries.push(rows.history.decode(value));
+      found.push(codec.decode(value));
     }
-    return entries;
+    return found;
+  }
+
+  /** The entries at these sequences, in that order; undefined when one is missing. */
+  async entries(accountId: string, sequences: readonly number[]): Promise<HistoryEntry[] | undefined> {
+    return this.rowsAt(sequences.map((s) => historyKey(accountId, s)), rows.history);
   }
 
   /**
@@ -97,14 +102,7 @@ export class StoreReads {
     const prefix = holdIndexPrefix(accountId, status);
     const upper = before === null ? { lt: prefix.slice(0, -1) + '\u0001' } : { lt: holdIndexKey(accountId, status, before) };
     const holdIds = await this.db().values({ gte: prefix, ...upper, reverse: true, limit }).all();
-    if (holdIds.length === 0) return [];
-    const values = await this.db().getMany(holdIds.map((holdId) => holdKey(accountId, holdId)));
-    const holds: HoldRecord[] = [];
-    for (const value of values) {
-      if (value === undefined) return undefined;
-      holds.push(rows.hold.decode(value));
-    }
-    return holds;
+    return this.rowsAt(holdIds.map((holdId) => holdKey(accountId, holdId)), rows.hold);
   }
 
   /**
