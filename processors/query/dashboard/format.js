@@ -75,8 +75,8 @@ export function el(tag, props = {}, children = []) {
 
 export const badge = (value) => el('span', { class: `badge badge-${String(value).replace(/[^A-Za-z-]/g, '')}`, text: String(value).toLowerCase() });
 
-export function tile(label, value, extraClass = '') {
-  return el('div', { class: `tile ${extraClass}` }, [el('div', { class: 'tile-label', text: label }), el('div', { class: 'tile-value', text: value })]);
+export function tile(label, value, extraClass = '', title = undefined) {
+  return el('div', { class: `tile ${extraClass}`, title }, [el('div', { class: 'tile-label', text: label }), el('div', { class: 'tile-value', text: value })]);
 }
 
 /** Replaces a table body's rows. */
