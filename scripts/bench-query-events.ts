@@ -1,7 +1,7 @@
 // A seeded, consistent event log for the query benchmark: every account opened first, then
-// deposits, withdrawals and transfers (a debit at the source and a credit at the destination),
-// each with the right sequence and balanceAfter, generated in chunks so a million events never
-// sit in memory at once.
+// deposits, withdrawals, transfers (a debit at the source and a credit at the destination) and
+// holds (placed, later captured in part, voided or expired), each with the right sequence and
+// balanceAfter, generated in chunks so a million events never sit in memory at once.
 import { eventKey } from '../topics/record-keys.ts';
 import { uuidV5 } from '../schemas/ids.ts';
 import type { AccountEvent, EventPayload } from '../schemas/types.ts';
@@ -16,11 +16,17 @@ export interface BenchEventsOptions {
 
 export const benchAccountId = (seed: number, index: number): string => uuidV5(`bench-query:${seed}:account:${index}`);
 
+/** Holds open at once across the log: a new hold past it waits until one closes. */
+const activeHoldsMax = 10_000;
+const holdTtlMs = 7 * 86_400_000;
+
 export function* benchEvents(options: BenchEventsOptions): Generator<AccountEvent[]> {
   const random = prng(options.seed);
   const ids = Array.from({ length: options.accounts }, (_, i) => benchAccountId(options.seed, i));
   const versions = new Float64Array(options.accounts);
   const balances = new Float64Array(options.accounts);
+  const held = new Float64Array(options.accounts);
+  const activeHolds: Array<{ index: number; holdId: string; amount: number }> = [];
   const start = Date.now() - options.events;
   let emitted = 0;
   let chunk: AccountEvent[] = [];
@@ -41,11 +47,13 @@ export function* benchEvents(options: BenchEventsOptions): Generator<AccountEven
     }
   }
   let transfer = 0;
+  let holds = 0;
   while (emitted < options.events) {
     const a = Math.floor(random() * options.accounts);
     const amount = 1 + Math.floor(random() * 5_000);
     const roll = random();
-    const affordable = (balances[a] as number) >= amount;
+    // Held money is not available to debits, as in the account processor.
+    const affordable = (balances[a] as number) - (held[a] as number) >= amount;
     if (roll < 0.7 && options.events - emitted >= 2 && affordable && options.accounts > 1) {
       const b = (a + 1 + Math.floor(random() * (options.accounts - 1))) % options.accounts;
       const transferId = uuidV5(`bench-query:transfer:${options.seed}:${transfer++}`);
@@ -53,6 +61,24 @@ export function* benchEvents(options: BenchEventsOptions): Generator<AccountEven
       emit(b, { type: 'TransferCredited', transferId, fromAccountId: ids[a] as string, amount, balanceAfter: move(b, amount) });
     } else if (roll < 0.85 && affordable) {
       emit(a, { type: 'MoneyWithdrawn', amount, balanceAfter: move(a, -amount), reference: null });
+    } else if (roll < 0.87 && affordable && activeHolds.length < activeHoldsMax) {
+      const holdId = uuidV5(`bench-query:hold:${options.seed}:${holds++}`);
+      held[a] = (held[a] as number) + amount;
+      activeHolds.push({ index: a, holdId, amount });
+      emit(a, { type: 'HoldPlaced', holdId, amount, expiresAt: start + emitted + holdTtlMs, reference: roll < 0.86 ? `card ${emitted}` : null });
+    } else if (roll < 0.89 && activeHolds.length > 0) {
+      // Close a random open hold: captured in part, voided or expired, a third each.
+      const [hold] = activeHolds.splice(Math.floor(random() * activeHolds.length), 1);
+      if (hold === undefined) continue;
+      const { index, holdId } = hold;
+      held[index] = (held[index] as number) - hold.amount;
+      const ending = random();
+      if (ending < 1 / 3) {
+        const captured = 1 + Math.floor(random() * hold.amount);
+        emit(index, { type: 'HoldCaptured', holdId, amount: captured, balanceAfter: move(index, -captured), released: hold.amount });
+      } else {
+        emit(index, ending < 2 / 3 ? { type: 'HoldVoided', holdId, amount: hold.amount } : { type: 'HoldExpired', holdId, amount: hold.amount });
+      }
     } else {
       emit(a, { type: 'MoneyDeposited', amount, balanceAfter: move(a, amount), reference: roll < 0.9 ? `bench ${emitted}` : null });
     }

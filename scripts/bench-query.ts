@@ -2,12 +2,13 @@
 // starts the query processor from an empty store and measures how fast it rebuilds the views
 // (events/s), then measures GET throughput and latency (p50/p99) of the balance, history and
 // account-list routes, unfiltered and with DESIGN §11's filters (type, time range, asOf,
-// owner-name prefix, currency, status), with keep-alive connections. A measurement, never a
+// owner-name prefix, currency, status), and an account's holds, all and by status, with
+// keep-alive connections. A measurement, never a
 // test: it asserts nothing.
 // Options (flag or BENCH_<NAME>): --events, --accounts, --seconds, --concurrency, --threads,
 // --history-limit, --port. BENCH_KEEP=1 keeps the topics; BENCH_PREFIX=<kept prefix> reuses them
 // (same --events and --accounts) and skips producing.
-import { benchServiceEnv } from './bench-key.ts';
+import { benchApiKey, benchServiceEnv } from './bench-key.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,7 +152,8 @@ async function unfilteredRoutes(ids: string[]): Promise<Record<string, string[]>
  * per partition and answers a short page.
  */
 async function filteredRoutes(baseUrl: string, ids: string[]): Promise<Record<string, string[]>> {
-  const sample = (await (await fetch(`${baseUrl}/api/v1/accounts/${ids[0]}/history?limit=1000`)).json()) as { items: Array<{ occurredAt: string }> };
+  // With the key, as every request of the bench (the route answered 401 without it, and the bench stopped here).
+  const sample = (await (await fetch(`${baseUrl}/api/v1/accounts/${ids[0]}/history?limit=1000`, { headers: { authorization: `Bearer ${benchApiKey}` } })).json()) as { items: Array<{ occurredAt: string }> };
   const times = sample.items.map((e) => e.occurredAt).sort();
   const from = times[Math.floor(times.length / 4)] ?? times[0];
   const to = times[Math.floor((3 * times.length) / 4)] ?? times[times.length - 1];
@@ -162,6 +164,8 @@ async function filteredRoutes(baseUrl: string, ids: string[]): Promise<Record<st
     [`history ?from&to (limit=${options.historyLimit})`]: ids.map((id) => `/api/v1/accounts/${id}/history?from=${from}&to=${to}&limit=${options.historyLimit}`),
     'balance ?asOf': ids.map((id) => `/api/v1/accounts/${id}/balance?asOf=${from}`),
     [`accounts ?ownerName=<prefix> (limit=${listLimit})`]: customers.map((name) => `/api/v1/accounts?ownerName=${name}&limit=${listLimit}`),
+    [`holds (limit=${options.historyLimit})`]: ids.map((id) => `/api/v1/accounts/${id}/holds?limit=${options.historyLimit}`),
+    [`holds ?status=CAPTURED (limit=${options.historyLimit})`]: ids.map((id) => `/api/v1/accounts/${id}/holds?status=CAPTURED&limit=${options.historyLimit}`),
     [`accounts ?currency=EUR (limit=${listLimit})`]: [`/api/v1/accounts?currency=EUR&limit=${listLimit}`],
     [`accounts ?currency=EUR&status=CLOSED, matches none: worst case (limit=${listLimit})`]: [`/api/v1/accounts?currency=EUR&status=CLOSED&limit=${listLimit}`],
   };

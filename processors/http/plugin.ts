@@ -41,9 +41,9 @@ export const authenticateHeader = 'Bearer realm="kafka-ledger"';
 /** Seconds a client should wait before retrying a 503 (either service). */
 export const retryAfterSeconds = 1;
 
-/** Routes anyone may call: liveness, readiness, metrics and the API's own documentation. */
+/** Routes anyone may call: liveness, readiness, metrics, the API's own documentation and the dashboard's static files (it asks for a key itself). */
 export function isPublicRoute(url: string): boolean {
-  return url === '/health' || url === '/ready' || url === '/metrics' || url === '/docs' || url.startsWith('/docs/');
+  return url === '/health' || url === '/ready' || url === '/metrics' || url === '/docs' || url.startsWith('/docs/') || url === '/' || url.startsWith('/dashboard/');
 }
 
 export interface EdgeMetrics {

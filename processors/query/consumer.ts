@@ -15,7 +15,7 @@ import type { Logger } from '../log.ts';
 import type { Progress } from './progress.ts';
 import { replayDecision } from './replay.ts';
 import type { ViewStores } from './stores.ts';
-import { accountsOf, applyEvents, entryRef, parkedKey, storedDuplicates, type BatchChanges, type ParkedEvent } from './views/index.ts';
+import { accountsOf, applyEvents, entryRef, holdsNamedBy, parkedKey, storedDuplicates, type BatchChanges, type ParkedEvent } from './views/index.ts';
 import type { VersionWaiters } from './waiters.ts';
 
 /** Events per store write (and offset commit): bounds the write batch and the memory of a fold. */
@@ -215,7 +215,7 @@ export class QueryConsumer {
       const lastOffset = isLast ? BigInt(batch.lastOffset()) : BigInt(chunk[chunk.length - 1]?.offset ?? '0');
       const { events, records, parked } = await this.decodeAll(chunk, partition);
       const current = await store.readAccounts(accountsOf(events));
-      const changes = applyEvents(current, events, await store.entries(storedDuplicates(current, events)));
+      const changes = applyEvents(current, events, await store.entries(storedDuplicates(current, events)), await store.reads.holdRecords(holdsNamedBy(events)));
       for (const { index, reason, detail } of changes.parked) {
         const event = events[index];
         const record = records[index];

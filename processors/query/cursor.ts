@@ -60,3 +60,21 @@ export function decodeFilteredAccountsCursor(text: string): FilteredAccountsCurs
   if (fields === undefined || typeof fields.filters !== 'string' || typeof fields.after !== 'string' || fields.after.length === 0) return undefined;
   return { filters: fields.filters, after: fields.after };
 }
+
+/** A holds page's cursor: the HoldPlaced sequence to go on below, bound to its account and status filter. */
+export interface HoldsCursor {
+  accountId: string;
+  /** The status filter it was issued for, "*" for none. */
+  status: string;
+  before: number;
+}
+
+export const encodeHoldsCursor = (cursor: HoldsCursor): string => encode({ accountId: cursor.accountId, status: cursor.status, before: cursor.before });
+
+export function decodeHoldsCursor(text: string): HoldsCursor | undefined {
+  const fields = decode(text);
+  if (fields === undefined || typeof fields.accountId !== 'string' || typeof fields.status !== 'string') return undefined;
+  const before = fields.before;
+  if (typeof before !== 'number' || !Number.isSafeInteger(before) || before < 1) return undefined;
+  return { accountId: fields.accountId, status: fields.status, before };
+}

@@ -198,3 +198,61 @@ export const readiness = {
 } as const;
 
 export const health = { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['up'] } } } as const;
+
+// Holds (DESIGN §11): an account's holds, newest placed first.
+export const holdStatuses = ['ACTIVE', 'CAPTURED', 'VOIDED', 'EXPIRED'] as const;
+export const holdParams = { type: 'object', required: ['id', 'holdId'], additionalProperties: false, properties: { id: uuid, holdId: uuid } } as const;
+export const holdsQuery = { type: 'object', properties: { limit, cursor, minVersion, status: { type: 'string', enum: holdStatuses, description: 'only holds with this status' } } } as const;
+export const hold = {
+  type: 'object',
+  required: ['holdId', 'accountId', 'amount', 'status', 'reference', 'expiresAt', 'placedAt', 'capturedAmount', 'releasedAmount', 'closedAt', 'commandId', 'actor'],
+  properties: {
+    holdId: { type: 'string' },
+    accountId: { type: 'string' },
+    amount: { ...money, description: 'what the hold reserved' },
+    status: { type: 'string', enum: holdStatuses },
+    reference: nullableString,
+    expiresAt: timestamp,
+    placedAt: timestamp,
+    capturedAmount: { type: ['integer', 'null'], description: 'CAPTURED: what left the account' },
+    releasedAmount: { type: ['integer', 'null'], description: 'once closed: what went back to the available balance' },
+    closedAt: { ...nullableTimestamp, description: 'when the hold left ACTIVE' },
+    commandId: { type: 'string', description: 'the command that placed the hold' },
+    actor: { ...nullableString, description: 'the API key (keyId) that placed the hold' },
+  },
+} as const;
+
+/** GET /api/v1/system/health (system.ts): the dashboard's health panel. */
+export const systemHealth = {
+  type: 'object',
+  required: ['at', 'ready', 'eventsApplied', 'eventsPerSecond', 'partitions', 'deadLetters', 'parkedEvents', 'streams', 'problem'],
+  properties: {
+    at: timestamp,
+    ready: { type: 'boolean' },
+    eventsApplied: { type: 'integer', description: 'events folded into the views since this process started' },
+    eventsPerSecond: { type: ['number', 'null'], description: 'applied per second over the last ~30 s of reads of this route; null until two reads are a second apart' },
+    partitions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          partition: { type: 'integer' },
+          phase: { type: 'string', enum: ['preparing', 'rebuilding', 'catching-up', 'live', 'elsewhere'], description: 'elsewhere: another instance applies this partition' },
+          appliedOffset: { ...nullableString, description: 'the next offset the views apply' },
+          logEndOffset: { ...nullableString, description: 'the log end offset now' },
+          lag: { type: ['integer', 'null'], description: 'offsets between them (transaction markers included)' },
+        },
+      },
+    },
+    deadLetters: {
+      type: 'object',
+      properties: {
+        topic: { type: 'string' },
+        offsets: { type: ['integer', 'null'], description: 'offsets retained in the dead-letter topic: its records, plus a marker per transaction that wrote some (0: none)' },
+      },
+    },
+    parkedEvents: { type: 'integer', description: 'events the views could not apply, kept for diagnosis' },
+    streams: { type: 'integer', description: 'open event streams' },
+    problem: { ...nullableString, description: 'why some numbers are null (Kafka did not give the log end offsets)' },
+  },
+} as const;

@@ -10,6 +10,9 @@
 //   n\0<owner name, lower case, escaped>\0<accountId>         accounts by owner-name prefix
 //   f\0<field>\0<value, escaped>\0<accountId>                 accounts by status, currency, metadata.<k>
 //   k\0<accountId>                                            the time of the account's newest "o" key
+//   l\0<accountId>\0<holdId>                                  hold record (views/holds.ts)
+//   g\0<accountId>\0<status or *>\0<sequence, 16 digits>      holds by status ("*": all), by the
+//                                                             HoldPlaced sequence; value: holdId
 //
 // The time of an "o" key is the event's occurredAt, raised to the previous event's indexed time
 // when a clock stepped back: the index is monotonic in sequence, so a time range is one sequence
@@ -35,6 +38,12 @@ export const typePrefix = (accountId: string, type: string) => `y${separator}${a
 export const typeKey = (accountId: string, type: string, sequence: number) => typePrefix(accountId, type) + padded(sequence);
 
 export const lastTimeKey = (accountId: string) => `k${separator}${accountId}`;
+
+export const holdKey = (accountId: string, holdId: string) => `l${separator}${accountId}${separator}${holdId}`;
+/** The holds index's "status" of the key every hold has, whatever its status: the unfiltered list. */
+export const anyHoldStatus = '*';
+export const holdIndexPrefix = (accountId: string, status: string) => `g${separator}${accountId}${separator}${status}${separator}`;
+export const holdIndexKey = (accountId: string, status: string, placedSequence: number) => holdIndexPrefix(accountId, status) + padded(placedSequence);
 
 /** The account fields an index can be asked for, besides the owner name. */
 export type IndexedField = 'status' | 'currency' | `metadata.${string}`;

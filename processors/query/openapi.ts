@@ -36,6 +36,14 @@ export const queryRoutes: DocumentedRoute[] = [
     schema: { params: s.idParams, querystring: s.statementQuery }, responses: { 200: ['the statement', s.statement, ['application/json', 'text/csv']], 400: invalid, 404: notFound, 503: lagging },
   },
   {
+    method: 'GET', url: '/api/v1/accounts/:id/holds', operationId: 'listHolds', summary: 'The account\'s holds, newest placed first, cursor-paged; ?status=ACTIVE|CAPTURED|VOIDED|EXPIRED filters',
+    schema: { params: s.idParams, querystring: s.holdsQuery }, responses: { 200: ['a page', s.pageOf(s.hold)], 400: invalid, 404: notFound, 503: lagging },
+  },
+  {
+    method: 'GET', url: '/api/v1/accounts/:id/holds/:holdId', operationId: 'getHold', summary: 'One hold of the account',
+    schema: { params: s.holdParams, querystring: s.accountQuery }, responses: { 200: ['the hold', s.hold], 400: invalid, 404: problem('ACCOUNT_NOT_FOUND, HOLD_NOT_FOUND'), 503: lagging },
+  },
+  {
     method: 'GET', url: '/api/v1/transfers/:id', operationId: 'getTransfer', summary: 'A transfer: pending, completed or failed',
     schema: { params: s.idParams }, responses: { 200: ['the transfer', s.transfer], 400: invalid, 404: problem('TRANSFER_NOT_FOUND') },
   },
@@ -44,6 +52,11 @@ export const queryRoutes: DocumentedRoute[] = [
     description: `Send Last-Event-ID (or ?lastEventId) to resume after an event; the last ${streamBounds.resumeEventsMax} are kept for that, an older id resumes live after an "event: gap". A client that leaves ${streamBounds.clientBufferBytesMax} bytes unread is cut off; at most ${streamBounds.clientsMax} streams at once (defaults; STREAM_* variables).`,
     schema: { querystring: s.streamQuery }, responses: { 200: ['the event stream', { type: 'string' }, ['text/event-stream']], 400: invalid, 503: problem('UNAVAILABLE: too many streams') },
   },
+  {
+    method: 'GET', url: '/api/v1/system/health', operationId: 'systemHealth', summary: 'Lag per partition (applied vs log end), dead-letter topic size, events applied per second: the dashboard\'s health panel',
+    schema: {}, responses: { 200: ['what this instance knows', s.systemHealth] },
+  },
+  { method: 'GET', url: '/', operationId: 'dashboard', summary: 'The operations dashboard (HTML; its scripts and styles are under /dashboard/). Public: the page asks for an API key', schema: {}, responses: { 200: ['the page', { type: 'string' }, ['text/html']] } },
   { method: 'GET', url: '/health', operationId: 'health', summary: 'The process is up', schema: {}, responses: { 200: ['up', s.health] } },
   { method: 'GET', url: '/ready', operationId: 'ready', summary: 'Every partition\'s views reached the log end (with rebuild progress)', schema: {}, responses: { 200: ['ready', s.readiness], 503: problem('VIEW_LAGGING, with partitions') } },
   ...docsRoutes,

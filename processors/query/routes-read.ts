@@ -25,7 +25,8 @@ const errors = { 400: schemas.problem, 404: schemas.problem, 503: schemas.proble
 /** A cursor is bound to the filters it was issued for: another filter set would resume at a meaningless place. */
 const filtersDigest = (filter: AccountFilter): string => createHash('sha256').update(JSON.stringify(filter)).digest('base64url').slice(0, 16);
 
-function readsOf(views: ViewReader, accountId: string): StoreReads {
+/** The indexed reads of the account's partition; VIEW_LAGGING when this instance does not serve it. */
+export function readsOf(views: ViewReader, accountId: string): StoreReads {
   const reads = views.reads(accountId);
   if (reads === unavailable) throw notServed(accountId);
   return reads;

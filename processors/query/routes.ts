@@ -14,6 +14,9 @@ import { accessBounds, ledgerEdge, serverOptionsFor, type EdgeOptions } from '..
 import type { Logger } from '../log.ts';
 import { decodeHistoryCursor } from './cursor.ts';
 import { registerReadRoutes } from './routes-read.ts';
+import { registerHoldRoutes } from './routes-holds.ts';
+import { registerDashboard } from './routes-dashboard.ts';
+import { registerSystemHealth, type SystemHealth } from './system.ts';
 import { registerEventStream } from './routes-stream.ts';
 import type { EventStream } from './event-stream.ts';
 import { registerDocs } from './openapi.ts';
@@ -38,6 +41,8 @@ export interface QueryAppDeps {
   metrics?: QueryMetrics;
   /** Serves GET /api/v1/events/stream when given. */
   events?: EventStream;
+  /** Serves GET /api/v1/system/health (the dashboard's health panel) when given. */
+  system?: SystemHealth;
   /** The API keys this instance knows (DESIGN §9). */
   keys: ApiKeyDirectory;
   /** RATE_LIMIT_PER_SECOND (default 5000; 0: off). */
@@ -141,7 +146,10 @@ export function buildApp(deps: QueryAppDeps): FastifyInstance {
   app.get('/api/v1/accounts/:id', { schema: accountSchema(schemas.account) }, async (request: IdRequest) => renderAccount(await rowFor(request)));
   // The list, balance, history and statement routes, with their filters (DESIGN §11).
   registerReadRoutes(app, deps);
+  registerHoldRoutes(app, deps);
   if (deps.events !== undefined) registerEventStream(app, deps.events);
+  if (deps.system !== undefined) registerSystemHealth(app, deps.system);
+  registerDashboard(app);
   registerDocs(app);
 
   app.get('/api/v1/transfers/:id', { schema: { params: schemas.idParams, response: { 200: schemas.transfer, ...errors } } }, async (request: IdRequest) => {

@@ -3,6 +3,7 @@
 // writes two rows per event. Changing an order here changes the store format: bump storeFormat
 // in store.ts, so old stores are rebuilt rather than misread.
 import type { AccountSummary, HistoryEntry } from './views/types.ts';
+import type { HoldRecord } from './views/holds.ts';
 
 export interface RowCodec<T> {
   encode(row: T): string;
@@ -31,4 +32,15 @@ const history: RowCodec<HistoryEntry> = {
   },
 };
 
-export const rows = { account, history };
+type HoldTuple = [string, string, number, HoldRecord['status'], string | null, number, number, number, number | null, number | null, number | null, string, string | null];
+
+const hold: RowCodec<HoldRecord> = {
+  encode: (h) =>
+    JSON.stringify([h.holdId, h.accountId, h.amount, h.status, h.reference, h.expiresAt, h.placedAt, h.placedSequence, h.capturedAmount, h.releasedAmount, h.closedAt, h.commandId, h.actor] satisfies HoldTuple),
+  decode: (text) => {
+    const [holdId, accountId, amount, status, reference, expiresAt, placedAt, placedSequence, capturedAmount, releasedAmount, closedAt, commandId, actor] = JSON.parse(text) as HoldTuple;
+    return { holdId, accountId, amount, status, reference, expiresAt, placedAt, placedSequence, capturedAmount, releasedAmount, closedAt, commandId, actor };
+  },
+};
+
+export const rows = { account, history, hold };

@@ -17,6 +17,7 @@ import { QueryMetrics } from './metrics.ts';
 import { ViewStores } from './stores.ts';
 import { VersionWaiters } from './waiters.ts';
 import { EventStream } from './event-stream.ts';
+import { SystemHealth } from './system.ts';
 import { ApiKeyDirectory } from '../http/api-keys.ts';
 import { ApiKeyFollower, keyFollowerGroup } from '../http/api-key-topic.ts';
 
@@ -116,8 +117,13 @@ export async function startQueryProcessor(options: QueryProcessorOptions): Promi
     const keys = new ApiKeyDirectory(config.edge.adminKey);
     keyFollower = new ApiKeyFollower({ kafka, topic: topicNames(ledger.topicPrefix).apiKeys, groupId: keyFollowerGroup(ledger.appId, 'query'), directory: keys, log });
     await keyFollower.start(codecs.apiKeys);
+    const system = new SystemHealth({
+      eventsTopic: topic, deadLetterTopic: topicNames(ledger.topicPrefix).commandsDlq, partitions: ledger.partitions,
+      fetchOffsets: (name) => admin.fetchTopicOffsets(name), progress: () => progress.report(), eventsApplied: () => progress.eventsApplied(),
+      parkedEvents: () => stores.parkedCounts().reduce((sum, [, count]) => sum + count, 0), streams: () => events.size,
+    });
     app = buildApp({
-      views, waiters, readiness: () => progress.report(), minVersionWaitMs: query.minVersionWaitMs, log, metrics, events,
+      views, waiters, readiness: () => progress.report(), minVersionWaitMs: query.minVersionWaitMs, log, metrics, events, system,
       keys, rateLimitPerSecond: config.edge.rateLimitPerSecond, corsOrigins: config.edge.corsOrigins,
     });
     const address = await app.listen({ host: query.host, port: query.port });

@@ -5,8 +5,9 @@
 import type { Level } from 'level';
 import type { AccountSummary, HistoryEntry } from './views/types.ts';
 import type { FilteredScan } from './views/filtered-list.ts';
-import { rows } from './rows.ts';
-import { accountKey, historyKey, padded, separator, sequenceOfKey, timePrefix, typeKey } from './keys.ts';
+import { rows, type RowCodec } from './rows.ts';
+import { accountKey, historyKey, holdIndexKey, holdIndexPrefix, holdKey, padded, separator, sequenceOfKey, timePrefix, typeKey } from './keys.ts';
+import { holdRef, type HoldRecord } from './views/holds.ts';
 
 /** Index keys read per native call of a filtered account scan at most: one multi-get of rows follows each. */
 export const indexScanChunkKeys = 1024;
@@ -45,16 +46,21 @@ export class StoreReads {
     return perType.flat().map(sequenceOfKey).sort((a, b) => b - a).slice(0, limit);
   }
 
-  /** The entries at these sequences, in that order; undefined when one is missing (only a concurrent wipe does that). */
-  async entries(accountId: string, sequences: readonly number[]): Promise<HistoryEntry[] | undefined> {
-    if (sequences.length === 0) return [];
-    const values = await this.db().getMany(sequences.map((s) => historyKey(accountId, s)));
-    const entries: HistoryEntry[] = [];
+  /** The rows at these keys, in that order, by one multi-get; undefined when one is missing (only a concurrent wipe does that). */
+  private async rowsAt<T>(keys: readonly string[], codec: RowCodec<T>): Promise<T[] | undefined> {
+    if (keys.length === 0) return [];
+    const values = await this.db().getMany([...keys]);
+    const found: T[] = [];
     for (const value of values) {
       if (value === undefined) return undefined;
-      entries.push(rows.history.decode(value));
+      found.push(codec.decode(value));
     }
-    return entries;
+    return found;
+  }
+
+  /** The entries at these sequences, in that order; undefined when one is missing. */
+  async entries(accountId: string, sequences: readonly number[]): Promise<HistoryEntry[] | undefined> {
+    return this.rowsAt(sequences.map((s) => historyKey(accountId, s)), rows.history);
   }
 
   /**
@@ -68,6 +74,35 @@ export class StoreReads {
       if (entries === undefined) throw new Error(`history of ${accountId} changed under a statement (the partition's views were wiped)`);
       yield entries;
     }
+  }
+
+  /** The stored records of these holds (for the fold of the events that end them), by holdRef. */
+  async holdRecords(refs: ReadonlyArray<{ accountId: string; holdId: string }>): Promise<Map<string, HoldRecord | undefined>> {
+    const found = new Map<string, HoldRecord | undefined>();
+    if (refs.length === 0) return found;
+    const values = await this.db().getMany(refs.map((r) => holdKey(r.accountId, r.holdId)));
+    refs.forEach((r, i) => {
+      const value = values[i];
+      found.set(holdRef(r.accountId, r.holdId), value === undefined ? undefined : rows.hold.decode(value));
+    });
+    return found;
+  }
+
+  async hold(accountId: string, holdId: string): Promise<HoldRecord | undefined> {
+    const value = await this.db().get(holdKey(accountId, holdId));
+    return value === undefined ? undefined : rows.hold.decode(value);
+  }
+
+  /**
+   * Up to `limit` holds of the account with `status` ("*": any), newest placed first, placed before
+   * sequence `before` (all when null): one seek of the holds index, then one multi-get of records.
+   * Undefined when a record is missing, which only a concurrent wipe can cause.
+   */
+  async holds(accountId: string, status: string, before: number | null, limit: number): Promise<HoldRecord[] | undefined> {
+    const prefix = holdIndexPrefix(accountId, status);
+    const upper = before === null ? { lt: prefix.slice(0, -1) + '\u0001' } : { lt: holdIndexKey(accountId, status, before) };
+    const holdIds = await this.db().values({ gte: prefix, ...upper, reverse: true, limit }).all();
+    return this.rowsAt(holdIds.map((holdId) => holdKey(accountId, holdId)), rows.hold);
   }
 
   /**

@@ -23,11 +23,11 @@ import type { ParkedEvent } from './views/parked.ts';
 import type { StoredCheckpoint } from './replay.ts';
 import { rows } from './rows.ts';
 import { factFromEntry } from './views/transfer.ts';
-import { accountIndexKeys, accountKey, historyKey, lastTimeKey, separator, timeKey, typeKey } from './keys.ts';
+import { accountIndexKeys, accountKey, anyHoldStatus, historyKey, holdIndexKey, holdKey, lastTimeKey, separator, timeKey, typeKey } from './keys.ts';
 import { StoreReads } from './store-reads.ts';
 
-/** Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. 2: the indexes of keys.ts. */
-export const storeFormat = 3;
+/** Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. 2: the indexes of keys.ts. 4: holds. */
+export const storeFormat = 4;
 /** Account rows kept in memory per partition (about 300 bytes each, so ~60 MB for 8 partitions): the hot GET path and the fold read them. */
 export const accountsCachedMax = 25_000;
 /** Parked events kept per partition (the newest; older ones are dropped): enough to diagnose, bounded if a producer keeps writing bad events. */
@@ -160,6 +160,13 @@ export class PartitionStore {
     for (const [accountId, row] of changes.accounts) batch.put(accountKey(accountId), rows.account.encode(row));
     for (const { accountId, entry } of changes.history) batch.put(historyKey(accountId, entry.sequence), rows.history.encode(entry));
     for (const { fact, accountId, sequence } of changes.transferFacts) batch.put(transferKey(fact.transferId, fact.role), accountId + separator + sequence);
+    for (const { hold, storedStatus } of changes.holds.values()) {
+      batch.put(holdKey(hold.accountId, hold.holdId), rows.hold.encode(hold));
+      // One key for every hold and one by its status, which moves (once) when the hold closes.
+      if (storedStatus === null) batch.put(holdIndexKey(hold.accountId, anyHoldStatus, hold.placedSequence), hold.holdId);
+      else if (storedStatus !== hold.status) batch.del(holdIndexKey(hold.accountId, storedStatus, hold.placedSequence));
+      batch.put(holdIndexKey(hold.accountId, hold.status, hold.placedSequence), hold.holdId);
+    }
     const previousNextOffset = this.stored?.nextOffset ?? null;
     const checkpoint: CheckpointRecord = {
       format: storeFormat,

@@ -5,5 +5,6 @@ export { accountsOf, applyEvents, entryRef, storedDuplicates, type BatchChanges 
 export { compareCodePoints, mergeAccountPages, type MergedPage } from './list.ts';
 export { parkedKey, parkedKeyCharsMax, parkReasons, UnapplicableEvent, type ParkedEvent, type ParkReason } from './parked.ts';
 export { factFromEntry, transferView } from './transfer.ts';
+export { applyHoldEvent, holdRef, holdsNamedBy, type HoldChange, type HoldRecord } from './holds.ts';
 export { ViewInvariantViolation } from './assert.ts';
 export type * from './types.ts';

@@ -9,6 +9,7 @@ import { VersionWaiters } from '../../../processors/query/waiters.ts';
 import { Progress } from '../../../processors/query/progress.ts';
 import { QueryMetrics } from '../../../processors/query/metrics.ts';
 import { testDirectory } from '../../support/keys.ts';
+import { SystemHealth } from '../../../processors/query/system.ts';
 
 const views = emptyViews;
 
@@ -19,6 +20,10 @@ describe('query service OpenAPI', () => {
       views, waiters, readiness: () => ({ ready: true, partitions: [] }), minVersionWaitMs: 1,
       metrics: new QueryMetrics(new Progress({ info: () => undefined, warn: () => undefined, error: () => undefined }), waiters, () => []),
       events: new EventStream('t', 1, () => null), keys: testDirectory(),
+      system: new SystemHealth({
+        eventsTopic: 'e', deadLetterTopic: 'd', partitions: 1, fetchOffsets: async () => [], progress: () => ({ ready: true, partitions: [] }),
+        eventsApplied: () => 0, parkedEvents: () => 0, streams: () => 0,
+      }),
     });
     const response = await app.inject({ method: 'GET', url: '/docs' });
     expect(response.statusCode).toBe(200);
