@@ -50,9 +50,13 @@ export interface Harness {
   request(options: InjectOptions): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }>;
 }
 
-/** A short command timeout keeps "no outcome" tests fast; tests that need outcomes get them at once. */
+/**
+ * A short command timeout keeps "no outcome" tests fast; tests that need outcomes get them on the
+ * next turn of the event loop. 100 ms was too short on a loaded 2-core box (an outcome missed it:
+ * 202 instead of 422), so 1 s.
+ */
 export function harness(overrides: Partial<GatewayConfig> = {}): Harness {
-  const config: GatewayConfig = { ...defaultGatewayConfig, commandTimeoutMs: 100, ...overrides };
+  const config: GatewayConfig = { ...defaultGatewayConfig, commandTimeoutMs: 1000, ...overrides };
   const metrics = new GatewayMetrics();
   const outcomes = new OutcomeTable(config, metrics);
   outcomes.feedRunning = true;
