@@ -26,10 +26,20 @@ import { factFromEntry } from './views/transfer.ts';
 import { accountIndexKeys, accountKey, historyKey, lastTimeKey, separator, timeKey, typeKey } from './keys.ts';
 import { StoreReads } from './store-reads.ts';
 
-/** Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. 2: the indexes of keys.ts. */
-export const storeFormat = 3;
+/**
+ * Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. 2: the
+ * indexes of keys.ts. 4: metadata on account rows, their index keys and history entries (a store
+ * built before them dropped the metadata of the events it applied).
+ */
+export const storeFormat = 4;
 /** Account rows kept in memory per partition (about 300 bytes each, so ~60 MB for 8 partitions): the hot GET path and the fold read them. */
 export const accountsCachedMax = 25_000;
+/**
+ * And at most this many characters of encoded rows per partition: a row with metadata at DESIGN
+ * §10's bounds is ~17 KB, so a count alone would let the cache grow to gigabytes. Rows without
+ * metadata reach accountsCachedMax first.
+ */
+export const accountsCachedCharsMax = 8_000_000;
 /** Parked events kept per partition (the newest; older ones are dropped): enough to diagnose, bounded if a producer keeps writing bad events. */
 export const parkedEventsMax = 1000;
 
@@ -60,7 +70,9 @@ export interface OpenedStore {
 }
 
 export class PartitionStore {
-  private readonly accounts = new Map<string, AccountSummary>();
+  /** Evicted oldest first (a row written or read moves last); `chars` is its encoded length, summed in cachedChars. */
+  private readonly accounts = new Map<string, { row: AccountSummary; chars: number }>();
+  private cachedChars = 0;
   private stored: StoredCheckpoint | null = null;
   /** Offsets of the parked events kept, ascending. */
   private parkedOffsets: bigint[] = [];
@@ -117,7 +129,7 @@ export class PartitionStore {
     mkdirSync(this.path, { recursive: true });
     this.db = new Level<string, string>(this.path, levelOptions);
     await this.db.open();
-    this.accounts.clear();
+    this.forgetAccounts();
     this.stored = null;
     this.parkedOffsets = [];
   }
@@ -127,7 +139,7 @@ export class PartitionStore {
     const found = new Map<string, AccountSummary | undefined>();
     const missing = accountIds.filter((id) => {
       const cached = this.accounts.get(id);
-      if (cached !== undefined) found.set(id, cached);
+      if (cached !== undefined) found.set(id, cached.row);
       return cached === undefined;
     });
     if (missing.length > 0) {
@@ -157,7 +169,12 @@ export class PartitionStore {
     // A chained batch: one native call per row and no intermediate operation objects.
     const batch = this.db.batch();
     await this.putIndexes(batch, changes);
-    for (const [accountId, row] of changes.accounts) batch.put(accountKey(accountId), rows.account.encode(row));
+    const encoded = new Map<string, string>();
+    for (const [accountId, row] of changes.accounts) {
+      const text = rows.account.encode(row);
+      encoded.set(accountId, text);
+      batch.put(accountKey(accountId), text);
+    }
     for (const { accountId, entry } of changes.history) batch.put(historyKey(accountId, entry.sequence), rows.history.encode(entry));
     for (const { fact, accountId, sequence } of changes.transferFacts) batch.put(transferKey(fact.transferId, fact.role), accountId + separator + sequence);
     const previousNextOffset = this.stored?.nextOffset ?? null;
@@ -173,7 +190,7 @@ export class PartitionStore {
     await batch.write();
     this.stored = { nextOffset, previousNextOffset };
     this.parkedOffsets = parkedOffsets;
-    for (const [accountId, row] of changes.accounts) this.remember(accountId, row);
+    for (const [accountId, row] of changes.accounts) this.remember(accountId, row, encoded.get(accountId)?.length ?? 0);
   }
 
   /**
@@ -229,23 +246,37 @@ export class PartitionStore {
     return this.parkedOffsets.length;
   }
 
-  private remember(accountId: string, row: AccountSummary): void {
+  private remember(accountId: string, row: AccountSummary, chars: number): void {
+    this.cachedChars -= this.accounts.get(accountId)?.chars ?? 0;
     this.accounts.delete(accountId);
-    this.accounts.set(accountId, row);
-    if (this.accounts.size > accountsCachedMax) {
-      const oldest = this.accounts.keys().next();
-      if (oldest.done !== true) this.accounts.delete(oldest.value);
+    this.accounts.set(accountId, { row, chars });
+    this.cachedChars += chars;
+    while (this.accounts.size > accountsCachedMax || (this.cachedChars > accountsCachedCharsMax && this.accounts.size > 1)) {
+      const oldest = this.accounts.entries().next();
+      if (oldest.done === true) break;
+      this.accounts.delete(oldest.value[0]);
+      this.cachedChars -= oldest.value[1].chars;
     }
+  }
+
+  /** What the account cache holds now (its bounds are accountsCachedMax and accountsCachedCharsMax). */
+  cacheUsage(): { rows: number; chars: number } {
+    return { rows: this.accounts.size, chars: this.cachedChars };
+  }
+
+  private forgetAccounts(): void {
+    this.accounts.clear();
+    this.cachedChars = 0;
   }
 
   /** Synchronous: the hot GET path costs no thread-pool hop (LevelDB's block cache or ours). */
   account(accountId: string): AccountSummary | undefined {
     const cached = this.accounts.get(accountId);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return cached.row;
     const value = this.db.getSync(accountKey(accountId));
     if (value === undefined) return undefined;
     const row = rows.account.decode(value);
-    this.remember(accountId, row);
+    this.remember(accountId, row, value.length);
     return row;
   }
 
@@ -290,7 +321,7 @@ export class PartitionStore {
   }
 
   async close(): Promise<void> {
-    this.accounts.clear();
+    this.forgetAccounts();
     await this.db.close();
   }
 }
