@@ -10,7 +10,11 @@ export const metadataBounds = {
   keysMax: 32,
   keyLengthMin: 1,
   keyLengthMax: 40,
-  /** Same as a payment reference: a map at the bounds stays well inside the gateway's 16 KiB body. */
+  /**
+   * Same as a payment reference. The gateway's 16 KiB body bound (DESIGN §5) still holds: 32 values
+   * of 500 characters do not all fit in one request, while a command from another producer may carry
+   * them (~64 KB in 4-byte characters, far below a Kafka record's 1 MB).
+   */
   valueLengthMax: 500,
 } as const;
 
