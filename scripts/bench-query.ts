@@ -2,12 +2,12 @@
 // starts the query processor from an empty store and measures how fast it rebuilds the views
 // (events/s), then measures GET throughput and latency (p50/p99) of the balance, history and
 // account-list routes, unfiltered and with DESIGN §11's filters (type, time range, asOf,
-// owner-name prefix, currency, status), with keep-alive connections. A measurement, never a
+// owner-name prefix, currency, status, metadata), with keep-alive connections. A measurement, never a
 // test: it asserts nothing.
 // Options (flag or BENCH_<NAME>): --events, --accounts, --seconds, --concurrency, --threads,
 // --history-limit, --port. BENCH_KEEP=1 keeps the topics; BENCH_PREFIX=<kept prefix> reuses them
 // (same --events and --accounts) and skips producing.
-import { benchServiceEnv } from './bench-key.ts';
+import { benchApiKey, benchServiceEnv } from './bench-key.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,7 +151,8 @@ async function unfilteredRoutes(ids: string[]): Promise<Record<string, string[]>
  * per partition and answers a short page.
  */
 async function filteredRoutes(baseUrl: string, ids: string[]): Promise<Record<string, string[]>> {
-  const sample = (await (await fetch(`${baseUrl}/api/v1/accounts/${ids[0]}/history?limit=1000`)).json()) as { items: Array<{ occurredAt: string }> };
+  // With the bench's key: since DESIGN §9 an unauthenticated read is 401, which has no items.
+  const sample = (await (await fetch(`${baseUrl}/api/v1/accounts/${ids[0]}/history?limit=1000`, { headers: { authorization: `Bearer ${benchApiKey}` } })).json()) as { items: Array<{ occurredAt: string }> };
   const times = sample.items.map((e) => e.occurredAt).sort();
   const from = times[Math.floor(times.length / 4)] ?? times[0];
   const to = times[Math.floor((3 * times.length) / 4)] ?? times[times.length - 1];
@@ -164,6 +165,8 @@ async function filteredRoutes(baseUrl: string, ids: string[]): Promise<Record<st
     [`accounts ?ownerName=<prefix> (limit=${listLimit})`]: customers.map((name) => `/api/v1/accounts?ownerName=${name}&limit=${listLimit}`),
     [`accounts ?currency=EUR (limit=${listLimit})`]: [`/api/v1/accounts?currency=EUR&limit=${listLimit}`],
     [`accounts ?currency=EUR&status=CLOSED, matches none: worst case (limit=${listLimit})`]: [`/api/v1/accounts?currency=EUR&status=CLOSED&limit=${listLimit}`],
+    [`accounts ?metadata.segment=retail, a quarter (limit=${listLimit})`]: [`/api/v1/accounts?metadata.segment=retail&limit=${listLimit}`],
+    [`accounts ?metadata.crm.id=<one account> (limit=${listLimit})`]: customers.map((_, i) => `/api/v1/accounts?metadata.crm.id=crm-${(i * 37) % options.accounts}&limit=${listLimit}`),
   };
 }
 
