@@ -162,6 +162,14 @@ describe('metadata over HTTP', () => {
     expect((await allIds('/api/v1/accounts?metadata.segment=retail&ownerName=ada&limit=5')).sort()).toEqual(Array.from({ length: 20 }, (_, i) => id(3 * (i + 1))).sort());
   });
 
+  it('finds an account by a value at the bound, 500 characters outside the BMP (1000 UTF-16 units), and refuses 501', async () => {
+    const long = '😀'.repeat(500);
+    await write([tagged(id(70), 1, ev.opened(1), { note: long })]);
+    expect(await allIds(`/api/v1/accounts?metadata.note=${encodeURIComponent(long)}&limit=5`)).toEqual([id(70)]);
+    const refused = await get(`/api/v1/accounts?metadata.note=${encodeURIComponent(`${long}😀`)}&limit=5`);
+    expect([refused.status, refused.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+
   it('matches values exactly: no prefix, no other case, and no key of Object.prototype', async () => {
     expect(await allIds('/api/v1/accounts?metadata.segment=retai&limit=5')).toEqual([]);
     expect(await allIds('/api/v1/accounts?metadata.segment=RETAIL&limit=5')).toEqual([]);
