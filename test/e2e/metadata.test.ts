@@ -1,7 +1,8 @@
 // Metadata over HTTP on the real broker (DESIGN §10, §11): given on open, deposit, withdraw,
 // transfer and hold, it comes back on the account view (the opening's) and on each history entry
 // (a transfer's credit with its initiation's); the list filters by it; past its bounds a request
-// is 400 VALIDATION_FAILED and nothing reaches the topics.
+// is 400 VALIDATION_FAILED and nothing reaches the topics, and a command past them produced straight
+// onto the commands topic by another tool is dead-lettered with its reason.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
@@ -11,6 +12,7 @@ import { adminHeaders } from '../support/keys.ts';
 import { readLedger } from '../../scripts/ledger/read.ts';
 import { checkLedger } from '../../scripts/ledger/check.ts';
 import { allPages, getJson, startQuery, type InProcessQuery } from '../integration/query-support.ts';
+import { CommandClient, deposit, makeCommand } from '../support/command-client.ts';
 
 let ledger: TestLedger;
 let processor: ServiceProcess;
@@ -131,5 +133,25 @@ describe('metadata', () => {
     expect(after.commands.map((c) => c.value.commandId).filter((commandId) => !known.has(commandId))).toEqual([marker.body.commandId]);
     expect(after.events.filter((e) => e.value.accountId === id).map((e) => e.value.payload.type)).toEqual(['AccountOpened', 'MoneyDeposited']);
     expect(after.deadLetters.length).toBe(before.deadLetters.length);
+  });
+
+  it('past its bounds on a command another tool produced straight onto the topic, is dead-lettered with the bound as its reason', async () => {
+    const opened = await post('/api/v1/accounts', { ownerName: 'Ada', currency: 'EUR', initialBalance: 10 });
+    const id = opened.body.accountId as string;
+    const client = new CommandClient(ledger);
+    await client.start();
+    try {
+      const bad = { ...makeCommand(id, deposit(5)), metadata: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])) };
+      await client.send(bad);
+      // The next command on the account is processed after it (same partition, in order).
+      expect(await post(`/api/v1/accounts/${id}/deposit`, { amount: 1 })).toMatchObject({ status: 200, body: { balance: 11 } });
+      const snapshot = await readLedger(ledger.kafka, ledger.codecs, ledger.topics, `${ledger.config.appId}.audit-dlq`);
+      const letter = snapshot.deadLetters.find((d) => d.key === id);
+      expect(letter?.headers['dlq.reason']).toMatch(/^invalid command: metadata has 33 keys; at most 32/);
+      expect(snapshot.outcomes.some((o) => o.value.commandId === bad.commandId)).toBe(false);
+      expect(snapshot.events.filter((e) => e.value.accountId === id).map((e) => e.value.payload.type)).toEqual(['AccountOpened', 'MoneyDeposited']);
+    } finally {
+      await client.stop();
+    }
   });
 });
