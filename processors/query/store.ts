@@ -25,6 +25,7 @@ import { rows } from './rows.ts';
 import { factFromEntry } from './views/transfer.ts';
 import { accountIndexKeys, accountKey, historyKey, lastTimeKey, separator, timeKey, typeKey } from './keys.ts';
 import { StoreReads } from './store-reads.ts';
+import { AccountCache } from './account-cache.ts';
 
 /**
  * Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. 2: the
@@ -32,14 +33,7 @@ import { StoreReads } from './store-reads.ts';
  * built before them dropped the metadata of the events it applied).
  */
 export const storeFormat = 4;
-/** Account rows kept in memory per partition (about 300 bytes each, so ~60 MB for 8 partitions): the hot GET path and the fold read them. */
-export const accountsCachedMax = 25_000;
-/**
- * And at most this many characters of encoded rows per partition: a row with metadata at DESIGN
- * §10's bounds is ~17 KB, so a count alone would let the cache grow to gigabytes. Rows without
- * metadata reach accountsCachedMax first.
- */
-export const accountsCachedCharsMax = 8_000_000;
+export { accountsCachedMax, accountsCachedCharsMax } from './account-cache.ts';
 /** Parked events kept per partition (the newest; older ones are dropped): enough to diagnose, bounded if a producer keeps writing bad events. */
 export const parkedEventsMax = 1000;
 
@@ -70,9 +64,7 @@ export interface OpenedStore {
 }
 
 export class PartitionStore {
-  /** Evicted oldest first (a row written or read moves last); `chars` is its encoded length, summed in cachedChars. */
-  private readonly accounts = new Map<string, { row: AccountSummary; chars: number }>();
-  private cachedChars = 0;
+  private readonly accounts = new AccountCache();
   private stored: StoredCheckpoint | null = null;
   /** Offsets of the parked events kept, ascending. */
   private parkedOffsets: bigint[] = [];
@@ -129,7 +121,7 @@ export class PartitionStore {
     mkdirSync(this.path, { recursive: true });
     this.db = new Level<string, string>(this.path, levelOptions);
     await this.db.open();
-    this.forgetAccounts();
+    this.accounts.clear();
     this.stored = null;
     this.parkedOffsets = [];
   }
@@ -139,7 +131,7 @@ export class PartitionStore {
     const found = new Map<string, AccountSummary | undefined>();
     const missing = accountIds.filter((id) => {
       const cached = this.accounts.get(id);
-      if (cached !== undefined) found.set(id, cached.row);
+      if (cached !== undefined) found.set(id, cached);
       return cached === undefined;
     });
     if (missing.length > 0) {
@@ -190,7 +182,7 @@ export class PartitionStore {
     await batch.write();
     this.stored = { nextOffset, previousNextOffset };
     this.parkedOffsets = parkedOffsets;
-    for (const [accountId, row] of changes.accounts) this.remember(accountId, row, encoded.get(accountId)?.length ?? 0);
+    for (const [accountId, row] of changes.accounts) this.accounts.set(accountId, row, encoded.get(accountId)?.length ?? 0);
   }
 
   /**
@@ -246,37 +238,19 @@ export class PartitionStore {
     return this.parkedOffsets.length;
   }
 
-  private remember(accountId: string, row: AccountSummary, chars: number): void {
-    this.cachedChars -= this.accounts.get(accountId)?.chars ?? 0;
-    this.accounts.delete(accountId);
-    this.accounts.set(accountId, { row, chars });
-    this.cachedChars += chars;
-    while (this.accounts.size > accountsCachedMax || (this.cachedChars > accountsCachedCharsMax && this.accounts.size > 1)) {
-      const oldest = this.accounts.entries().next();
-      if (oldest.done === true) break;
-      this.accounts.delete(oldest.value[0]);
-      this.cachedChars -= oldest.value[1].chars;
-    }
-  }
-
-  /** What the account cache holds now (its bounds are accountsCachedMax and accountsCachedCharsMax). */
+  /** What the account cache holds now (account-cache.ts bounds it). */
   cacheUsage(): { rows: number; chars: number } {
-    return { rows: this.accounts.size, chars: this.cachedChars };
-  }
-
-  private forgetAccounts(): void {
-    this.accounts.clear();
-    this.cachedChars = 0;
+    return this.accounts.usage();
   }
 
   /** Synchronous: the hot GET path costs no thread-pool hop (LevelDB's block cache or ours). */
   account(accountId: string): AccountSummary | undefined {
     const cached = this.accounts.get(accountId);
-    if (cached !== undefined) return cached.row;
+    if (cached !== undefined) return cached;
     const value = this.db.getSync(accountKey(accountId));
     if (value === undefined) return undefined;
     const row = rows.account.decode(value);
-    this.remember(accountId, row, value.length);
+    this.accounts.set(accountId, row, value.length);
     return row;
   }
 
@@ -321,7 +295,7 @@ export class PartitionStore {
   }
 
   async close(): Promise<void> {
-    this.forgetAccounts();
+    this.accounts.clear();
     await this.db.close();
   }
 }

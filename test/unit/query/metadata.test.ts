@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountEvent, EventPayload, Metadata } from '../../../schemas/types.ts';
 import { buildApp } from '../../../processors/query/routes.ts';
 import { ViewStores } from '../../../processors/query/stores.ts';
-import { accountsCachedCharsMax } from '../../../processors/query/store.ts';
+import { AccountCache, accountsCachedCharsMax } from '../../../processors/query/account-cache.ts';
 import { VersionWaiters } from '../../../processors/query/waiters.ts';
 import { rows } from '../../../processors/query/rows.ts';
 import { accountsOf, applyEvents, entryRef } from '../../../processors/query/views/index.ts';
@@ -61,6 +61,28 @@ describe('view rows', () => {
     const bare = { ...views.get(A)!, metadata: {} };
     expect(JSON.parse(rows.account.encode(bare))).toHaveLength(10);
     expect(rows.account.decode(rows.account.encode(bare)).metadata).toEqual({});
+  });
+});
+
+describe('the account cache', () => {
+  const row = (accountId: string) => ({ ...fold([tagged(accountId, 1, ev.opened(1))]).rows.get(accountId)! });
+
+  it('evicts the oldest past its row bound or its character bound, and counts a replaced row once', () => {
+    const cache = new AccountCache(3, 100);
+    for (const id of ['a', 'b', 'c', 'd']) cache.set(id, row(id), 10);
+    expect([cache.get('a'), cache.usage()]).toEqual([undefined, { rows: 3, chars: 30 }]);
+    cache.set('b', row('b'), 60);
+    expect(cache.usage()).toEqual({ rows: 3, chars: 80 });
+    cache.set('e', row('e'), 30);
+    // 110 characters: c (the oldest) goes; b was moved last when replaced.
+    expect([cache.get('c'), cache.get('b')?.accountId, cache.usage()]).toEqual([undefined, 'b', { rows: 3, chars: 100 }]);
+  });
+
+  it('keeps the newest row even when it alone is past the character bound', () => {
+    const cache = new AccountCache(3, 100);
+    cache.set('a', row('a'), 10);
+    cache.set('big', row('big'), 500);
+    expect([cache.get('a'), cache.get('big')?.accountId, cache.usage()]).toEqual([undefined, 'big', { rows: 1, chars: 500 }]);
   });
 });
 
@@ -134,7 +156,8 @@ describe('metadata over HTTP', () => {
     expect(usage.rows).toBeLessThan(ids.length);
     // Evicted rows are still read, from the store.
     expect(store.account(ids[0]!)?.metadata).toEqual(large);
-  });
+    // ~10 MB through LevelDB: more than the default 5 s on a busy two-core machine.
+  }, 60_000);
 
   it('answers the account with its metadata, and history entries with theirs', async () => {
     expect((await get(`/api/v1/accounts/${id(6)}`)).body).toMatchObject({ accountId: id(6), metadata: { segment: 'retail', region: 'eu' } });
