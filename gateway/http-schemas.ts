@@ -3,6 +3,7 @@
 // Nothing reaches Kafka before these checks pass (DESIGN §5).
 
 import { moneyMax } from '../schemas/types.ts';
+import { metadataBounds, metadataKeyCharacters } from '../schemas/metadata.ts';
 import { problemSchema } from '../processors/http/errors.ts';
 
 const uuidPattern = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -52,6 +53,18 @@ const availableBalance = { type: ['integer', 'null'], minimum: -fieldBounds.amou
 const overdraftLimit = { type: 'integer', minimum: 0, maximum: fieldBounds.amountMax, description: 'how far below 0 debits may take the balance, minor units' } as const;
 const reference = { type: 'string', maxLength: fieldBounds.referenceLengthMax, pattern: textPattern, description: 'free text, no control or bidi characters' } as const;
 const version = { type: 'integer', minimum: 1, description: "the account's last event sequence" } as const;
+/**
+ * DESIGN §10, with the bounds of schemas/metadata.ts (the processor checks the same). Values may
+ * hold any text but lone surrogates, which UTF-8 (so Avro) cannot carry: it would store U+FFFD,
+ * not what was sent.
+ */
+export const metadata = {
+  type: 'object',
+  maxProperties: metadataBounds.keysMax,
+  propertyNames: { minLength: metadataBounds.keyLengthMin, maxLength: metadataBounds.keyLengthMax, pattern: `^[${metadataKeyCharacters}]+$` },
+  additionalProperties: { type: 'string', maxLength: metadataBounds.valueLengthMax, pattern: '^[^\\p{Cs}]*$' },
+  description: `string → string: at most ${metadataBounds.keysMax} keys of ${metadataBounds.keyLengthMin}–${metadataBounds.keyLengthMax} characters [${metadataKeyCharacters}], values of at most ${metadataBounds.valueLengthMax} characters; carried by the events the command causes and shown on account views and history entries`,
+} as const;
 
 export const idempotencyHeaders = {
   type: 'object',
@@ -92,6 +105,7 @@ export const openAccountBody = {
     currency: { type: 'string', enum: currencyCodes, description: 'an ISO 4217 code in use (the list of Node\'s ICU)' },
     initialBalance: { ...balance, default: 0 },
     overdraftLimit: { ...overdraftLimit, default: 0 },
+    metadata,
   },
 } as const;
 
@@ -111,14 +125,14 @@ export const moneyBody = {
   type: 'object',
   required: ['amount'],
   additionalProperties: false,
-  properties: { amount, reference },
+  properties: { amount, reference, metadata },
 } as const;
 
 export const transferBody = {
   type: 'object',
   required: ['fromAccountId', 'toAccountId', 'amount'],
   additionalProperties: false,
-  properties: { fromAccountId: uuid, toAccountId: uuid, amount, reference },
+  properties: { fromAccountId: uuid, toAccountId: uuid, amount, reference, metadata },
 } as const;
 
 /** POST close takes no body; an empty body or `{}` is accepted (see the route's preValidation). */
@@ -199,6 +213,7 @@ export const placeHoldBody = {
     amount,
     reference,
     expiresInSeconds: { type: 'integer', minimum: holdBounds.expiresInSecondsMin, maximum: holdBounds.expiresInSecondsMax, default: holdBounds.expiresInSecondsDefault },
+    metadata,
   },
 } as const;
 

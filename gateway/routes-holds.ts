@@ -2,7 +2,7 @@
 // as data like routes.ts: the same command execution, replies and error mapping.
 import type { FastifyRequest } from 'fastify';
 import type { CommandOutcome } from '../schemas/types.ts';
-import { captureHoldCommand, placeHoldCommand, voidHoldCommand } from './commands.ts';
+import { captureHoldCommand, placeHoldCommand, voidHoldCommand, type PlaceHoldRequest } from './commands.ts';
 import * as s from './http-schemas.ts';
 import type { Reply } from './replies.ts';
 import { idempotencyKey, invalid, pending, problem, runCommand, unavailable, withKey, type RouteDeps, type RouteSpec } from './routes.ts';
@@ -18,7 +18,7 @@ const held = (o: CommandOutcome) => ({
 
 async function placeHold(request: FastifyRequest, deps: RouteDeps): Promise<Reply> {
   const { id } = request.params as { id: string };
-  const command = placeHoldCommand(id, request.body as { amount: number; reference?: string; expiresInSeconds: number }, idempotencyKey(request), Date.now());
+  const command = placeHoldCommand(id, request.body as PlaceHoldRequest, idempotencyKey(request), Date.now());
   const holdId = command.payload.type === 'PlaceHold' ? command.payload.holdId : '';
   return runCommand(
     deps,

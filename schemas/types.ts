@@ -73,6 +73,8 @@ export interface Command {
   payload: CommandPayload;
   /** The API key (keyId) that sent it; internal follow-ups carry their cause's (DESIGN §9). Null: before §9. */
   actor?: string | null;
+  /** Client metadata (DESIGN §10; bounds in metadata.ts); internal follow-ups carry their cause's. Absent or {}: none. */
+  metadata?: Metadata;
 }
 
 export type AccountOpened = { type: 'AccountOpened'; ownerName: string; currency: string; initialBalance: number; overdraftLimit: number };
@@ -141,7 +143,12 @@ export interface AccountEvent {
   payload: EventPayload;
   /** The actor of the command that caused it (DESIGN §9): who moved this money. Null: before §9. */
   actor?: string | null;
+  /** The metadata of the command that caused it (DESIGN §10). Absent or {}: none. */
+  metadata?: Metadata;
 }
+
+/** String → string, at most 32 keys (DESIGN §10; bounds and check in metadata.ts). */
+export type Metadata = Readonly<Record<string, string>>;
 
 export type AccountStatus = 'OPEN' | 'CLOSED';
 

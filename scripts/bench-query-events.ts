@@ -4,7 +4,7 @@
 // balanceAfter, generated in chunks so a million events never sit in memory at once.
 import { eventKey } from '../topics/record-keys.ts';
 import { uuidV5 } from '../schemas/ids.ts';
-import type { AccountEvent, EventPayload } from '../schemas/types.ts';
+import type { AccountEvent, EventPayload, Metadata } from '../schemas/types.ts';
 import { prng } from './workload.ts';
 
 export interface BenchEventsOptions {
@@ -20,6 +20,10 @@ export const benchAccountId = (seed: number, index: number): string => uuidV5(`b
 const activeHoldsMax = 10_000;
 const holdTtlMs = 7 * 86_400_000;
 
+/** An account's metadata (DESIGN §10): one of four segments (a broad filter) and its own CRM id (a selective one). */
+export const benchSegments = ['retail', 'business', 'private', 'public'] as const;
+export const benchAccountMetadata = (index: number): Metadata => ({ segment: benchSegments[index % benchSegments.length] as string, 'crm.id': `crm-${index}` });
+
 export function* benchEvents(options: BenchEventsOptions): Generator<AccountEvent[]> {
   const random = prng(options.seed);
   const ids = Array.from({ length: options.accounts }, (_, i) => benchAccountId(options.seed, i));
@@ -30,17 +34,17 @@ export function* benchEvents(options: BenchEventsOptions): Generator<AccountEven
   const start = Date.now() - options.events;
   let emitted = 0;
   let chunk: AccountEvent[] = [];
-  const emit = (index: number, payload: EventPayload): void => {
+  const emit = (index: number, payload: EventPayload, metadata: Metadata = {}): void => {
     const accountId = ids[index] as string;
     const sequence = (versions[index] as number) + 1;
     versions[index] = sequence;
-    chunk.push({ eventId: eventKey(accountId, sequence), accountId, sequence, commandId: uuidV5(`bench-query:${accountId}:${sequence}`), occurredAt: start + emitted, payload });
+    chunk.push({ eventId: eventKey(accountId, sequence), accountId, sequence, commandId: uuidV5(`bench-query:${accountId}:${sequence}`), occurredAt: start + emitted, payload, metadata });
     emitted += 1;
   };
   const move = (index: number, delta: number): number => (balances[index] = (balances[index] as number) + delta);
   for (let i = 0; i < options.accounts && emitted < options.events; i += 1) {
     balances[i] = 10_000;
-    emit(i, { type: 'AccountOpened', ownerName: `Bench customer ${i}`, currency: 'EUR', initialBalance: 10_000, overdraftLimit: 0 });
+    emit(i, { type: 'AccountOpened', ownerName: `Bench customer ${i}`, currency: 'EUR', initialBalance: 10_000, overdraftLimit: 0 }, benchAccountMetadata(i));
     if (chunk.length >= options.chunk) {
       yield chunk;
       chunk = [];

@@ -2,8 +2,8 @@
 // starts the query processor from an empty store and measures how fast it rebuilds the views
 // (events/s), then measures GET throughput and latency (p50/p99) of the balance, history and
 // account-list routes, unfiltered and with DESIGN §11's filters (type, time range, asOf,
-// owner-name prefix, currency, status), and an account's holds, all and by status, with
-// keep-alive connections. A measurement, never a
+// owner-name prefix, currency, status, metadata), and an account's holds, all and by status,
+// with keep-alive connections. A measurement, never a
 // test: it asserts nothing.
 // Options (flag or BENCH_<NAME>): --events, --accounts, --seconds, --concurrency, --threads,
 // --history-limit, --port. BENCH_KEEP=1 keeps the topics; BENCH_PREFIX=<kept prefix> reuses them
@@ -168,6 +168,8 @@ async function filteredRoutes(baseUrl: string, ids: string[]): Promise<Record<st
     [`holds ?status=CAPTURED (limit=${options.historyLimit})`]: ids.map((id) => `/api/v1/accounts/${id}/holds?status=CAPTURED&limit=${options.historyLimit}`),
     [`accounts ?currency=EUR (limit=${listLimit})`]: [`/api/v1/accounts?currency=EUR&limit=${listLimit}`],
     [`accounts ?currency=EUR&status=CLOSED, matches none: worst case (limit=${listLimit})`]: [`/api/v1/accounts?currency=EUR&status=CLOSED&limit=${listLimit}`],
+    [`accounts ?metadata.segment=retail, a quarter (limit=${listLimit})`]: [`/api/v1/accounts?metadata.segment=retail&limit=${listLimit}`],
+    [`accounts ?metadata.crm.id=<one account> (limit=${listLimit})`]: customers.map((_, i) => `/api/v1/accounts?metadata.crm.id=crm-${(i * 37) % options.accounts}&limit=${listLimit}`),
   };
 }
 

@@ -6,6 +6,7 @@ import { refusalKey } from '../../topics/record-keys.ts';
 import { applyDecision, decide, validateCommand, type FollowUp } from './domain/index.ts';
 import { holdFieldsOf, holdViewOf, isHoldStep } from './hold-records.ts';
 import { creditCommandId, fingerprintOf, refundCommandId, settleCommandId } from '../../schemas/ids.ts';
+import { metadataOf } from '../../schemas/metadata.ts';
 import type { AccountEvent, AccountState, Command, CommandOutcome, CommandPayload } from '../../schemas/types.ts';
 
 /** A consumed record: decoded, or poison with the reason it cannot be. Raw bytes go to the DLQ as they came. */
@@ -117,8 +118,10 @@ function followUpCommandId(followUp: FollowUp, cause: Command, events: AccountEv
 export function followUpCommand(followUp: FollowUp, cause: Command, events: AccountEvent[], now: number): Command {
   const payload = followUp.payload;
   const meaning: Record<string, string | number | null> = { ...payload, accountId: followUp.accountId };
-  // A follow-up carries the actor of the command that started the saga (DESIGN §9).
-  return { commandId: followUpCommandId(followUp, cause, events), accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload, actor: cause.actor };
+  // A follow-up carries the actor (DESIGN §9) and the metadata (§10) of the command that started
+  // the saga: a transfer's credit, settlement and refund are described as its initiation was.
+  const commandId = followUpCommandId(followUp, cause, events);
+  return { commandId, accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload, actor: cause.actor, metadata: metadataOf(cause) };
 }
 
 class BatchBuilder {

@@ -3,12 +3,13 @@
 // a filter never reaches the store unchecked, so a bad one can never become a 500.
 import { HttpProblem } from '../http/errors.ts';
 import type { EventType } from '../../schemas/types.ts';
+import { metadataBounds, metadataKeyCharacters } from '../../schemas/metadata.ts';
 
 /** DESIGN §10 allows 32 metadata keys per account: more filters than that could never all match. */
 export const metadataFiltersMax = 32;
-/** DESIGN §10's metadata key and value bounds; a filter outside them could never match. */
-export const metadataKeyPattern = /^[A-Za-z0-9_.-]{1,40}$/;
-export const metadataValueCharsMax = 500;
+/** DESIGN §10's metadata key and value bounds (schemas/metadata.ts); a filter outside them could never match. */
+export const metadataKeyPattern = new RegExp(`^[${metadataKeyCharacters}]{${metadataBounds.keyLengthMin},${metadataBounds.keyLengthMax}}$`);
+export const metadataValueCharsMax = metadataBounds.valueLengthMax;
 /** The gateway's ownerName bound (gateway/http-schemas.ts): a longer prefix could never match. */
 export const ownerNamePrefixCharsMax = 200;
 
@@ -129,7 +130,8 @@ export function parseAccountFilter(query: Query): AccountFilter {
     const key = name.slice('metadata.'.length);
     if (!metadataKeyPattern.test(key)) invalid(name.slice(0, 64), 'names a metadata key that is not 1 to 40 characters of [A-Za-z0-9_.-]');
     const value = single(query, name) ?? '';
-    if (value.length > metadataValueCharsMax) invalid(name, `must be at most ${metadataValueCharsMax} characters`);
+    // Characters are code points, as the gateway counts them: 500 emoji are 1000 UTF-16 units.
+    if (value.length > metadataValueCharsMax && (value.length > 2 * metadataValueCharsMax || [...value].length > metadataValueCharsMax)) invalid(name, `must be at most ${metadataValueCharsMax} characters`);
     filter.metadata.push([key, value]);
   }
   return filter;

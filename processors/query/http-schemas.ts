@@ -13,6 +13,8 @@ const money = { type: 'integer', description: 'minor units (cents)' } as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
+/** DESIGN §10: string → string ({} when none was given); an object of strings for fast-json-stringify. */
+const metadata = (what: string) => ({ type: 'object', additionalProperties: { type: 'string' }, description: what }) as const;
 // Query parameters stay strings, checked by pattern and converted by the routes: ajv's coercion
 // let "1e400" through as Infinity (which then broke the 503 body: a 500), " 5" and "0x10" as
 // numbers. Decimal digits only, no sign, no exponent, no leading zero.
@@ -101,6 +103,7 @@ export const account = {
     heldBalance: { type: 'integer', description: 'sum of the active holds (DESIGN §10)' },
     overdraftLimit: { type: 'integer', description: 'how far below 0 debits may take the balance' },
     availableBalance: { type: 'integer', description: 'balance − heldBalance + overdraftLimit' },
+    metadata: metadata('the metadata the account was opened with (filter the list by it with metadata.<key>=<value>)'),
   },
 } as const;
 
@@ -152,7 +155,7 @@ export const statement = {
 
 export const historyEntry = {
   type: 'object',
-  required: ['sequence', 'type', 'amount', 'balanceAfter', 'occurredAt', 'commandId', 'transferId', 'counterpartyAccountId', 'reference', 'reason', 'actor'],
+  required: ['sequence', 'type', 'amount', 'balanceAfter', 'occurredAt', 'commandId', 'transferId', 'counterpartyAccountId', 'reference', 'reason', 'actor', 'metadata'],
   properties: {
     sequence: { type: 'integer' },
     type: { type: 'string' },
@@ -165,6 +168,7 @@ export const historyEntry = {
     reference: nullableString,
     reason: nullableString,
     actor: { ...nullableString, description: 'the API key (keyId) whose command caused the event: who moved this money' },
+    metadata: metadata("the metadata of the command that caused the event; a transfer's credit, settlement and refund carry its initiation's"),
   },
 } as const;
 

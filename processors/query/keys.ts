@@ -51,13 +51,9 @@ export type IndexedField = 'status' | 'currency' | `metadata.${string}`;
 export const namePrefix = `n${separator}`;
 export const fieldPrefix = (field: IndexedField, value: string) => `f${separator}${field}${separator}${escaped(value)}${separator}`;
 
-/**
- * The account's metadata map, once the view row carries one (DESIGN §10 adds it to AccountState);
- * until then every account has none, and the index and the filter agree on that.
- */
+/** The account's metadata (its opening's, DESIGN §10): what the "f" metadata keys index and the filter checks. */
 export function metadataOf(row: AccountSummary): Readonly<Record<string, string>> {
-  const metadata = (row as { metadata?: unknown }).metadata;
-  return typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, string>) : {};
+  return row.metadata;
 }
 
 export const ownerNameKey = (row: AccountSummary): string => `${namePrefix}${escaped(row.ownerName.toLowerCase())}${separator}${row.accountId}`;

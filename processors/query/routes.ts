@@ -84,6 +84,7 @@ export const renderEntry = (e: HistoryEntry) => ({
   reference: e.reference,
   reason: e.reason,
   actor: e.actor,
+  metadata: e.metadata,
 });
 const renderTransfer = (t: TransferView) => ({ ...t, debitedAt: isoOrNull(t.debitedAt), creditedAt: isoOrNull(t.creditedAt), refundedAt: isoOrNull(t.refundedAt) });
 const versionOf = (row: AccountSummary | undefined | Unavailable): number => (row === undefined || row === unavailable ? 0 : row.version);

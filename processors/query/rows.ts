@@ -4,6 +4,8 @@
 // in store.ts, so old stores are rebuilt rather than misread.
 import type { AccountSummary, HistoryEntry } from './views/types.ts';
 import type { HoldRecord } from './views/holds.ts';
+import type { Metadata } from '../../schemas/types.ts';
+import { emptyMetadata } from '../../schemas/metadata.ts';
 
 export interface RowCodec<T> {
   encode(row: T): string;
@@ -11,24 +13,38 @@ export interface RowCodec<T> {
 }
 
 // heldBalance and overdraftLimit came last (DESIGN §10): rows written before them decode with 0.
-type AccountTuple = [string, string, string, number, AccountSummary['status'], number, number, number, number?, number?];
-// The actor came last (DESIGN §9): rows written before it decode with actor null.
-type HistoryTuple = [number, HistoryEntry['type'], number, number, number, string, string | null, string | null, string | null, string | null, (string | null)?];
+// Metadata after them, only when there is some (most rows have none): absent, it decodes as {}.
+type AccountTuple = [string, string, string, number, AccountSummary['status'], number, number, number, number?, number?, Metadata?];
+// The actor came last (DESIGN §9): rows written before it decode with actor null. Metadata as above.
+type HistoryTuple = [number, HistoryEntry['type'], number, number, number, string, string | null, string | null, string | null, string | null, (string | null)?, Metadata?];
+
+/** Without allocating the keys array: this runs for every row a rebuild writes. */
+function hasKeys(metadata: Metadata): boolean {
+  for (const _key in metadata) return true;
+  return false;
+}
 
 const account: RowCodec<AccountSummary> = {
-  encode: (a) => JSON.stringify([a.accountId, a.ownerName, a.currency, a.balance, a.status, a.version, a.openedAt, a.updatedAt, a.heldBalance, a.overdraftLimit] satisfies AccountTuple),
+  encode: (a) => {
+    const tuple: AccountTuple = [a.accountId, a.ownerName, a.currency, a.balance, a.status, a.version, a.openedAt, a.updatedAt, a.heldBalance, a.overdraftLimit];
+    if (hasKeys(a.metadata)) tuple.push(a.metadata);
+    return JSON.stringify(tuple);
+  },
   decode: (text) => {
-    const [accountId, ownerName, currency, balance, status, version, openedAt, updatedAt, heldBalance = 0, overdraftLimit = 0] = JSON.parse(text) as AccountTuple;
-    return { accountId, ownerName, currency, balance, status, version, openedAt, updatedAt, heldBalance, overdraftLimit };
+    const [accountId, ownerName, currency, balance, status, version, openedAt, updatedAt, heldBalance = 0, overdraftLimit = 0, metadata = emptyMetadata] = JSON.parse(text) as AccountTuple;
+    return { accountId, ownerName, currency, balance, status, version, openedAt, updatedAt, heldBalance, overdraftLimit, metadata };
   },
 };
 
 const history: RowCodec<HistoryEntry> = {
-  encode: (e) =>
-    JSON.stringify([e.sequence, e.type, e.amount, e.balanceAfter, e.occurredAt, e.commandId, e.transferId, e.counterpartyAccountId, e.reference, e.reason, e.actor] satisfies HistoryTuple),
+  encode: (e) => {
+    const tuple: HistoryTuple = [e.sequence, e.type, e.amount, e.balanceAfter, e.occurredAt, e.commandId, e.transferId, e.counterpartyAccountId, e.reference, e.reason, e.actor];
+    if (hasKeys(e.metadata)) tuple.push(e.metadata);
+    return JSON.stringify(tuple);
+  },
   decode: (text) => {
-    const [sequence, type, amount, balanceAfter, occurredAt, commandId, transferId, counterpartyAccountId, reference, reason, actor] = JSON.parse(text) as HistoryTuple;
-    return { sequence, type, amount, balanceAfter, occurredAt, commandId, transferId, counterpartyAccountId, reference, reason, actor: actor ?? null };
+    const [sequence, type, amount, balanceAfter, occurredAt, commandId, transferId, counterpartyAccountId, reference, reason, actor = null, metadata = emptyMetadata] = JSON.parse(text) as HistoryTuple;
+    return { sequence, type, amount, balanceAfter, occurredAt, commandId, transferId, counterpartyAccountId, reference, reason, actor, metadata };
   },
 };
 

@@ -25,11 +25,15 @@ import { rows } from './rows.ts';
 import { factFromEntry } from './views/transfer.ts';
 import { accountIndexKeys, accountKey, anyHoldStatus, historyKey, holdIndexKey, holdKey, lastTimeKey, separator, timeKey, typeKey } from './keys.ts';
 import { StoreReads } from './store-reads.ts';
+import { AccountCache } from './account-cache.ts';
 
-/** Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. 2: the indexes of keys.ts. 4: holds. */
+/**
+ * Bumped when the layout or a row's meaning changes: a store of another format is rebuilt. 2: the
+ * indexes of keys.ts. 4: holds, and metadata on account rows, their index keys and history entries
+ * (a store built before them dropped the metadata of the events it applied).
+ */
 export const storeFormat = 4;
-/** Account rows kept in memory per partition (about 300 bytes each, so ~60 MB for 8 partitions): the hot GET path and the fold read them. */
-export const accountsCachedMax = 25_000;
+export { accountsCachedMax, accountsCachedCharsMax } from './account-cache.ts';
 /** Parked events kept per partition (the newest; older ones are dropped): enough to diagnose, bounded if a producer keeps writing bad events. */
 export const parkedEventsMax = 1000;
 
@@ -60,7 +64,7 @@ export interface OpenedStore {
 }
 
 export class PartitionStore {
-  private readonly accounts = new Map<string, AccountSummary>();
+  private readonly accounts = new AccountCache();
   private stored: StoredCheckpoint | null = null;
   /** Offsets of the parked events kept, ascending. */
   private parkedOffsets: bigint[] = [];
@@ -157,7 +161,12 @@ export class PartitionStore {
     // A chained batch: one native call per row and no intermediate operation objects.
     const batch = this.db.batch();
     await this.putIndexes(batch, changes);
-    for (const [accountId, row] of changes.accounts) batch.put(accountKey(accountId), rows.account.encode(row));
+    const encoded = new Map<string, string>();
+    for (const [accountId, row] of changes.accounts) {
+      const text = rows.account.encode(row);
+      encoded.set(accountId, text);
+      batch.put(accountKey(accountId), text);
+    }
     for (const { accountId, entry } of changes.history) batch.put(historyKey(accountId, entry.sequence), rows.history.encode(entry));
     for (const { fact, accountId, sequence } of changes.transferFacts) batch.put(transferKey(fact.transferId, fact.role), accountId + separator + sequence);
     for (const { hold, storedStatus } of changes.holds.values()) {
@@ -180,7 +189,7 @@ export class PartitionStore {
     await batch.write();
     this.stored = { nextOffset, previousNextOffset };
     this.parkedOffsets = parkedOffsets;
-    for (const [accountId, row] of changes.accounts) this.remember(accountId, row);
+    for (const [accountId, row] of changes.accounts) this.accounts.set(accountId, row, encoded.get(accountId)?.length ?? 0);
   }
 
   /**
@@ -236,13 +245,9 @@ export class PartitionStore {
     return this.parkedOffsets.length;
   }
 
-  private remember(accountId: string, row: AccountSummary): void {
-    this.accounts.delete(accountId);
-    this.accounts.set(accountId, row);
-    if (this.accounts.size > accountsCachedMax) {
-      const oldest = this.accounts.keys().next();
-      if (oldest.done !== true) this.accounts.delete(oldest.value);
-    }
+  /** What the account cache holds now (account-cache.ts bounds it). */
+  cacheUsage(): { rows: number; chars: number } {
+    return this.accounts.usage();
   }
 
   /** Synchronous: the hot GET path costs no thread-pool hop (LevelDB's block cache or ours). */
@@ -252,7 +257,7 @@ export class PartitionStore {
     const value = this.db.getSync(accountKey(accountId));
     if (value === undefined) return undefined;
     const row = rows.account.decode(value);
-    this.remember(accountId, row);
+    this.accounts.set(accountId, row, value.length);
     return row;
   }
 

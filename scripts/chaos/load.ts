@@ -126,7 +126,8 @@ export class Load {
   private async transfer(random: Random, from: KnownAccount, amount: number, key: string): Promise<void> {
     const roll = random();
     const to = roll < 0.08 ? uuidV5(`chaos-missing:${key}`) : roll < 0.12 ? from.id : (this.pick(random, this.accounts.filter((a) => a.id !== from.id))?.id ?? from.id);
-    await this.send('transfer', '/api/v1/transfers', { fromAccountId: from.id, toAccountId: to, amount }, from.id, key, true);
+    // Metadata rides the saga through every fault (DESIGN §10): check-ledger compares each leg's with the initiation's.
+    await this.send('transfer', '/api/v1/transfers', { fromAccountId: from.id, toAccountId: to, amount, metadata: { 'chaos.key': key } }, from.id, key, true);
   }
 
   private async hold(account: KnownAccount, amount: number, key: string): Promise<void> {

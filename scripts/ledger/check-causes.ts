@@ -9,6 +9,7 @@
 // the topic can belong to a trimmed command; those alone are exempt. Untrimmed partitions, and the
 // rest of a trimmed one, are checked in full.
 import type { AccountEvent, Command, CommandPayload, CommandType, EventPayload, EventType } from '../../schemas/types.ts';
+import { canonicalMetadata, metadataOf } from '../../schemas/metadata.ts';
 import type { AccountFold } from './check-accounts.ts';
 import type { OutcomeIndex } from './check-commands.ts';
 import type { Located } from './read.ts';
@@ -52,6 +53,9 @@ export function differenceOf(event: AccountEvent, command: Command): string | un
     const asked = (command.payload as Record<string, unknown>)[field];
     if (applied !== asked) return `${field} ${String(applied)}, the command says ${String(asked)}`;
   }
+  // What the client said about the money travels with it unchanged (DESIGN §10).
+  const [applied, asked] = [canonicalMetadata(metadataOf(event)), canonicalMetadata(metadataOf(command))];
+  if (applied !== asked) return `metadata ${applied.slice(0, 200)}, the command says ${asked.slice(0, 200)}`;
   return undefined;
 }
 

@@ -36,7 +36,7 @@ const commands: Command[] = [
   { type: 'CreditTransfer', transferId: id(), fromAccountId: id(), amount: 5, currency: 'EUR' },
   { type: 'RefundTransfer', transferId: id(), toAccountId: id(), amount: 5, reason: 'ACCOUNT_CLOSED' },
   { type: 'CloseAccount' },
-].map((payload, i) => ({ commandId: id(), accountId: id(), issuedAt: now, fingerprint: 'f'.repeat(64), payload, actor: i % 2 === 0 ? 'tester000001' : null }) as Command);
+].map((payload, i) => ({ commandId: id(), accountId: id(), issuedAt: now, fingerprint: 'f'.repeat(64), payload, actor: i % 2 === 0 ? 'tester000001' : null, metadata: i % 3 === 0 ? {} : { 'crm.id': `c-${i}`, note: 'Å😀'.repeat(100) } }) as Command);
 const events: AccountEvent[] = [
   { type: 'AccountOpened', ownerName: 'Ada', currency: 'EUR', initialBalance: 10, overdraftLimit: 0 },
   { type: 'MoneyDeposited', amount: 5, balanceAfter: 15, reference: null },
@@ -45,7 +45,7 @@ const events: AccountEvent[] = [
   { type: 'TransferCredited', transferId: id(), fromAccountId: id(), amount: 1, balanceAfter: 10 },
   { type: 'TransferRefunded', transferId: id(), toAccountId: id(), amount: 1, balanceAfter: 11, reason: 'CURRENCY_MISMATCH', inFlightReleased: 1 },
   { type: 'AccountClosed' },
-].map((payload, i) => ({ eventId: `a:${i + 1}`, accountId: 'a', sequence: i + 1, commandId: id(), occurredAt: now, payload, actor: i % 2 === 0 ? 'tester000001' : null }) as AccountEvent);
+].map((payload, i) => ({ eventId: `a:${i + 1}`, accountId: 'a', sequence: i + 1, commandId: id(), occurredAt: now, payload, actor: i % 2 === 0 ? 'tester000001' : null, metadata: i % 3 === 0 ? {} : { 'crm.id': `c-${i}` } }) as AccountEvent);
 const state: AccountState = { accountId: id(), ownerName: 'Ada', currency: 'EUR', balance: 42, status: 'CLOSED', version: 7, openedAt: now - 1, updatedAt: now, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 };
 const outcomes: CommandOutcome[] = [
   { commandId: id(), accountId: id(), status: 'ACCEPTED', code: null, message: null, fingerprint: 'x', version: 3, balance: 10, transferId: id(), eventSequences: [3], processedAt: now, transferStatus: 'pending', transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null },

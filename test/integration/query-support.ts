@@ -27,6 +27,8 @@ export interface ModelAccount {
   heldBalance: number;
   overdraftLimit: number;
   availableBalance: number;
+  /** Its opening's metadata (DESIGN §10). */
+  metadata: Record<string, string>;
 }
 
 export interface ModelEntry {
@@ -41,6 +43,7 @@ export interface ModelEntry {
   reference: string | null;
   reason: string | null;
   actor: string | null;
+  metadata: Record<string, string>;
 }
 
 export interface ModelTransfer {
@@ -79,20 +82,22 @@ export class ModelBank {
     // Who moved the money (DESIGN §9): most events name their API key; every third has none, as
     // events written before access control, which history shows with actor null.
     const actor = sequence % 3 === 0 ? null : 'modelteller01';
-    const event: AccountEvent = { eventId: `${accountId}:${sequence}`, accountId, sequence, commandId, occurredAt: this.clock, payload, actor };
+    // Metadata (DESIGN §10): an opening carries the account's; of the other events every second one some, the rest none.
+    const metadata = payload.type === 'AccountOpened' ? account.metadata : sequence % 2 === 0 ? { 'model.sequence': String(sequence) } : {};
+    const event: AccountEvent = { eventId: `${accountId}:${sequence}`, accountId, sequence, commandId, occurredAt: this.clock, payload, actor, metadata };
     this.pending.push(event);
     this.events.push(event);
     Object.assign(account, { version: sequence, updatedAt: iso(this.clock), availableBalance: account.balance - account.heldBalance + account.overdraftLimit });
     const entry: ModelEntry = {
       sequence, type: payload.type, amount, balanceAfter: account.balance, occurredAt: iso(this.clock), commandId,
-      transferId: null, counterpartyAccountId: null, reference: null, reason: null, actor, ...details,
+      transferId: null, counterpartyAccountId: null, reference: null, reason: null, actor, metadata, ...details,
     };
     this.history.set(accountId, [...(this.history.get(accountId) ?? []), entry]);
   }
 
-  open(ownerName: string, currency: string, initialBalance: number): string {
+  open(ownerName: string, currency: string, initialBalance: number, metadata: Record<string, string> = {}): string {
     const accountId = randomUUID();
-    this.accounts.set(accountId, { accountId, ownerName, currency, balance: initialBalance, status: 'OPEN', version: 0, openedAt: iso(this.clock + 1000), updatedAt: '', heldBalance: 0, overdraftLimit: 0, availableBalance: initialBalance });
+    this.accounts.set(accountId, { accountId, ownerName, currency, balance: initialBalance, status: 'OPEN', version: 0, openedAt: iso(this.clock + 1000), updatedAt: '', heldBalance: 0, overdraftLimit: 0, availableBalance: initialBalance, metadata });
     this.emit(accountId, { type: 'AccountOpened', ownerName, currency, initialBalance, overdraftLimit: 0 }, initialBalance);
     return accountId;
   }

@@ -44,9 +44,12 @@ describe('upgrading from the first release', () => {
 
     // …and its readers decode what the first release wrote.
     expect(await codecs.commands.decode(command)).toEqual({
-      commandId: 'c-1', accountId: 'a-1', issuedAt: now, fingerprint: 'fp', payload: { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 5, overdraftLimit: 0 }, actor: null,
+      commandId: 'c-1', accountId: 'a-1', issuedAt: now, fingerprint: 'fp', payload: { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 5, overdraftLimit: 0 }, actor: null, metadata: {},
     });
-    expect((await codecs.events.decode(event)).payload).toEqual({ type: 'AccountOpened', ownerName: 'Ada', currency: 'EUR', initialBalance: 5, overdraftLimit: 0 });
+    // A record written without metadata decodes with none ({}), as DESIGN §10 says.
+    expect(await codecs.events.decode(event)).toEqual({
+      eventId: 'a-1:1', accountId: 'a-1', sequence: 1, commandId: 'c-1', occurredAt: now, payload: { type: 'AccountOpened', ownerName: 'Ada', currency: 'EUR', initialBalance: 5, overdraftLimit: 0 }, actor: null, metadata: {},
+    });
     expect(await codecs.accountState.decode(state)).toEqual({
       accountId: 'a-1', ownerName: 'Ada', currency: 'EUR', balance: 5, status: 'OPEN', version: 1, openedAt: now, updatedAt: now, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0,
     });

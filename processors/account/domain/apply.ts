@@ -2,6 +2,7 @@
 // numbering is what makes sequences gapless: it starts right after the state's version, and the
 // state is only ever advanced by folding these same events with evolve().
 import type { AccountEvent, AccountState, Command, EventPayload } from '../../../schemas/types.ts';
+import { metadataOf } from '../../../schemas/metadata.ts';
 import { eventIdOf } from './event-id.ts';
 import { evolve } from './evolve.ts';
 import { assert } from './invariant.ts';
@@ -40,6 +41,8 @@ export function applyDecision(
       payload,
       // Who moved this money (DESIGN §9): the API key that sent the command, or started its saga.
       actor: command.actor,
+      // What the client said about this money (DESIGN §10), on the event as on its command.
+      metadata: metadataOf(command),
     };
     current = evolve(current, event);
     numbered.push(event);

@@ -4,6 +4,7 @@
 // dress a malformed message up as a meaningful refusal. Values are treated as untrusted at
 // runtime, whatever their static types say.
 import type { Command, CommandPayload } from '../../../schemas/types.ts';
+import { metadataProblem } from '../../../schemas/metadata.ts';
 import { limits } from './limits.ts';
 import { isNonNegativeAmount, isPositiveAmount } from './money.ts';
 
@@ -19,7 +20,9 @@ export function validateCommand(command: Command): string | null {
     checkText('commandId', command.commandId, 1, limits.idLengthMax) ??
     checkText('accountId', command.accountId, 1, limits.idLengthMax) ??
     checkText('fingerprint', command.fingerprint, 1, limits.fingerprintLengthMax) ??
-    checkPayload(command.payload)
+    checkPayload(command.payload) ??
+    // DESIGN §10's bounds, on every command type: a map past them would be copied onto every event it causes.
+    metadataProblem(command.metadata)
   );
 }
 

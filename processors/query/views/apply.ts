@@ -5,6 +5,7 @@
 // sequence. An event that breaks these rules is unapplicable (parked.ts): it throws
 // UnapplicableEvent with its reason, and applyEvents parks it rather than stop the views.
 import type { AccountEvent, EventPayload } from '../../../schemas/types.ts';
+import { metadataOf } from '../../../schemas/metadata.ts';
 import { ViewInvariantViolation } from './assert.ts';
 import { UnapplicableEvent, type ParkReason } from './parked.ts';
 import type { AccountSummary, HistoryEntry, TransferFact, TransferRole, ViewChange } from './types.ts';
@@ -78,6 +79,7 @@ function summary(
     updatedAt: event.occurredAt,
     heldBalance,
     overdraftLimit,
+    metadata: account.metadata,
   };
 }
 
@@ -85,7 +87,8 @@ function nextSummary(account: AccountSummary | undefined, event: AccountEvent): 
   const payload = event.payload;
   if (payload.type === 'AccountOpened') {
     if (!Number.isSafeInteger(payload.initialBalance)) fail(event, 'INVALID_EVENT', 'initialBalance must be a safe integer');
-    const opened = { accountId: event.accountId, ownerName: payload.ownerName, currency: payload.currency, openedAt: event.occurredAt } as AccountSummary;
+    // The account's metadata is its opening's (DESIGN §10); later commands' metadata is on their entries.
+    const opened = { accountId: event.accountId, ownerName: payload.ownerName, currency: payload.currency, openedAt: event.occurredAt, metadata: metadataOf(event) } as AccountSummary;
     return summary(opened, event, payload.initialBalance, 'OPEN', 0, payload.overdraftLimit ?? 0);
   }
   if (account === undefined) return fail(event, 'UNKNOWN_ACCOUNT', 'the account has no row');
@@ -121,6 +124,7 @@ function entry(event: AccountEvent, amount: number, balanceAfter: number, transf
     reference,
     reason,
     actor: event.actor ?? null,
+    metadata: metadataOf(event),
   };
 }
 

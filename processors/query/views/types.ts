@@ -1,11 +1,14 @@
 // The shapes of the query side's views. Pure data: the store persists them as JSON and the
 // routes render them. Money is integer minor units; timestamps are epoch milliseconds here and
 // become ISO-8601 strings only at the HTTP edge.
-import type { AccountState, EventType } from '../../../schemas/types.ts';
+import type { AccountState, EventType, Metadata } from '../../../schemas/types.ts';
 
 /** One account as the last applied event left it; `version` is that event's sequence (the same shape as the changelog's state). */
-/** The account as the views show it: the processor's state without its bookkeeping of money in flight. */
-export type AccountSummary = Omit<AccountState, 'outgoingInFlight'>;
+/**
+ * The account as the views show it: the processor's state without its bookkeeping of money in
+ * flight, with the metadata it was opened with (DESIGN §10, §11; {} for one opened without).
+ */
+export type AccountSummary = Omit<AccountState, 'outgoingInFlight'> & { metadata: Metadata };
 
 /** One line of an account's statement: exactly one per event, keyed by its sequence. */
 export interface HistoryEntry {
@@ -26,6 +29,8 @@ export interface HistoryEntry {
   reason: string | null;
   /** The API key (keyId) whose command caused the event (DESIGN §9); null for events before it. */
   actor: string | null;
+  /** The metadata of the command that caused the event (DESIGN §10); {} when it had none. */
+  metadata: Metadata;
 }
 
 /**

@@ -10,7 +10,7 @@ describe('applyDecision', () => {
     const command = commandFor(A, cmd.open(100), 'cmd-open');
     const result = applyDecision(undefined, command, [ev.opened(100)], now);
     expect(result.events).toEqual([
-      { eventId: `${A}:1`, accountId: A, sequence: 1, commandId: 'cmd-open', occurredAt: now, payload: ev.opened(100) },
+      { eventId: `${A}:1`, accountId: A, sequence: 1, commandId: 'cmd-open', occurredAt: now, payload: ev.opened(100), metadata: {} },
     ]);
     expect(result.state).toMatchObject({ accountId: A, balance: 100, version: 1, openedAt: now, updatedAt: now });
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareCodePoints, mergeAccountPages, type AccountSummary } from '../../../processors/query/views/index.ts';
 
 const row = (accountId: string): AccountSummary => ({
-  accountId, ownerName: 'x', currency: 'EUR', balance: 0, status: 'OPEN', version: 1, openedAt: 0, updatedAt: 0, heldBalance: 0, overdraftLimit: 0,
+  accountId, ownerName: 'x', currency: 'EUR', balance: 0, status: 'OPEN', version: 1, openedAt: 0, updatedAt: 0, heldBalance: 0, overdraftLimit: 0, metadata: {},
 });
 
 describe('account list pages', () => {

@@ -78,7 +78,7 @@ describe('account routes', () => {
     const { status, body } = await get(`/api/v1/accounts/${alice}`);
     expect(status).toBe(200);
     expect(body).toEqual({
-      accountId: alice, ownerName: 'Ada Lovelace', currency: 'EUR', balance: 295, status: 'OPEN', version: 30, heldBalance: 0, overdraftLimit: 0, availableBalance: 295,
+      accountId: alice, ownerName: 'Ada Lovelace', currency: 'EUR', balance: 295, status: 'OPEN', version: 30, heldBalance: 0, overdraftLimit: 0, availableBalance: 295, metadata: {},
       openedAt: new Date(1_700_000_000_001).toISOString(), updatedAt: new Date(1_700_000_000_030).toISOString(),
     });
   });
@@ -122,7 +122,7 @@ describe('history', () => {
     const { body } = await get(`/api/v1/accounts/${alice}/history?limit=5`);
     expect(body.items[0]).toEqual({
       sequence: 30, type: 'TransferDebited', amount: 5, balanceAfter: 295, occurredAt: new Date(1_700_000_000_030).toISOString(),
-      commandId: `cmd-${alice}-30`, transferId: transferPending, counterpartyAccountId: bob, reference: null, reason: null, actor: null,
+      commandId: `cmd-${alice}-30`, transferId: transferPending, counterpartyAccountId: bob, reference: null, reason: null, actor: null, metadata: {},
     });
     expect(body.items[1]).toMatchObject({ type: 'TransferRefunded', reason: 'ACCOUNT_NOT_FOUND', counterpartyAccountId: ghost });
     expect(body.items[4]).toMatchObject({ type: 'MoneyDeposited', reference: 'r24', transferId: null });

@@ -8,7 +8,7 @@ describe('account summary', () => {
   it('an opened account has its owner, currency, opening balance and version 1', () => {
     const { rows } = fold(history(A, [ev.opened(500)]));
     expect(rows.get(A)).toEqual({
-      accountId: A, ownerName: 'Ada Lovelace', currency: 'EUR', balance: 500, status: 'OPEN', version: 1, openedAt: t0 + 1, updatedAt: t0 + 1, heldBalance: 0, overdraftLimit: 0,
+      accountId: A, ownerName: 'Ada Lovelace', currency: 'EUR', balance: 500, status: 'OPEN', version: 1, openedAt: t0 + 1, updatedAt: t0 + 1, heldBalance: 0, overdraftLimit: 0, metadata: {},
     });
   });
 
