@@ -2,7 +2,8 @@
 // another instance, whose clock may be behind, decides it. Its id derives from the HoldPlaced event
 // (schemas/ids.ts), so whatever the first decision was is replayed for every later ask: a refusal
 // ("not expired yet") would keep the hold active until the outcome left the window — a day, not
-// DESIGN §10's 60 s. Found by the fault campaign's clock skew (processor-3 runs ahead).
+// DESIGN §10's 60 s. Found by the fault campaign's clock skew (processor-3 runs ahead). Also an
+// expiry and a capture of one hold in the same batch: whichever comes first wins, the other is refused.
 import { describe, expect, it } from 'vitest';
 import { processBatch, type BatchLookups, type DecodedRecord } from '../../../processors/account/batch.ts';
 import { expireCommandId } from '../../../schemas/ids.ts';
@@ -60,5 +61,29 @@ describe('a hold expiry decided by an instance whose clock is behind the one tha
     const early = run(t0 + 120 * second, expire(t0 + 59 * second));
     expect(early.outcomes.map((o) => [o.outcome.status, o.outcome.code])).toEqual([['REJECTED', 'HOLD_NOT_ACTIVE']]);
     expect(early.events).toEqual([]);
+  });
+});
+
+describe('a hold expiring while its capture is in the same batch', () => {
+  function placed() {
+    const run = partition();
+    run(t0, command('open', t0, { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 1000, overdraftLimit: 0 }), command('hold', t0, { type: 'PlaceHold', holdId: 'h1', amount: 300, expiresInSeconds: 60, reference: null }));
+    return run;
+  }
+  const capture = (at: number) => command(`capture-${at}`, at, { type: 'CaptureHold', holdId: 'h1', amount: 100 });
+  const decided = (result: ReturnType<ReturnType<typeof partition>>) => result.outcomes.map((o) => o.outcome.code ?? o.outcome.status);
+
+  it('the expiry first: the capture after it finds the hold expired, and nothing leaves the account', () => {
+    const result = placed()(t0 + 59 * second, expire(t0 + 61 * second), capture(t0 + 59 * second));
+    expect(decided(result)).toEqual(['ACCEPTED', 'HOLD_NOT_ACTIVE']);
+    expect(result.events.map((e) => e.payload.type)).toEqual(['HoldExpired']);
+    expect(result.states.get(A)).toMatchObject({ balance: 1000, heldBalance: 0 });
+  });
+
+  it('the capture first: captured, the rest released, and the expiry asked after it is refused', () => {
+    const result = placed()(t0 + 59 * second, capture(t0 + 59 * second), expire(t0 + 61 * second));
+    expect(decided(result)).toEqual(['ACCEPTED', 'HOLD_NOT_ACTIVE']);
+    expect(result.events.map((e) => e.payload)).toEqual([{ type: 'HoldCaptured', holdId: 'h1', amount: 100, balanceAfter: 900, released: 300 }]);
+    expect(result.states.get(A)).toMatchObject({ balance: 900, heldBalance: 0 });
   });
 });
