@@ -16,6 +16,8 @@ export const violationKinds = {
   'dead-letter': 'a valid command in the dead-letter topic',
   transfer: 'a transfer’s legs disagree, repeat, or its saga command is missing',
   'stuck-transfer': 'a transfer in flight (debited, neither credited nor refunded) longer than --stuck-after, or at all in a settled ledger',
+  reversal: 'a reversal that reverses no posting of its account, the wrong amount or direction, or one posting twice',
+  'stuck-reversal': 'a transfer reversal unfinished (asked, or debited and not credited back) longer than --stuck-after, or at all in a settled ledger',
   money: 'balances + in flight ≠ opened + deposits − withdrawals',
   'empty-ledger': 'no record on any topic: a wrong BANK_TOPIC_PREFIX, or nothing was ever sent',
   'nothing-processed': 'commands, but not one outcome, event or dead letter: no processor ever ran on this ledger',
