@@ -203,6 +203,8 @@ class BatchBuilder {
       transferCode: null,
       holdStatus: null,
       capturedAmount: null,
+      reversalStatus: null,
+      reversalCode: null,
     };
     this.countRejection('IDEMPOTENCY_KEY_REUSED');
     this.result.outcomes.push({ key: refusalKey(command.commandId, command.fingerprint), outcome: refusal, replayed: false });
@@ -366,6 +368,13 @@ class BatchBuilder {
       holdAmount: null,
       expiresAt: null,
       capturedAmount: null,
+      reversalId: null,
+      reversedCommandId: null,
+      reversalStatus: null,
+      reversalCode: null,
+      amount: null,
+      postingType: null,
+      counterpartyAccountId: null,
     };
   }
 }
