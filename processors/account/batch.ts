@@ -5,7 +5,8 @@
 import { refusalKey } from '../../topics/record-keys.ts';
 import { applyDecision, decide, validateCommand } from './domain/index.ts';
 import { holdFieldsOf, holdViewOf, isHoldStep } from './hold-records.ts';
-import { followUpCommand, isInternal, transferIdOf } from './follow-ups.ts';
+import { followUpCommand, isInternal } from './follow-ups.ts';
+import { outcomeOf } from './outcome-records.ts';
 import { isPostingRecord, isReversalLanding, postingRecordOf, postingViewOf, reversalStatusOf } from './reversal-records.ts';
 import type { AccountEvent, AccountState, Command, CommandOutcome, CommandPayload, EventPayload } from '../../schemas/types.ts';
 
@@ -235,12 +236,12 @@ class BatchBuilder {
       this.result.events.push(...applied.events);
       this.result.states.set(command.accountId, after);
       this.result.accepted += 1;
-      outcome = this.outcome(command, 'ACCEPTED', null, null, after);
+      outcome = outcomeOf(command, this.now, 'ACCEPTED', null, null, after);
       outcome.eventSequences = applied.events.map((e) => e.sequence);
       for (const followUp of decision.followUps) this.result.followUps.push(followUpCommand(followUp, command, applied.events, this.now));
     } else {
       this.countRejection(decision.code);
-      outcome = this.outcome(command, 'REJECTED', decision.code, decision.message, before);
+      outcome = outcomeOf(command, this.now, 'REJECTED', decision.code, decision.message, before);
       for (const followUp of decision.followUps) this.result.followUps.push(followUpCommand(followUp, command, [], this.now));
     }
     this.outcomesSeen.set(command.commandId, outcome);
@@ -345,43 +346,6 @@ class BatchBuilder {
     this.keepForever(updated);
     this.result.outcomes.push({ key: updated.commandId, outcome: updated, replayed: false });
   }
-
-  private outcome(command: Command, status: CommandOutcome['status'], code: string | null, message: string | null, state: AccountState | undefined): CommandOutcome {
-    return {
-      commandId: command.commandId,
-      accountId: command.accountId,
-      status,
-      code,
-      message,
-      fingerprint: command.fingerprint,
-      version: state?.version ?? 0,
-      balance: state?.balance ?? null,
-      transferId: transferIdOf(command.payload),
-      eventSequences: [],
-      processedAt: this.now,
-      transferStatus: null,
-      transferCode: null,
-      availableBalance: state === undefined ? null : availableOf(state),
-      overdraftLimit: state?.overdraftLimit ?? null,
-      holdId: null,
-      holdStatus: null,
-      holdAmount: null,
-      expiresAt: null,
-      capturedAmount: null,
-      reversalId: null,
-      reversedCommandId: null,
-      reversalStatus: null,
-      reversalCode: null,
-      amount: null,
-      postingType: null,
-      counterpartyAccountId: null,
-    };
-  }
-}
-
-/** balance − heldBalance + overdraftLimit: what a debit may take (DESIGN §10). Safe: each term is at most the money maximum. */
-export function availableOf(state: AccountState): number {
-  return state.balance - state.heldBalance + state.overdraftLimit;
 }
 
 /** Decides a transaction's commands in offset order against the store plus the transaction's own earlier effects. */
