@@ -154,6 +154,15 @@ class BatchBuilder {
         return;
       }
     }
+    if (command.payload.type === 'DebitTransferReversal') {
+      // Its posting record is kept forever: a debit seen past the idempotency window (only forged
+      // input can arrive so late) is the same step again, replayed, never a second debit.
+      const posted = this.posting(command.commandId);
+      if (posted !== undefined) {
+        this.result.outcomes.push({ key: command.commandId, outcome: posted, replayed: true });
+        return;
+      }
+    }
     if (command.payload.type === 'ReverseTransaction') {
       const existing = this.reversal(command.payload.reversalId);
       if (existing !== undefined) {

@@ -26,8 +26,12 @@ export async function lookupsFor(store: PartitionStore, commands: Command[]): Pr
   const initiations = await store.initiations(commands.flatMap((c) => (transferStep(c.payload) ? [c.payload.transferId] : [])));
   const holds = await store.holds(commands.flatMap((c) => (holdStep(c.payload) ? [c.payload.holdId] : [])));
   const reversals = await store.reversals(commands.flatMap((c) => (reversalStep(c.payload) ? [c.payload.reversalId] : [])));
-  // A reversal reads the posting it names; its landing, the transfer its record names.
-  const reversed = [...commands.flatMap((c) => (c.payload.type === 'ReverseTransaction' ? [c.payload.reversedCommandId] : [])), ...[...reversals.values()].flatMap((r) => (r.reversedCommandId == null ? [] : [r.reversedCommandId]))];
+  // A reversal reads the posting it names; its landing, the transfer its record names; a
+  // destination's debit of a reversal, its own posting (a late duplicate is replayed).
+  const reversed = [
+    ...commands.flatMap((c) => (c.payload.type === 'ReverseTransaction' ? [c.payload.reversedCommandId] : c.payload.type === 'DebitTransferReversal' ? [c.commandId] : [])),
+    ...[...reversals.values()].flatMap((r) => (r.reversedCommandId == null ? [] : [r.reversedCommandId])),
+  ];
   const postings = await store.postings(reversed);
   return {
     state: (id: string) => store.state(id),

@@ -186,7 +186,7 @@ describe('transfer reversals', () => {
     return t;
   }
 
-  it('a completed transfer is taken back from the destination and credited at the source; its record says completed, at any age', async () => {
+  it('a completed transfer is taken back from the destination and credited at the source; its record says completed and its debit is never applied twice, at any age', async () => {
     const t = await completedTransfer(300);
     const r = reversal(A, t.commandId, 'r1', 'fraud');
     const saga = await ledger.runSaga(r);
@@ -203,6 +203,12 @@ describe('transfer reversals', () => {
     ledger.now += 30 * dayMs;
     expect((await ledger.run(r)).outcomes[0]).toMatchObject({ replayed: true, outcome: { reversalStatus: 'completed' } });
     expect(await ledger.outcome(reversal(A, t.commandId, 'r2'))).toMatchObject({ status: 'REJECTED', code: 'ALREADY_REVERSED' });
+    // The destination's debit arriving again past the idempotency window is replayed, not applied twice.
+    const late = await ledger.run(saga[0]?.followUps[0] as Command);
+    expect(late.events).toEqual([]);
+    expect(late.followUps).toEqual([]);
+    expect(late.outcomes[0]).toMatchObject({ replayed: true, outcome: { commandId: debitId, status: 'ACCEPTED' } });
+    expect([ledger.balance(A), ledger.balance(B)]).toEqual([300, 0]);
   });
 
   it('a destination that cannot pay fails the reversal: nothing moves, the source may close again and may retry later', async () => {
