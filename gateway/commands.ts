@@ -1,8 +1,8 @@
 // From a validated request to the Command it means. Identities are deterministic when the client
 // sends an Idempotency-Key (a retry is the same command), fresh otherwise. The fingerprint hashes
 // what the request asks for, so the same key with another meaning is IDEMPOTENCY_KEY_REUSED.
-import { accountIdForKey, commandIdForKey, fingerprintOf, holdIdForCommand, newId, transferIdForCommand } from '../schemas/ids.ts';
-import type { Command, CommandPayload, InitiateTransfer, Metadata } from '../schemas/types.ts';
+import { accountIdForKey, commandIdForKey, fingerprintOf, holdIdForCommand, newId, reversalIdForCommand, transferIdForCommand } from '../schemas/ids.ts';
+import type { Command, CommandPayload, InitiateTransfer, Metadata, ReverseTransaction } from '../schemas/types.ts';
 import { canonicalMetadata } from '../schemas/metadata.ts';
 
 export interface OpenAccountRequest {
@@ -121,3 +121,13 @@ export function voidHoldCommand(accountId: string, holdId: string, origin: Reque
   return build(commandIdFor(id, origin), id, { type: 'VoidHold', holdId: hold } as const, { holdId: hold }, origin, nowMs);
 }
 
+/** A reversal's id derives from its command's id, so a retried reversal is the same reversal. */
+export function reversalCommand(accountId: string, body: { commandId: string; reason?: string }, origin: RequestOrigin, nowMs: number): Command & { payload: ReverseTransaction } {
+  const id = canonicalId(accountId);
+  const commandId = commandIdFor(id, origin);
+  const reversedCommandId = canonicalId(body.commandId);
+  const reason = body.reason ?? null;
+  const payload: ReverseTransaction = { type: 'ReverseTransaction', reversalId: reversalIdForCommand(commandId), reversedCommandId, reason };
+  // reversalId is left out of the meaning: it follows from the key.
+  return build(commandId, id, payload, { reversedCommandId, reason }, origin, nowMs);
+}

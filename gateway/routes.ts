@@ -21,6 +21,7 @@ import type { GatewayConfig } from './config.ts';
 import { HttpProblem, UnavailableError, isRetriable, kafkaUnavailable } from '../processors/http/errors.ts';
 import * as s from './http-schemas.ts';
 import { holdRoutes } from './routes-holds.ts';
+import { reversalRoutes } from './routes-reversals.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { CommandSink, OutcomeSource, ReceivedOutcome } from './ports.ts';
 import {
@@ -262,5 +263,5 @@ const baseRoutes: RouteSpec[] = [
   },
 ];
 
-/** Every command route: the base ones here, the holds' in routes-holds.ts. */
-export const commandRoutes: RouteSpec[] = [...baseRoutes, ...holdRoutes()];
+/** Every command route: the base ones here, the holds' in routes-holds.ts, the reversals' in routes-reversals.ts. */
+export const commandRoutes: RouteSpec[] = [...baseRoutes, ...holdRoutes(), ...reversalRoutes()];

@@ -54,6 +54,17 @@ export const refundCommandId = (creditCommandIdValue: string): string => uuidV5(
 /** The internal command that ends a transfer's flight at the source: caused by the destination's TransferCredited event. */
 export const settleCommandId = (creditedEventId: string): string => uuidV5(`settle:${creditedEventId}`);
 
+export const reversalIdForCommand = (commandId: string): string => uuidV5(`reversal:${commandId}`);
+
+/** The internal command that debits a transfer reversal at the destination: caused by the source's TransferReversalRequested event. */
+export const reversalDebitCommandId = (requestedEventId: string): string => uuidV5(`reversal-debit:${requestedEventId}`);
+
+/** The internal command that credits a transfer reversal back at the source: caused by the destination's debit command. */
+export const reversalCreditCommandId = (debitCommandIdValue: string): string => uuidV5(`reversal-credit:${debitCommandIdValue}`);
+
+/** The internal command that tells the source its transfer reversal failed: caused by the refused debit command. */
+export const reversalFailCommandId = (debitCommandIdValue: string): string => uuidV5(`reversal-fail:${debitCommandIdValue}`);
+
 /** Hash of a request's meaning: the same key with another meaning is IDEMPOTENCY_KEY_REUSED. */
 export function fingerprintOf(meaning: Record<string, string | number | null>): string {
   const canonical = JSON.stringify(Object.keys(meaning).sort().map((k) => [k, meaning[k]]));

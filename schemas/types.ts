@@ -49,6 +49,15 @@ export type VoidHold = { type: 'VoidHold'; holdId: string };
 /** Internal: asked by the processor once a hold is past its expiresAt; identified by the HoldPlaced event. */
 export type ExpireHold = { type: 'ExpireHold'; holdId: string };
 
+/** Reverse what `reversedCommandId` posted on this account (DESIGN §10); reversalId derives from the command's id. */
+export type ReverseTransaction = { type: 'ReverseTransaction'; reversalId: string; reversedCommandId: string; reason: string | null };
+/** Internal, at a transfer's destination: take the transfer back; `toAccountId` is its source. */
+export type DebitTransferReversal = { type: 'DebitTransferReversal'; reversalId: string; transferId: string; toAccountId: string; amount: number; reason: string | null };
+/** Internal, at the source: the destination paid the reversal back. Never refused. */
+export type CreditTransferReversal = { type: 'CreditTransferReversal'; reversalId: string; transferId: string; fromAccountId: string; amount: number };
+/** Internal, at the source: the destination could not pay (reason: its code). Never refused. */
+export type FailTransferReversal = { type: 'FailTransferReversal'; reversalId: string; transferId: string; fromAccountId: string; amount: number; reason: string };
+
 export type CommandPayload =
   | OpenAccount
   | Deposit
@@ -62,7 +71,11 @@ export type CommandPayload =
   | PlaceHold
   | CaptureHold
   | VoidHold
-  | ExpireHold;
+  | ExpireHold
+  | ReverseTransaction
+  | DebitTransferReversal
+  | CreditTransferReversal
+  | FailTransferReversal;
 export type CommandType = CommandPayload['type'];
 
 export interface Command {
@@ -118,6 +131,17 @@ export type HoldCaptured = { type: 'HoldCaptured'; holdId: string; amount: numbe
 export type HoldVoided = { type: 'HoldVoided'; holdId: string; amount: number };
 export type HoldExpired = { type: 'HoldExpired'; holdId: string; amount: number };
 
+/** A deposit taken back (DEBIT), or a withdrawal or capture given back (CREDIT). */
+export type TransactionReversed = { type: 'TransactionReversed'; reversedCommandId: string; amount: number; direction: 'DEBIT' | 'CREDIT'; balanceAfter: number; reason: string | null };
+/** At a transfer's source: the reversal is asked of the destination (`toAccountId`); the amount is counted in outgoingInFlight until it lands. */
+export type TransferReversalRequested = { type: 'TransferReversalRequested'; transferId: string; toAccountId: string; amount: number; reason: string | null };
+/** At a transfer's destination: the amount is taken back, in flight to the source (`toAccountId`). */
+export type TransferReversed = { type: 'TransferReversed'; transferId: string; toAccountId: string; amount: number; balanceAfter: number; reason: string | null };
+/** At the source: the reversed amount is back, from the destination (`fromAccountId`). */
+export type TransferReversalCredited = { type: 'TransferReversalCredited'; transferId: string; fromAccountId: string; amount: number; balanceAfter: number };
+/** At the source: the destination could not pay; nothing moved. */
+export type TransferReversalFailed = { type: 'TransferReversalFailed'; transferId: string; toAccountId: string; amount: number; reason: string };
+
 export type EventPayload =
   | AccountOpened
   | MoneyDeposited
@@ -131,7 +155,12 @@ export type EventPayload =
   | HoldPlaced
   | HoldCaptured
   | HoldVoided
-  | HoldExpired;
+  | HoldExpired
+  | TransactionReversed
+  | TransferReversalRequested
+  | TransferReversed
+  | TransferReversalCredited
+  | TransferReversalFailed;
 export type EventType = EventPayload['type'];
 
 export interface AccountEvent {
@@ -184,6 +213,9 @@ export const REJECTION_CODES = [
   'HOLD_NOT_FOUND',
   'HOLD_NOT_ACTIVE',
   'AMOUNT_EXCEEDS_HOLD',
+  'TRANSACTION_NOT_FOUND',
+  'NOT_REVERSIBLE',
+  'ALREADY_REVERSED',
   'INSUFFICIENT_FUNDS',
   'AMOUNT_TOO_LARGE',
 ] as const;
@@ -216,6 +248,19 @@ export interface CommandOutcome {
   holdAmount: number | null;
   expiresAt: number | null;
   capturedAmount: number | null;
+  /** Reversals (DESIGN §10): on a reversal's outcome its id; on a reversed posting's record the reversal that last took it up. */
+  reversalId?: string | null;
+  reversedCommandId?: string | null;
+  /** On an accepted reversal's record: pending until a transfer reversal lands; on a posting's record: its latest reversal's status. */
+  reversalStatus?: TransferStatus | null;
+  /** The destination's code when a transfer reversal failed. */
+  reversalCode?: string | null;
+  /** What a posting moved (on its record, and a transfer initiation's) or a reversal reversed. */
+  amount?: number | null;
+  /** On a posting's record kept forever (and a transfer initiation's): the event that posted it. */
+  postingType?: EventType | null;
+  /** On a transfer initiation's record: its destination. */
+  counterpartyAccountId?: string | null;
 }
 
 export type HoldStatus = 'ACTIVE' | 'CAPTURED' | 'VOIDED' | 'EXPIRED';

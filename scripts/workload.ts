@@ -1,7 +1,8 @@
 // A seeded, realistic command mix for crash tests, the fault campaign and benchmarks: opens first,
 // then deposits, withdrawals (some unaffordable), transfers (some to missing, closed or
-// other-currency accounts), closes, and duplicates of earlier commands (same commandId).
-import { uuidV5, fingerprintOf } from '../schemas/ids.ts';
+// other-currency accounts), closes, duplicates of earlier commands (same commandId), and when
+// asked reversals of earlier deposits, withdrawals and transfers of the same account.
+import { uuidV5, fingerprintOf, reversalIdForCommand } from '../schemas/ids.ts';
 import type { Command, CommandPayload } from '../schemas/types.ts';
 
 export interface WorkloadOptions {
@@ -11,6 +12,12 @@ export interface WorkloadOptions {
   /** Share of commands that repeat an earlier command with its commandId (client retries). */
   duplicateShare?: number;
   currencies?: string[];
+  /**
+   * Share of commands that reverse an earlier deposit, withdrawal or transfer of their account
+   * (DESIGN §10; default 0, so existing mixes are unchanged). Some are refused, as a client's
+   * would be: reversed already, still in flight, never accepted.
+   */
+  reversalShare?: number;
 }
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
@@ -44,6 +51,8 @@ export function generateWorkload(options: WorkloadOptions): Command[] {
     commands.push(commandOf(id(), accountId, { type: 'OpenAccount', ownerName: `Owner ${accountId.slice(0, 8)}`, currency: pick(currencies), initialBalance: Math.floor(random() * 100_000), overdraftLimit: 0 }));
   }
   const duplicateShare = options.duplicateShare ?? 0.03;
+  const reversalShare = options.reversalShare ?? 0;
+  const reversible = new Map<string, string[]>();
   while (commands.length < options.commands) {
     const roll = random();
     if (roll < duplicateShare && commands.length > 0) {
@@ -51,6 +60,12 @@ export function generateWorkload(options: WorkloadOptions): Command[] {
       continue;
     }
     const accountId = pick(accounts);
+    const earlier = reversible.get(accountId) ?? [];
+    if (roll < duplicateShare + reversalShare && earlier.length > 0) {
+      const commandId = id();
+      commands.push(commandOf(commandId, accountId, { type: 'ReverseTransaction', reversalId: reversalIdForCommand(commandId), reversedCommandId: pick(earlier), reason: null }));
+      continue;
+    }
     const amount = 1 + Math.floor(random() * 20_000);
     const kind = random();
     let payload: CommandPayload;
@@ -60,7 +75,9 @@ export function generateWorkload(options: WorkloadOptions): Command[] {
       const toAccountId = random() < 0.05 ? pick(missing) : random() < 0.02 ? accountId : pick(accounts);
       payload = { type: 'InitiateTransfer', transferId: uuidV5(`workload:${options.seed}:transfer:${n}`), toAccountId, amount, reference: null };
     } else payload = { type: 'CloseAccount' };
-    commands.push(commandOf(id(), accountId, payload));
+    const command = commandOf(id(), accountId, payload);
+    if (reversalShare > 0 && payload.type !== 'CloseAccount') reversible.set(accountId, [...earlier, command.commandId]);
+    commands.push(command);
   }
   return commands;
 }

@@ -3,11 +3,12 @@
 // the transaction must carry and every store write to make once it commits. No I/O here, so the
 // loop's decisions are unit-tested without Kafka (test/unit/account/batch.test.ts).
 import { refusalKey } from '../../topics/record-keys.ts';
-import { applyDecision, decide, validateCommand, type FollowUp } from './domain/index.ts';
+import { applyDecision, decide, validateCommand } from './domain/index.ts';
 import { holdFieldsOf, holdViewOf, isHoldStep } from './hold-records.ts';
-import { creditCommandId, fingerprintOf, refundCommandId, settleCommandId } from '../../schemas/ids.ts';
-import { metadataOf } from '../../schemas/metadata.ts';
-import type { AccountEvent, AccountState, Command, CommandOutcome, CommandPayload } from '../../schemas/types.ts';
+import { followUpCommand, isInternal } from './follow-ups.ts';
+import { outcomeOf } from './outcome-records.ts';
+import { isPostingRecord, isReversalLanding, postingRecordOf, postingViewOf, reversalStatusOf } from './reversal-records.ts';
+import type { AccountEvent, AccountState, Command, CommandOutcome, CommandPayload, EventPayload } from '../../schemas/types.ts';
 
 /** A consumed record: decoded, or poison with the reason it cannot be. Raw bytes go to the DLQ as they came. */
 export type DecodedRecord =
@@ -23,6 +24,10 @@ export interface BatchLookups {
   initiation(transferId: string): CommandOutcome | undefined;
   /** The placing command's record of a hold by its holdId, kept forever (its current status included). */
   hold(holdId: string): CommandOutcome | undefined;
+  /** The record kept forever of what a command posted (reversal-records.ts): its posting record, else its movement. */
+  posting?(commandId: string): CommandOutcome | undefined;
+  /** An accepted reversal's record by its reversalId, kept forever. */
+  reversal?(reversalId: string): CommandOutcome | undefined;
 }
 
 export interface OutcomeRecord {
@@ -53,75 +58,14 @@ export interface BatchResult {
    * transferStatus moves from pending to completed or failed when the settlement or refund lands).
    */
   movements: Map<string, CommandOutcome>;
+  /** Posting records kept forever (reversal-records.ts), by commandId, as they stand after this transaction. */
+  postings: Map<string, CommandOutcome>;
   followUps: Command[];
   deadLetters: DeadLetter[];
   accepted: number;
   rejected: number;
   /** Rejections of this transaction by code, for metrics. */
   rejectedByCode: Map<string, number>;
-}
-
-function transferIdOf(payload: CommandPayload): string | null {
-  switch (payload.type) {
-    case 'InitiateTransfer':
-    case 'CreditTransfer':
-    case 'RefundTransfer':
-    case 'SettleTransfer':
-      return payload.transferId;
-    case 'OpenAccount':
-    case 'Deposit':
-    case 'Withdraw':
-    case 'CloseAccount':
-    case 'SetOverdraftLimit':
-    case 'PlaceHold':
-    case 'CaptureHold':
-    case 'VoidHold':
-    case 'ExpireHold':
-      return null;
-    default: {
-      const unreachable: never = payload;
-      return unreachable;
-    }
-  }
-}
-
-/** Internal commands: identified by what caused them and never refused for idempotency reasons (DESIGN §8). */
-export function isInternal(payload: CommandPayload): boolean {
-  return payload.type === 'CreditTransfer' || payload.type === 'RefundTransfer' || payload.type === 'SettleTransfer' || payload.type === 'ExpireHold';
-}
-
-/**
- * The id of the internal command a follow-up becomes, from what caused it: a credit from the
- * source's TransferDebited event, a settlement from the destination's TransferCredited event, a
- * refund from the refused credit command (itself derived from the debit). Event ids are unique
- * forever, so no client retry at any age can make two follow-ups share an id.
- */
-function followUpCommandId(followUp: FollowUp, cause: Command, events: AccountEvent[]): string {
-  const causingEvent = events[0];
-  switch (followUp.payload.type) {
-    case 'CreditTransfer':
-      if (causingEvent === undefined) throw new Error(`credit of transfer ${followUp.payload.transferId} has no debit event`);
-      return creditCommandId(causingEvent.eventId);
-    case 'SettleTransfer':
-      if (causingEvent === undefined) throw new Error(`settlement of transfer ${followUp.payload.transferId} has no credit event`);
-      return settleCommandId(causingEvent.eventId);
-    case 'RefundTransfer':
-      return refundCommandId(cause.commandId);
-    default: {
-      const unreachable: never = followUp.payload;
-      return unreachable;
-    }
-  }
-}
-
-/** The internal command a saga follow-up becomes. */
-export function followUpCommand(followUp: FollowUp, cause: Command, events: AccountEvent[], now: number): Command {
-  const payload = followUp.payload;
-  const meaning: Record<string, string | number | null> = { ...payload, accountId: followUp.accountId };
-  // A follow-up carries the actor (DESIGN §9) and the metadata (§10) of the command that started
-  // the saga: a transfer's credit, settlement and refund are described as its initiation was.
-  const commandId = followUpCommandId(followUp, cause, events);
-  return { commandId, accountId: followUp.accountId, issuedAt: now, fingerprint: fingerprintOf(meaning), payload, actor: cause.actor, metadata: metadataOf(cause) };
 }
 
 class BatchBuilder {
@@ -131,6 +75,7 @@ class BatchBuilder {
     outcomes: [],
     newOutcomes: [],
     movements: new Map(),
+    postings: new Map(),
     followUps: [],
     deadLetters: [],
     accepted: 0,
@@ -138,7 +83,7 @@ class BatchBuilder {
     rejectedByCode: new Map(),
   };
   private readonly outcomesSeen = new Map<string, CommandOutcome>();
-  /** `t:<transferId>` / `h:<holdId>` → commandId of the movements this transaction accepted or updated. */
+  /** `t:<transferId>` / `h:<holdId>` / `v:<reversalId>` → commandId of the movements this transaction accepted or updated. */
   private readonly movementsSeen = new Map<string, string>();
 
   constructor(
@@ -164,6 +109,16 @@ class BatchBuilder {
     const commandId = this.movementsSeen.get(`h:${holdId}`);
     if (commandId !== undefined) return this.result.movements.get(commandId);
     return this.lookups.hold(holdId);
+  }
+
+  private posting(commandId: string): CommandOutcome | undefined {
+    return this.result.postings.get(commandId) ?? this.result.movements.get(commandId) ?? this.lookups.posting?.(commandId);
+  }
+
+  private reversal(reversalId: string): CommandOutcome | undefined {
+    const commandId = this.movementsSeen.get(`v:${reversalId}`);
+    if (commandId !== undefined) return this.result.movements.get(commandId);
+    return this.lookups.reversal?.(reversalId);
   }
 
   add(record: DecodedRecord): void {
@@ -195,6 +150,31 @@ class BatchBuilder {
       const landed = this.initiation(command.payload.transferId);
       if (landed !== undefined && landed.transferStatus !== 'pending') {
         const reason = `TRANSFER_ALREADY_LANDED: transfer ${command.payload.transferId} is already ${landed.transferStatus}; ${command.payload.type} ${command.commandId} changes nothing`;
+        this.result.deadLetters.push({ offset: record.offset, key: record.key, value: record.value, reason });
+        return;
+      }
+    }
+    if (command.payload.type === 'DebitTransferReversal') {
+      // Its posting record is kept forever: a debit seen past the idempotency window (only forged
+      // input can arrive so late) is the same step again, replayed, never a second debit.
+      const posted = this.posting(command.commandId);
+      if (posted !== undefined) {
+        this.result.outcomes.push({ key: command.commandId, outcome: posted, replayed: true });
+        return;
+      }
+    }
+    if (command.payload.type === 'ReverseTransaction') {
+      const existing = this.reversal(command.payload.reversalId);
+      if (existing !== undefined) {
+        this.refuseReuse(command, existing, `reversal ${command.payload.reversalId} already exists (command ${existing.commandId})`);
+        return;
+      }
+    }
+    if (isReversalLanding(command.payload)) {
+      // A transfer reversal lands once: a second credit or failure under another id is forged input.
+      const reversal = this.reversal(command.payload.reversalId);
+      if (reversal?.reversalStatus !== 'pending') {
+        const reason = `REVERSAL_NOT_PENDING: reversal ${command.payload.reversalId} is ${reversal?.reversalStatus ?? 'unknown'}; ${command.payload.type} ${command.commandId} changes nothing`;
         this.result.deadLetters.push({ offset: record.offset, key: record.key, value: record.value, reason });
         return;
       }
@@ -233,6 +213,8 @@ class BatchBuilder {
       transferCode: null,
       holdStatus: null,
       capturedAmount: null,
+      reversalStatus: null,
+      reversalCode: null,
     };
     this.countRejection('IDEMPOTENCY_KEY_REUSED');
     this.result.outcomes.push({ key: refusalKey(command.commandId, command.fingerprint), outcome: refusal, replayed: false });
@@ -247,7 +229,13 @@ class BatchBuilder {
     const before = this.state(command.accountId);
     const payload = command.payload;
     const heldBy = isHoldStep(payload) ? this.hold(payload.holdId) : undefined;
-    const context = { hold: heldBy === undefined ? undefined : holdViewOf(heldBy), now: this.now, transferInFlight: this.transferInFlight(payload) };
+    const posting = payload.type === 'ReverseTransaction' ? this.posting(payload.reversedCommandId) : undefined;
+    const context = {
+      hold: heldBy === undefined ? undefined : holdViewOf(heldBy),
+      now: this.now,
+      transferInFlight: this.transferInFlight(payload),
+      posting: posting === undefined ? undefined : postingViewOf(posting),
+    };
     const decision = decide(before, command, context);
     let outcome: CommandOutcome;
     if (decision.kind === 'accepted') {
@@ -257,12 +245,12 @@ class BatchBuilder {
       this.result.events.push(...applied.events);
       this.result.states.set(command.accountId, after);
       this.result.accepted += 1;
-      outcome = this.outcome(command, 'ACCEPTED', null, null, after);
+      outcome = outcomeOf(command, this.now, 'ACCEPTED', null, null, after);
       outcome.eventSequences = applied.events.map((e) => e.sequence);
       for (const followUp of decision.followUps) this.result.followUps.push(followUpCommand(followUp, command, applied.events, this.now));
     } else {
       this.countRejection(decision.code);
-      outcome = this.outcome(command, 'REJECTED', decision.code, decision.message, before);
+      outcome = outcomeOf(command, this.now, 'REJECTED', decision.code, decision.message, before);
       for (const followUp of decision.followUps) this.result.followUps.push(followUpCommand(followUp, command, [], this.now));
     }
     this.outcomesSeen.set(command.commandId, outcome);
@@ -270,14 +258,20 @@ class BatchBuilder {
     const event = decision.kind === 'accepted' ? this.result.events.at(-1) : undefined;
     if (isHoldStep(payload) || payload.type === 'PlaceHold') Object.assign(outcome, holdFieldsOf(payload, event?.payload, heldBy));
     if (payload.type === 'InitiateTransfer' && outcome.status === 'ACCEPTED') {
-      outcome.transferStatus = 'pending';
+      // Also its posting record: what a reversal needs to take it back, at any age.
+      Object.assign(outcome, { transferStatus: 'pending', postingType: 'TransferDebited', amount: payload.amount, counterpartyAccountId: payload.toAccountId });
       this.keepForever(outcome);
+    } else if (payload.type === 'ReverseTransaction') {
+      this.reversed(outcome, payload.reversalId, payload.reversedCommandId, event?.payload, posting);
     } else if (payload.type === 'PlaceHold' && outcome.status === 'ACCEPTED') {
       this.keepForever(outcome);
     } else {
       this.result.newOutcomes.push(outcome);
     }
+    const postingRecord = postingRecordOf(outcome, event?.payload);
+    if (postingRecord !== undefined) this.result.postings.set(postingRecord.commandId, postingRecord);
     if (outcome.status === 'ACCEPTED') this.landed(command.payload);
+    if (outcome.status === 'ACCEPTED' && isReversalLanding(payload)) this.reversalLanded(payload.type === 'FailTransferReversal' ? payload.reason : null, payload.reversalId, outcome);
     if (outcome.status === 'ACCEPTED' && heldBy !== undefined && isHoldStep(payload)) {
       // The hold's own record (kept forever) says what became of it.
       this.keepForever({ ...heldBy, holdStatus: outcome.holdStatus, capturedAmount: outcome.capturedAmount });
@@ -295,10 +289,56 @@ class BatchBuilder {
 
   /** Records kept forever: by commandId, and found by their transferId or holdId. */
   private keepForever(movement: CommandOutcome): void {
-    if (movement.transferId === null && movement.holdId === null) throw new Error(`movement ${movement.commandId} has neither a transferId nor a holdId`);
+    const reversalId = movement.reversalStatus === null ? null : (movement.reversalId ?? null);
+    if (movement.transferId === null && movement.holdId === null && reversalId === null) throw new Error(`movement ${movement.commandId} has neither a transferId, a holdId nor a reversalId`);
     this.result.movements.set(movement.commandId, movement);
     if (movement.transferId !== null) this.movementsSeen.set(`t:${movement.transferId}`, movement.commandId);
     if (movement.holdId !== null) this.movementsSeen.set(`h:${movement.holdId}`, movement.commandId);
+    if (reversalId !== null) this.movementsSeen.set(`v:${reversalId}`, movement.commandId);
+  }
+
+  /** Updates a posting's record kept forever: a posting record, or a transfer's initiation (a movement, re-emitted). */
+  private keepPosting(record: CommandOutcome): void {
+    if (isPostingRecord(record)) {
+      this.result.postings.set(record.commandId, record);
+      return;
+    }
+    // A transfer's initiation record is also on the outcomes topic: both say the same from now on.
+    this.keepForever(record);
+    this.result.outcomes.push({ key: record.commandId, outcome: record, replayed: false });
+  }
+
+  /**
+   * A reversal's outcome names what it reverses; accepted, it is kept forever (by reversalId) and
+   * the reversed posting's record says it is reversed (or being reversed: a transfer's).
+   */
+  private reversed(outcome: CommandOutcome, reversalId: string, reversedCommandId: string, event: EventPayload | undefined, posting: CommandOutcome | undefined): void {
+    Object.assign(outcome, { reversalId, reversedCommandId });
+    const status = reversalStatusOf(event);
+    if (outcome.status !== 'ACCEPTED' || status === null || posting === undefined) {
+      this.result.newOutcomes.push(outcome);
+      return;
+    }
+    Object.assign(outcome, { reversalStatus: status, amount: posting.amount ?? null });
+    this.keepForever(outcome);
+    this.keepPosting({ ...posting, reversalId, reversalStatus: status, reversalCode: null });
+  }
+
+  /**
+   * A transfer reversal's credit or failure at its source ends it: the reversal's record (with the
+   * balance and version after it) and the transfer's record say so from now on; the reversal's is
+   * re-emitted on the outcomes topic for the gateway. A failed one leaves the transfer reversible.
+   */
+  private reversalLanded(failure: string | null, reversalId: string, landing: CommandOutcome): void {
+    const reversal = this.reversal(reversalId);
+    if (reversal === undefined) return;
+    const reversalStatus = failure === null ? 'completed' : 'failed';
+    const { balance, version, availableBalance, overdraftLimit } = landing;
+    const updated: CommandOutcome = { ...reversal, reversalStatus, reversalCode: failure, balance, version, availableBalance, overdraftLimit };
+    this.keepForever(updated);
+    this.result.outcomes.push({ key: updated.commandId, outcome: updated, replayed: false });
+    const posting = this.posting(reversal.reversedCommandId ?? '');
+    if (posting !== undefined) this.keepPosting({ ...posting, reversalId, reversalStatus, reversalCode: failure });
   }
 
   /**
@@ -315,36 +355,6 @@ class BatchBuilder {
     this.keepForever(updated);
     this.result.outcomes.push({ key: updated.commandId, outcome: updated, replayed: false });
   }
-
-  private outcome(command: Command, status: CommandOutcome['status'], code: string | null, message: string | null, state: AccountState | undefined): CommandOutcome {
-    return {
-      commandId: command.commandId,
-      accountId: command.accountId,
-      status,
-      code,
-      message,
-      fingerprint: command.fingerprint,
-      version: state?.version ?? 0,
-      balance: state?.balance ?? null,
-      transferId: transferIdOf(command.payload),
-      eventSequences: [],
-      processedAt: this.now,
-      transferStatus: null,
-      transferCode: null,
-      availableBalance: state === undefined ? null : availableOf(state),
-      overdraftLimit: state?.overdraftLimit ?? null,
-      holdId: null,
-      holdStatus: null,
-      holdAmount: null,
-      expiresAt: null,
-      capturedAmount: null,
-    };
-  }
-}
-
-/** balance − heldBalance + overdraftLimit: what a debit may take (DESIGN §10). Safe: each term is at most the money maximum. */
-export function availableOf(state: AccountState): number {
-  return state.balance - state.heldBalance + state.overdraftLimit;
 }
 
 /** Decides a transaction's commands in offset order against the store plus the transaction's own earlier effects. */

@@ -96,7 +96,8 @@ async function decodeBatch(changelog: Changelog, messages: KafkaMessage[], codec
       const outcome = await codecs.outcomes.decode(message.value);
       // A transfer initiation's record is kept (and updated) on the movements changelog; the
       // outcomes topic only carries its replies. Past the window, a record stays forgotten.
-      if (outcome.transferStatus === null && outcome.processedAt >= outcomesCutoff) outcomes.push(outcome);
+      // So is an accepted reversal's.
+      if (outcome.transferStatus === null && (outcome.reversalStatus ?? null) === null && outcome.processedAt >= outcomesCutoff) outcomes.push(outcome);
     }
   }
   return { states, outcomes, movements };

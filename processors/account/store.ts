@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
 import type { Log } from '../log.ts';
+import { isPostingRecord } from './reversal-records.ts';
 
 /** Bumped when the layout changes: a store of another format is wiped and rebuilt. */
 const storeFormat = 2;
@@ -48,6 +49,10 @@ const expiryKey = (processedAt: number, commandId: string) => `x!${String(proces
 const transferKey = (transferId: string) => `t!${transferId}`;
 /** holdId → commandId of the command that placed it (a movement, kept forever). */
 const holdKey = (holdId: string) => `h!${holdId}`;
+/** What a command posted, kept forever for reversals (reversal-records.ts); found by commandId only, never by `outcomes()`. */
+const postingKey = (commandId: string) => `P!${commandId}`;
+/** reversalId → commandId of the reversal (a movement, kept forever). */
+const reversalKey = (reversalId: string) => `v!${reversalId}`;
 /** Active holds by expiry time, for the expiry step: value is the placing commandId. */
 const holdExpiryKey = (expiresAt: number, holdId: string) => `e!${String(expiresAt).padStart(15, '0')}!${holdId}`;
 const checkpointKey = 'm!checkpoint';
@@ -142,6 +147,23 @@ export class PartitionStore {
     return this.byIndex(holdIds.map(holdKey), holdIds);
   }
 
+  /** What the given commands posted (kept forever), by commandId: a posting record, else the command's movement. */
+  async postings(commandIds: string[]): Promise<Map<string, CommandOutcome>> {
+    const found = new Map<string, CommandOutcome>();
+    if (commandIds.length === 0) return found;
+    const values = await this.db.getMany([...commandIds.map(postingKey), ...commandIds.map(movementKey)]);
+    commandIds.forEach((commandId, i) => {
+      const value = values[i] ?? values[commandIds.length + i];
+      if (value !== undefined) found.set(commandId, value as CommandOutcome);
+    });
+    return found;
+  }
+
+  /** The records of the given reversals (kept forever, with their current status), by reversalId. */
+  async reversals(reversalIds: string[]): Promise<Map<string, CommandOutcome>> {
+    return this.byIndex(reversalIds.map(reversalKey), reversalIds);
+  }
+
   /** Active holds whose expiresAt is at or before `now`, oldest first, at most `recordsMax`: the expiry step's work. */
   async dueHolds(now: number, recordsMax: number): Promise<CommandOutcome[]> {
     const commandIds: string[] = [];
@@ -189,7 +211,14 @@ export class PartitionStore {
       ops.push({ type: 'put', key: expiryKey(outcome.processedAt, outcome.commandId), value: '' });
     }
     for (const movement of movements) {
+      if (isPostingRecord(movement)) {
+        ops.push({ type: 'put', key: postingKey(movement.commandId), value: movement });
+        continue;
+      }
       ops.push({ type: 'put', key: movementKey(movement.commandId), value: movement });
+      if ((movement.reversalStatus ?? null) !== null && (movement.reversalId ?? null) !== null && movement.transferStatus === null) {
+        ops.push({ type: 'put', key: reversalKey(movement.reversalId as string), value: movement.commandId });
+      }
       if (movement.transferId !== null) ops.push({ type: 'put', key: transferKey(movement.transferId), value: movement.commandId });
       if (movement.holdId !== null && movement.expiresAt !== null) {
         ops.push({ type: 'put', key: holdKey(movement.holdId), value: movement.commandId });

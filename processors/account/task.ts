@@ -8,12 +8,13 @@ import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Messag
 import { DecodeError } from '../../schemas/codec.ts';
 import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Codecs } from '../../schemas/registry.ts';
-import type { CaptureHold, CommandOutcome, CommandPayload, ExpireHold, InitiateTransfer, PlaceHold, RefundTransfer, SettleTransfer, VoidHold } from '../../schemas/types.ts';
+import type { CommandOutcome } from '../../schemas/types.ts';
 import { fetchedAtHeader, idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
 import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
 import { routingProblem } from './routing.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
+import { lookupsFor } from './lookups.ts';
 import { restorePartition } from './restore.ts';
 import { emptyCheckpoint, PartitionStore, type Checkpoint } from './store.ts';
 
@@ -59,16 +60,6 @@ export interface ChunkPhases {
   offsets: number;
   commit: number;
   store: number;
-}
-
-/** Commands that start, settle or refund a transfer: they look up its initiation by transferId. */
-function transferStep(payload: CommandPayload): payload is InitiateTransfer | SettleTransfer | RefundTransfer {
-  return payload.type === 'InitiateTransfer' || payload.type === 'SettleTransfer' || payload.type === 'RefundTransfer';
-}
-
-/** Commands that place or act on a hold: they look up its record by holdId. */
-function holdStep(payload: CommandPayload): payload is PlaceHold | CaptureHold | VoidHold | ExpireHold {
-  return payload.type === 'PlaceHold' || payload.type === 'CaptureHold' || payload.type === 'VoidHold' || payload.type === 'ExpireHold';
 }
 
 export class PartitionTask {
@@ -197,12 +188,8 @@ export class PartitionTask {
     const fetchedAt = Date.now();
     const decoded = await this.decode(messages);
     const commands = decoded.flatMap((d) => (d.kind === 'command' ? [d.command] : []));
-    await store.loadStates(commands.map((c) => c.accountId));
-    const known = await store.outcomes(commands.map((c) => c.commandId));
-    const initiations = await store.initiations(commands.flatMap((c) => (transferStep(c.payload) ? [c.payload.transferId] : [])));
-    const holds = await store.holds(commands.flatMap((c) => (holdStep(c.payload) ? [c.payload.holdId] : [])));
+    const lookups = await lookupsFor(store, commands);
     const now = this.context.clock();
-    const lookups = { state: (id: string) => store.state(id), outcome: (id: string) => known.get(id), initiation: (id: string) => initiations.get(id), hold: (id: string) => holds.get(id) };
     const decidedFrom = Date.now();
     const result = processBatch(decoded, lookups, now);
     const started = Date.now();
@@ -230,7 +217,7 @@ export class PartitionTask {
     const transactionMs = committed - started;
     this.checkpoint = this.nextCheckpoint(metadata, result);
     if (crashPointsArmed) crashPoint('after-commit');
-    await store.write(result.states.values(), result.newOutcomes, this.checkpoint, result.movements.values());
+    await store.write(result.states.values(), result.newOutcomes, this.checkpoint, [...result.movements.values(), ...result.postings.values()]);
     await store.expireOutcomes(now - idempotencyWindowMs, outcomeExpiryRecordsMax);
     const phases: ChunkPhases = { read: decidedFrom - fetchedAt, decide: started - decidedFrom, send: marks.sent - started, offsets: marks.offsets - marks.sent, commit: committed - marks.offsets, store: Date.now() - committed };
     return {
@@ -269,7 +256,7 @@ export class PartitionTask {
         topic: topics.outcomes,
         messages: result.outcomes.map((o) => ({ partition, key: o.key, value: codecs.outcomes.encode(o.outcome), headers: o.replayed ? replayed : fresh })),
       },
-      { topic: topics.movements, messages: [...result.movements.values()].map((o) => ({ partition, key: o.commandId, value: codecs.movements.encode(o) })) },
+      { topic: topics.movements, messages: [...result.movements.values(), ...result.postings.values()].map((o) => ({ partition, key: o.commandId, value: codecs.movements.encode(o) })) },
       // Follow-ups go to the destination account's partition, chosen by the default (murmur2) partitioner.
       { topic: topics.commands, messages: result.followUps.map((c): Message => ({ key: c.accountId, value: codecs.commands.encode(c) })) },
       {
@@ -301,7 +288,7 @@ export class PartitionTask {
     return {
       stateOffset: after(this.context.topics.accountState, result.states.size, this.checkpoint.stateOffset),
       outcomesOffset: after(this.context.topics.outcomes, result.outcomes.length, this.checkpoint.outcomesOffset),
-      movementsOffset: after(this.context.topics.movements, result.movements.size, this.checkpoint.movementsOffset),
+      movementsOffset: after(this.context.topics.movements, result.movements.size + result.postings.size, this.checkpoint.movementsOffset),
     };
   }
 

@@ -24,6 +24,9 @@ const rejectionEntries: Record<RejectionCode, ErrorEntry> = {
   HOLD_NOT_FOUND: { status: 404, title: 'Hold not found' },
   HOLD_NOT_ACTIVE: { status: 409, title: 'Hold is not active' },
   AMOUNT_EXCEEDS_HOLD: { status: 422, title: 'Amount exceeds the hold' },
+  TRANSACTION_NOT_FOUND: { status: 404, title: 'Transaction not found on this account' },
+  NOT_REVERSIBLE: { status: 422, title: 'Transaction cannot be reversed' },
+  ALREADY_REVERSED: { status: 409, title: 'Transaction already reversed' },
 };
 
 /** Codes of the HTTP edge only (never in an outcome). The query side's codes are listed too. */

@@ -31,6 +31,11 @@ const eventTypes: Record<EventType, true> = {
   HoldCaptured: true,
   HoldVoided: true,
   HoldExpired: true,
+  TransactionReversed: true,
+  TransferReversalRequested: true,
+  TransferReversed: true,
+  TransferReversalCredited: true,
+  TransferReversalFailed: true,
 };
 export const knownEventTypes = Object.keys(eventTypes) as EventType[];
 

@@ -40,11 +40,23 @@ export const effects: { [C in CommandType]: Effect<C> } = {
   CaptureHold: { event: 'HoldCaptured', same: ['holdId'] },
   VoidHold: { event: 'HoldVoided', same: ['holdId'] },
   ExpireHold: { event: 'HoldExpired', same: ['holdId'] },
+  // The amount and direction come from the reversed posting: checked against it in the fold (check.ts).
+  ReverseTransaction: { event: 'TransactionReversed', same: ['reversedCommandId', 'reason'] },
+  DebitTransferReversal: { event: 'TransferReversed', same: ['transferId', 'toAccountId', 'amount', 'reason'] },
+  CreditTransferReversal: { event: 'TransferReversalCredited', same: ['transferId', 'fromAccountId', 'amount'] },
+  FailTransferReversal: { event: 'TransferReversalFailed', same: ['transferId', 'amount', 'reason'] },
+};
+
+/** Commands with a second possible effect: a reversal of a transfer asks its destination first. */
+export const alternativeEffects: { [C in CommandType]?: Effect<C> } = {
+  ReverseTransaction: { event: 'TransferReversalRequested', same: ['reason'] },
 };
 
 /** How the event differs from what the command asked, or undefined when it is exactly that. */
 export function differenceOf(event: AccountEvent, command: Command): string | undefined {
-  const effect = effects[command.payload.type] as Effect<CommandType> | undefined;
+  const alternative = alternativeEffects[command.payload.type] as Effect<CommandType> | undefined;
+  const primary = effects[command.payload.type] as Effect<CommandType> | undefined;
+  const effect = alternative !== undefined && event.payload.type === alternative.event ? alternative : primary;
   if (effect === undefined) return `no event is known for a ${command.payload.type}`;
   if (event.payload.type !== effect.event) return `a ${command.payload.type} is applied as ${effect.event}`;
   if (event.accountId !== command.accountId) return `account ${event.accountId}, the command says ${command.accountId}`;

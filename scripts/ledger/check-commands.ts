@@ -75,12 +75,22 @@ export function indexOutcomes(outcomes: Located<CommandOutcome>[], violations: V
   return index;
 }
 
-/** Whether a later record of a command agrees with an earlier one (a transfer's status may only land). */
+/**
+ * Whether a later record of a command agrees with an earlier one. What may change: a transfer's
+ * status may land; a transfer's record says how its reversals went (DESIGN §10); a transfer
+ * reversal's record may land once, with the balance and version after its credit.
+ */
 function sameOutcome(earlier: CommandOutcome, later: CommandOutcome): boolean {
-  if (earlier.transferStatus === 'pending' && later.transferStatus !== null) {
-    return JSON.stringify({ ...earlier, transferStatus: null, transferCode: null }) === JSON.stringify({ ...later, transferStatus: null, transferCode: null });
-  }
-  return JSON.stringify(earlier) === JSON.stringify(later);
+  const mayChange = (outcome: CommandOutcome): string => {
+    const fields: CommandOutcome = { ...outcome };
+    if (earlier.transferStatus === 'pending' && later.transferStatus !== null) Object.assign(fields, { transferStatus: null, transferCode: null });
+    if (earlier.transferStatus !== null) Object.assign(fields, { reversalId: null, reversalStatus: null, reversalCode: null });
+    if (earlier.reversalStatus === 'pending' && (earlier.reversedCommandId ?? null) !== null) {
+      Object.assign(fields, { reversalStatus: null, reversalCode: null, balance: null, version: null, availableBalance: null, overdraftLimit: null });
+    }
+    return JSON.stringify(fields);
+  };
+  return mayChange(earlier) === mayChange(later);
 }
 
 /** Per partition, the oldest outcome still there: older events may have outlived their outcome. */

@@ -8,17 +8,23 @@
 // recomputed here from the events, never from the client's transfer id.
 import { eventKey } from '../../topics/record-keys.ts';
 import { creditCommandId, refundCommandId, settleCommandId } from '../../schemas/ids.ts';
-import type { AccountEvent, TransferCredited, TransferDebited, TransferRefunded, TransferSettled } from '../../schemas/types.ts';
+import type { AccountEvent, TransferCredited, TransferDebited, TransferRefunded, TransferReversalCredited, TransferReversalFailed, TransferReversalRequested, TransferReversed, TransferSettled } from '../../schemas/types.ts';
+import { checkTransferReversal } from './check-transfer-reversals.ts';
 import { seconds, type CheckClock, type OutcomeIndex } from './check-commands.ts';
 import type { Violations } from './violations.ts';
 
-type Leg<P> = { accountId: string; sequence: number; occurredAt: number; payload: P };
+export type Leg<P> = { accountId: string; sequence: number; occurredAt: number; payload: P };
 
-interface TransferLegs {
+export interface TransferLegs {
   debits: Leg<TransferDebited>[];
   credits: Leg<TransferCredited>[];
   refunds: Leg<TransferRefunded>[];
   settlements: Leg<TransferSettled>[];
+  /** A reversal's legs (DESIGN §10): asked and ended (credited back or failed) at the source, debited at the destination. */
+  reversalRequests: Leg<TransferReversalRequested>[];
+  reversals: Leg<TransferReversed>[];
+  reversalCredits: Leg<TransferReversalCredited>[];
+  reversalFailures: Leg<TransferReversalFailed>[];
 }
 
 export interface TransferTotals {
@@ -30,8 +36,10 @@ export interface TransferTotals {
   settled: number;
   /** Debited, neither credited nor refunded yet. */
   pending: number;
-  /** The money those pending transfers carry. */
+  /** The money those pending transfers carry, and reversals debited at the destination not yet credited back. */
   inFlight: number;
+  /** Transfers taken back (credited back at their source). */
+  reversed: number;
 }
 
 export interface TransferCheckContext {
@@ -49,7 +57,7 @@ function legsOf(events: AccountEvent[]): Map<string, TransferLegs> {
   const transfers = new Map<string, TransferLegs>();
   const legs = (transferId: string): TransferLegs => {
     let found = transfers.get(transferId);
-    if (found === undefined) transfers.set(transferId, (found = { debits: [], credits: [], refunds: [], settlements: [] }));
+    if (found === undefined) transfers.set(transferId, (found = { debits: [], credits: [], refunds: [], settlements: [], reversalRequests: [], reversals: [], reversalCredits: [], reversalFailures: [] }));
     return found;
   };
   for (const { accountId, sequence, occurredAt, payload } of events) {
@@ -57,6 +65,10 @@ function legsOf(events: AccountEvent[]): Map<string, TransferLegs> {
     if (payload.type === 'TransferCredited') legs(payload.transferId).credits.push({ accountId, sequence, occurredAt, payload });
     if (payload.type === 'TransferRefunded') legs(payload.transferId).refunds.push({ accountId, sequence, occurredAt, payload });
     if (payload.type === 'TransferSettled') legs(payload.transferId).settlements.push({ accountId, sequence, occurredAt, payload });
+    if (payload.type === 'TransferReversalRequested') legs(payload.transferId).reversalRequests.push({ accountId, sequence, occurredAt, payload });
+    if (payload.type === 'TransferReversed') legs(payload.transferId).reversals.push({ accountId, sequence, occurredAt, payload });
+    if (payload.type === 'TransferReversalCredited') legs(payload.transferId).reversalCredits.push({ accountId, sequence, occurredAt, payload });
+    if (payload.type === 'TransferReversalFailed') legs(payload.transferId).reversalFailures.push({ accountId, sequence, occurredAt, payload });
   }
   return transfers;
 }
@@ -106,7 +118,7 @@ function checkSagaCommands(id: string, debit: Leg<TransferDebited>, legs: Transf
 }
 
 export function checkTransfers(events: AccountEvent[], context: TransferCheckContext, violations: Violations): TransferTotals {
-  const totals: TransferTotals = { debited: 0, credited: 0, refunded: 0, settled: 0, pending: 0, inFlight: 0 };
+  const totals: TransferTotals = { debited: 0, credited: 0, refunded: 0, settled: 0, pending: 0, inFlight: 0, reversed: 0 };
   for (const [id, legs] of legsOf(events)) {
     const { debits, credits, refunds, settlements } = legs;
     if (debits.length === 0) violations.add('transfer', `transfer ${id}: ${credits.length > 0 ? 'credited' : 'refunded'} but never debited`);
@@ -123,6 +135,9 @@ export function checkTransfers(events: AccountEvent[], context: TransferCheckCon
     totals.debited += 1;
     checkLegsMatch(id, debit, legs, violations);
     checkSagaCommands(id, debit, legs, context, violations);
+    const reversal = checkTransferReversal(id, debit, legs, context, violations);
+    totals.inFlight += reversal.inFlight;
+    totals.reversed += reversal.reversed ? 1 : 0;
     if (credits.length === 0 && refunds.length === 0) {
       totals.pending += 1;
       totals.inFlight += debit.payload.amount;

@@ -13,7 +13,12 @@
 //   transfers    debited once, then credited or refunded at most once, never both check-transfers.ts
 //   waiting      a command unanswered or a transfer in flight longer than --stuck-after
 //                                                                   check-commands.ts, check-transfers.ts
-//   money        balances + in flight = opened + deposits − withdrawals          here
+//   reversals    an account-level reversal reverses one posting of its account, once, with its
+//                amount and the opposite direction                                 check-reversals.ts
+//                (a transfer's: reversed once, back to its source, credited there  check-transfers.ts)
+//   money        balances + in flight (transfers, and transfer reversals debited at the
+//                destination and not yet credited back) = opened + deposits − withdrawals, deposits
+//                and withdrawals net of their account-level reversals              here
 //   presence     an empty ledger, one nobody processed, or a processor group (APP_ID) that
 //                committed nothing though outcomes exist                         here
 //
@@ -23,6 +28,7 @@ import { checkStates, foldAccounts } from './check-accounts.ts';
 import { checkEventsAgainstCommands } from './check-causes.ts';
 import { checkCommands, checkEventsAgainstOutcomes, indexOutcomes, type CommandCheckOptions } from './check-commands.ts';
 import { checkHolds, type HoldTotals } from './check-holds.ts';
+import { checkReversals } from './check-reversals.ts';
 import { checkTransfers } from './check-transfers.ts';
 import type { LedgerSnapshot } from './read.ts';
 import { Violations, type Violation, type ViolationKind } from './violations.ts';
@@ -139,6 +145,10 @@ export function checkLedger(snapshot: LedgerSnapshot, options: CheckOptions = {}
     // A captured hold leaves the ledger like a withdrawal (DESIGN §10).
     if (p.type === 'MoneyWithdrawn' || p.type === 'HoldCaptured') sums.withdrawn += BigInt(p.amount);
   }
+  // A reversed deposit left the ledger again, a reversed withdrawal or capture came back.
+  const reversed = checkReversals(fold.verified, violations);
+  sums.deposited -= reversed.debited;
+  sums.withdrawn -= reversed.credited;
   for (const state of fold.folded.values()) sums.balances += BigInt(state.balance);
   Object.assign(totals, { openedInitial: Number(sums.opened), deposited: Number(sums.deposited), withdrawn: Number(sums.withdrawn), balances: Number(sums.balances) });
   const held = sums.balances + BigInt(transfers.inFlight);

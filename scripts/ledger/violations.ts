@@ -18,6 +18,8 @@ export const violationKinds = {
   'stuck-transfer': 'a transfer in flight (debited, neither credited nor refunded) longer than --stuck-after, or at all in a settled ledger',
   hold: 'a hold placed twice, closed twice or for another amount, touched on another account, or heldBalance ≠ the sum of active holds',
   overdraft: 'a debit that left the balance below −overdraftLimit',
+  reversal: 'a reversal that reverses no posting of its account, the wrong amount or direction, or one posting twice',
+  'stuck-reversal': 'a transfer reversal unfinished (asked, or debited and not credited back) longer than --stuck-after, or at all in a settled ledger',
   money: 'balances + in flight ≠ opened + deposits − withdrawals',
   'empty-ledger': 'no record on any topic: a wrong BANK_TOPIC_PREFIX, or nothing was ever sent',
   'nothing-processed': 'commands, but not one outcome, event or dead letter: no processor ever ran on this ledger',

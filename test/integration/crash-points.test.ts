@@ -1,6 +1,6 @@
 // Every named crash point (processors/crash-points.ts), driven on one ledger, one after another:
 // the processor SIGKILLs itself at exactly that step of the transaction cycle, of a restore or of
-// a view write, with deposits, withdrawals and (mostly cross-partition) transfers in flight. The
+// a view write, with deposits, withdrawals, (mostly cross-partition) transfers and reversals in flight. The
 // ledger left by the crash must already conserve money counting the transfers in flight; then the
 // processor restarts without the point, clients retry earlier commands, and once every command
 // has its outcome the ledger must show one outcome per command, no event twice, gapless
@@ -59,7 +59,7 @@ afterAll(async () => {
 function nextWorkload(): { first: Command[]; second: Command[] } {
   scenarios += 1;
   const seed = 9000 + scenarios;
-  const commands = generateWorkload({ seed, commands: commandsPerScenario, accounts: accountsPerScenario, duplicateShare: 0.03 });
+  const commands = generateWorkload({ seed, commands: commandsPerScenario, accounts: accountsPerScenario, duplicateShare: 0.03, reversalShare: 0.05 });
   const random = prng(seed);
   const retries = Array.from({ length: sent.length === 0 ? 0 : retriesPerScenario }, () => sent[Math.floor(random() * sent.length)] as Command);
   const cut = Math.floor(commands.length * 0.6);
@@ -144,6 +144,9 @@ async function expectLedgerIntact(): Promise<void> {
   expect([...keys].filter(([, count]) => count > 1)).toEqual([]);
   expect(report.totals.transfers.pending).toBe(0);
   expect(report.totals.inFlight).toBe(0);
+  // The workload's reversals were decided, not only refused: account-level ones and transfer sagas.
+  const types = new Set(snapshot.events.map((e) => e.value.payload.type));
+  expect([...types].filter((type) => type === 'TransactionReversed' || type === 'TransferReversalCredited').sort()).toEqual(['TransactionReversed', 'TransferReversalCredited']);
   expect(report.totals.accounts).toBeGreaterThanOrEqual(scenarios * accountsPerScenario * 0.9);
   const differences = storeDifferences(await readAccountStores(ledger.config.dataDir, partitions), changelogContents(snapshot));
   expect(differences).toEqual([]);

@@ -54,5 +54,7 @@ describe('upgrading from the first release', () => {
       accountId: 'a-1', ownerName: 'Ada', currency: 'EUR', balance: 5, status: 'OPEN', version: 1, openedAt: now, updatedAt: now, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0,
     });
     expect(await codecs.outcomes.decode(outcome)).toMatchObject({ transferId: 't-1', transferStatus: null, transferCode: null, availableBalance: null, overdraftLimit: null, holdId: null, holdStatus: null, holdAmount: null, expiresAt: null, capturedAmount: null });
+    // Reversals (DESIGN §10): an outcome of the first release is no reversal and no posting record.
+    expect(await codecs.outcomes.decode(outcome)).toMatchObject({ reversalId: null, reversedCommandId: null, reversalStatus: null, reversalCode: null, amount: null, postingType: null, counterpartyAccountId: null });
   });
 });

@@ -85,20 +85,37 @@ export class CommandClient {
     return waitFor(() => this.finalTransfer(commandId), { what: `the final status of transfer command ${commandId}`, timeoutMs });
   }
 
-  /** Waits (bounded) until every command has an outcome and every accepted transfer was settled or refunded at its source. */
+  /** Waits (bounded) until every command has an outcome, every accepted transfer was settled or refunded at its source, and every accepted reversal landed. */
   async settled(commands: Command[], timeoutMs = 120_000): Promise<void> {
     const ids = [...new Set(commands.map((c) => c.commandId))];
     await waitFor(() => (ids.every((id) => this.outcomes.has(id)) ? true : undefined), { what: 'an outcome for every command', timeoutMs });
     const transfers = [...new Set(commands.flatMap((c) => (c.payload.type === 'InitiateTransfer' && this.outcomes.get(c.commandId)?.[0]?.outcome.status === 'ACCEPTED' ? [c.commandId] : [])))];
     await waitFor(() => (transfers.every((id) => this.finalTransfer(id) !== undefined) ? true : undefined), { what: 'every accepted transfer settled or refunded', timeoutMs });
+    // A transfer reversal (DESIGN §10) lands like a transfer: its record moves from pending to completed or failed.
+    const reversals = [...new Set(commands.flatMap((c) => (c.payload.type === 'ReverseTransaction' && this.outcomes.get(c.commandId)?.[0]?.outcome.status === 'ACCEPTED' ? [c.commandId] : [])))];
+    const landed = (id: string) => this.outcomes.get(id)?.some((o) => o.outcome.reversalStatus === 'completed' || o.outcome.reversalStatus === 'failed') === true;
+    await waitFor(() => (reversals.every(landed) ? true : undefined), { what: 'every accepted reversal completed or failed', timeoutMs });
   }
+}
+
+/** An accepted reversal's own record (not a reversed transfer's, which names its reversal too). */
+const isReversalRecord = (o: CommandOutcome): boolean => (o.reversedCommandId ?? null) !== null && (o.reversalStatus ?? null) !== null;
+
+/**
+ * What may change when a record is re-emitted besides a transfer's status: a transfer's record says
+ * how its reversals went; a transfer reversal's record lands with the balance and version after its credit.
+ */
+function stableFields(outcome: Omit<CommandOutcome, 'transferStatus' | 'transferCode'>, transferStatus: CommandOutcome['transferStatus']): object {
+  if (transferStatus !== null) return { ...outcome, reversalId: null, reversalStatus: null, reversalCode: null };
+  if (isReversalRecord(outcome as CommandOutcome)) return { ...outcome, reversalStatus: null, reversalCode: null, balance: null, version: null, availableBalance: null, overdraftLimit: null };
+  return outcome;
 }
 
 /**
  * Distinct outcome values per command id on the outcomes topic (key-reuse refusals aside):
  * exactly-once means one each. A transfer initiation's record is written again when its transfer
  * lands (pending, then completed or failed); that status aside it must not change, and it may
- * land on one final status only.
+ * land on one final status only. So may a transfer reversal's record (DESIGN §10).
  */
 export function outcomeValuesPerCommand(snapshot: LedgerSnapshot): Map<string, Set<string>> {
   const byCommand = new Map<string, Set<string>>();
@@ -106,8 +123,11 @@ export function outcomeValuesPerCommand(snapshot: LedgerSnapshot): Map<string, S
   for (const o of snapshot.outcomes) {
     if (o.key.includes('#')) continue;
     const { transferStatus, transferCode, ...rest } = o.value;
-    byCommand.set(o.key, (byCommand.get(o.key) ?? new Set()).add(JSON.stringify(rest)));
+    byCommand.set(o.key, (byCommand.get(o.key) ?? new Set()).add(JSON.stringify(stableFields(rest, transferStatus))));
     if (transferStatus === 'completed' || transferStatus === 'failed') finals.set(o.key, (finals.get(o.key) ?? new Set()).add(`${transferStatus} ${transferCode ?? ''}`));
+    // A transfer reversal's record lands once too (DESIGN §10).
+    const { reversalStatus, reversalCode } = o.value;
+    if (isReversalRecord(o.value) && (reversalStatus === 'completed' || reversalStatus === 'failed')) finals.set(o.key, (finals.get(o.key) ?? new Set()).add(`reversal ${reversalStatus} ${reversalCode ?? ''}`));
   }
   for (const [key, statuses] of finals) if (statuses.size > 1) byCommand.get(key)?.add(`landed as ${[...statuses].join(' and ')}`);
   return byCommand;

@@ -19,9 +19,12 @@
 //   8. HOLD_NOT_FOUND          CaptureHold, VoidHold, ExpireHold naming no hold of this account.
 //   9. HOLD_NOT_ACTIVE         ... a hold captured, voided, expired or past its expiresAt.
 //  10. AMOUNT_EXCEEDS_HOLD     CaptureHold of more than the hold (holds.ts).
-//  11. INSUFFICIENT_FUNDS      Withdraw, InitiateTransfer or PlaceHold of more than the available
+//  11. TRANSACTION_NOT_FOUND   ReverseTransaction naming no posting of this account (reversals.ts).
+//  12. NOT_REVERSIBLE          ... an opening, a refund, a credit leg, a reversal, a failed or pending transfer.
+//  13. ALREADY_REVERSED        ... a posting reversed (or being reversed) already.
+//  14. INSUFFICIENT_FUNDS      Withdraw, InitiateTransfer, PlaceHold or a debiting reversal of more than the available
 //                              balance (balance − heldBalance + overdraftLimit, DESIGN §10).
-//  12. AMOUNT_TOO_LARGE        Deposit, CreditTransfer whose balance plus outgoingInFlight
+//  15. AMOUNT_TOO_LARGE        Deposit, CreditTransfer, a crediting reversal whose balance plus outgoingInFlight
 //                              would exceed the largest safe amount. Counting the money in
 //                              flight keeps room for it: a refund always fits (DESIGN §8).
 //
@@ -45,6 +48,8 @@
 //   PlaceHold, CaptureHold, VoidHold, ExpireHold: ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, then
 //                     their own (holds.ts)
 //   CloseAccount      ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED, ACCOUNT_NOT_EMPTY (balance, holds, in flight)
+//   ReverseTransaction and its internal legs: ACCOUNT_NOT_FOUND, ACCOUNT_CLOSED (not the legs at
+//                     the source, never refused), then their own (reversals.ts)
 //
 // Structural validity (positive safe-integer amounts, currency format, lengths) is not decided
 // here: validateCommand() sends a malformed command to the dead-letter topic before decide().
@@ -63,15 +68,20 @@ import type {
 } from '../../../schemas/types.ts';
 import { accept, reject, type Decision, type FollowUp } from './decision.ts';
 import { decideCaptureHold, decideExpireHold, decidePlaceHold, decideVoidHold, type HoldContext } from './holds.ts';
+import { exceedsAvailable, exceedsRoom, insufficientFunds, tooLarge } from './funds.ts';
 import { assert, InvariantViolation } from './invariant.ts';
 import { limits } from './limits.ts';
 import { exceedsSafeRange } from './money.ts';
+import { decideCreditTransferReversal, decideDebitTransferReversal, decideFailTransferReversal, decideReverseTransaction, type PostingView } from './reversals.ts';
+
+/** What decide() needs besides the state: a hold's record, the clock, a reversed posting's record. */
+export type DecideContext = HoldContext & { posting?: PostingView | undefined };
 
 /**
  * The account's rules. `context` carries what a hold's commands also need: the hold's record and
  * the processor's clock (the command's issuedAt when not given, as in tests of other commands).
  */
-export function decide(state: AccountState | undefined, command: Command, context: HoldContext = { now: command.issuedAt }): Decision {
+export function decide(state: AccountState | undefined, command: Command, context: DecideContext = { now: command.issuedAt }): Decision {
   if (state !== undefined) {
     assert(state.accountId === command.accountId, `state of ${state.accountId} given for ${command.accountId}`);
   }
@@ -107,6 +117,14 @@ export function decide(state: AccountState | undefined, command: Command, contex
       return openAccount(state, accountId) ?? decideExpireHold(state as AccountState, payload.holdId, { ...context, now: command.issuedAt });
     case 'CloseAccount':
       return decideCloseAccount(state, accountId);
+    case 'ReverseTransaction':
+      return openAccount(state, accountId) ?? decideReverseTransaction(state as AccountState, payload, context.posting);
+    case 'DebitTransferReversal':
+      return decideDebitTransferReversal(state, accountId, payload);
+    case 'CreditTransferReversal':
+      return decideCreditTransferReversal(state, accountId, payload);
+    case 'FailTransferReversal':
+      return decideFailTransferReversal(state, accountId, payload);
     default: {
       const unreachable: never = payload;
       throw new InvariantViolation(`unknown command type ${String((unreachable as { type: unknown }).type)}`);
@@ -236,7 +254,7 @@ function decideCloseAccount(state: AccountState | undefined, accountId: string):
     return reject('ACCOUNT_NOT_EMPTY', `holds of ${state.heldBalance} are active; the account can close once they are captured, voided or expired`);
   }
   if (state.outgoingInFlight !== 0) {
-    return reject('ACCOUNT_NOT_EMPTY', `transfers of ${state.outgoingInFlight} are still in flight; the account can close once they are credited or refunded`);
+    return reject('ACCOUNT_NOT_EMPTY', `transfers or reversals of ${state.outgoingInFlight} are still in flight; the account can close once they land`);
   }
   return accept({ type: 'AccountClosed' });
 }
@@ -259,30 +277,4 @@ function notFound(accountId: string, followUps: FollowUp[] = []): Decision {
 
 function closed(accountId: string, followUps: FollowUp[] = []): Decision {
   return reject('ACCOUNT_CLOSED', `account ${accountId} is closed`, followUps);
-}
-
-/** Whether a debit of `amount` exceeds balance − heldBalance + overdraftLimit (compared without leaving the safe range). */
-function exceedsAvailable(state: AccountState, amount: number): boolean {
-  return amount - state.overdraftLimit > state.balance - state.heldBalance;
-}
-
-function insufficientFunds(state: AccountState, amount: number): Decision {
-  const available = BigInt(state.balance) - BigInt(state.heldBalance) + BigInt(state.overdraftLimit);
-  return reject('INSUFFICIENT_FUNDS', `available balance ${available} is less than the requested ${amount}`);
-}
-
-/**
- * Whether `amount` more would push balance + outgoingInFlight + overdraftLimit past the largest
- * safe amount. Keeping that sum bounded keeps room for every amount in flight to come home (a
- * refund always fits, DESIGN §8) and keeps the available balance and the money in flight within
- * what an Avro long written from a JS number can hold. Exact: summed as BigInt.
- */
-function exceedsRoom(state: AccountState, amount: number): boolean {
-  return BigInt(state.balance) + BigInt(state.outgoingInFlight) + BigInt(state.overdraftLimit) + BigInt(amount) > BigInt(limits.amountMax);
-}
-
-function tooLarge(state: AccountState, amount: number, followUps: FollowUp[] = []): Decision {
-  const inFlight = state.outgoingInFlight === 0 ? '' : ` (and ${state.outgoingInFlight} in flight)`;
-  const message = `balance ${state.balance}${inFlight} plus ${amount} would exceed the largest safe amount ${limits.amountMax}`;
-  return reject('AMOUNT_TOO_LARGE', message, followUps);
 }

@@ -2,6 +2,9 @@
 // (commands the processing loop sends to another account in the same Kafka transaction).
 import type {
   CreditTransfer,
+  CreditTransferReversal,
+  DebitTransferReversal,
+  FailTransferReversal,
   EventPayload,
   RefundTransfer,
   RejectionCode,
@@ -9,7 +12,7 @@ import type {
 } from '../../../schemas/types.ts';
 
 /** A saga step for another account. Its command id derives from what caused it (see batch.ts). */
-export type FollowUp = { accountId: string; payload: CreditTransfer | RefundTransfer | SettleTransfer };
+export type FollowUp = { accountId: string; payload: CreditTransfer | RefundTransfer | SettleTransfer | DebitTransferReversal | CreditTransferReversal | FailTransferReversal };
 
 export type Decision =
   | { kind: 'accepted'; events: EventPayload[]; followUps: FollowUp[] }

@@ -11,7 +11,7 @@ import { isNonNegativeAmount, isPositiveAmount } from './money.ts';
 type Direction = 'in' | 'out';
 /** How an event moves outgoingInFlight: by what it says it puts in flight (+) or releases (−). */
 type Flight = number;
-/** Whether an event may land on a CLOSED account: only a refund or a settlement may (see decideRefundTransfer). */
+/** Whether an event may land on a CLOSED account: only a refund, a settlement or a reversal's end at the source may (see decideRefundTransfer). */
 type ClosedPolicy = 'open-only' | 'closed-allowed';
 
 export function evolve(state: AccountState | undefined, event: AccountEvent): AccountState {
@@ -54,6 +54,17 @@ export function evolve(state: AccountState | undefined, event: AccountEvent): Ac
       return held(existing(state, event, 'open-only'), event, -payload.amount);
     case 'AccountClosed':
       return closed(existing(state, event, 'open-only'), event);
+    case 'TransactionReversed':
+      return moved(existing(state, event, 'open-only'), event, payload.direction === 'DEBIT' ? 'out' : 'in', payload.amount, payload.balanceAfter);
+    // The source keeps room for the amount coming back, and cannot close, until it lands.
+    case 'TransferReversalRequested':
+      return reserved(existing(state, event, 'open-only'), event, payload.amount);
+    case 'TransferReversed':
+      return moved(existing(state, event, 'open-only'), event, 'out', payload.amount, payload.balanceAfter);
+    case 'TransferReversalCredited':
+      return moved(existing(state, event, 'closed-allowed'), event, 'in', payload.amount, payload.balanceAfter, -payload.amount);
+    case 'TransferReversalFailed':
+      return reserved(existing(state, event, 'closed-allowed'), event, -payload.amount);
     default: {
       const unreachable: never = payload;
       throw new InvariantViolation(`unknown event type ${String((unreachable as { type: unknown }).type)}`);
@@ -141,6 +152,14 @@ function settled(state: AccountState, event: AccountEvent, amount: number, relea
   assert(isPositiveAmount(amount), `event ${event.eventId} (TransferSettled): amount must be a positive safe integer`);
   assert(released === 0 || released === amount, `event ${event.eventId} (TransferSettled): releases ${released} of ${amount}`);
   return { ...state, outgoingInFlight: inFlightAfter(state, event, -released), version: event.sequence, updatedAt: event.occurredAt };
+}
+
+/** A transfer reversal's room at its source: outgoingInFlight moves by `delta`; the balance does not. */
+function reserved(state: AccountState, event: AccountEvent, delta: number): AccountState {
+  assert(isPositiveAmount(Math.abs(delta)), `event ${event.eventId} (${event.payload.type}): amount must be a positive safe integer`);
+  const after = { ...state, outgoingInFlight: inFlightAfter(state, event, delta), version: event.sequence, updatedAt: event.occurredAt };
+  if (delta > 0) assertRoom(after, event);
+  return after;
 }
 
 /** Holds reserve part of the available balance: heldBalance moves by `delta`, never below 0. */

@@ -9,3 +9,5 @@ export { InvariantViolation } from './invariant.ts';
 export { limits } from './limits.ts';
 export { validateCommand } from './validate.ts';
 export type { HoldContext, HoldView } from './holds.ts';
+export type { PostingView } from './reversals.ts';
+export type { DecideContext } from './decide.ts';

@@ -86,11 +86,34 @@ function checkPayload(payload: CommandPayload): string | null {
       );
     case 'CloseAccount':
       return null;
+    case 'ReverseTransaction':
+      return (
+        checkText('reversalId', payload.reversalId, 1, limits.idLengthMax) ??
+        checkText('reversedCommandId', payload.reversedCommandId, 1, limits.idLengthMax) ??
+        (payload.reason === null ? null : checkText('reason', payload.reason, 0, limits.referenceLengthMax))
+      );
+    case 'DebitTransferReversal':
+    case 'CreditTransferReversal':
+    case 'FailTransferReversal':
+      return (
+        checkText('reversalId', payload.reversalId, 1, limits.idLengthMax) ??
+        checkText('transferId', payload.transferId, 1, limits.idLengthMax) ??
+        checkText('account', payload.type === 'DebitTransferReversal' ? payload.toAccountId : payload.fromAccountId, 1, limits.idLengthMax) ??
+        checkAmount(payload.amount) ??
+        checkReversalReason(payload)
+      );
     default: {
       const unknownPayload: never = payload;
       return `unknown command type ${describe((unknownPayload as { type: unknown }).type)}`;
     }
   }
+}
+
+/** A client's reason on the way to the destination (as long as a reference); a failure's reason is a code. */
+function checkReversalReason(payload: { type: string; reason?: string | null }): string | null {
+  if (payload.type === 'FailTransferReversal') return checkText('reason', payload.reason, 1, limits.reasonLengthMax);
+  if (payload.reason === undefined || payload.reason === null) return null;
+  return checkText('reason', payload.reason, 0, limits.referenceLengthMax);
 }
 
 function checkLimit(value: unknown): string | null {

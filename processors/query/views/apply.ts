@@ -98,7 +98,9 @@ function nextSummary(account: AccountSummary | undefined, event: AccountEvent): 
   if (payload.type === 'OverdraftLimitSet') return summary(account, event, account.balance, account.status, account.heldBalance, payload.limit);
   if (payload.type === 'HoldPlaced') return summary(account, event, account.balance, account.status, account.heldBalance + payload.amount);
   if (payload.type === 'HoldVoided' || payload.type === 'HoldExpired') return summary(account, event, account.balance, account.status, Math.max(0, account.heldBalance - payload.amount));
-  const sign = payload.type === 'MoneyWithdrawn' || payload.type === 'TransferDebited' || payload.type === 'HoldCaptured' ? -1 : 1;
+  // A transfer reversal's request and failure at the source move no money.
+  if (payload.type === 'TransferReversalRequested' || payload.type === 'TransferReversalFailed') return summary(account, event, account.balance, account.status);
+  const sign = isDebit(payload) ? -1 : 1;
   if (!Number.isSafeInteger(payload.amount)) fail(event, 'INVALID_EVENT', 'amount must be a safe integer');
   if (payload.amount <= 0) fail(event, 'INVALID_EVENT', 'amount must be positive');
   // Both operands are safe integers, so an out-of-range sum rounds to at least 2**53 and can
@@ -110,6 +112,14 @@ function nextSummary(account: AccountSummary | undefined, event: AccountEvent): 
   const heldBalance = payload.type === 'HoldCaptured' ? Math.max(0, account.heldBalance - payload.released) : account.heldBalance;
   return summary(account, event, payload.balanceAfter, account.status, heldBalance);
 }
+
+function isDebit(payload: EventPayload): boolean {
+  if (payload.type === 'TransactionReversed') return payload.direction === 'DEBIT';
+  return payload.type === 'MoneyWithdrawn' || payload.type === 'TransferDebited' || payload.type === 'HoldCaptured' || payload.type === 'TransferReversed';
+}
+
+/** A reversal's entry names what it reverses, then the client's reason. */
+const reversalReason = (what: string, reason: string | null): string => (reason === null ? what : `${what}: ${reason}`);
 
 function entry(event: AccountEvent, amount: number, balanceAfter: number, transferId: string | null, counterparty: string | null, reference: string | null, reason: string | null): HistoryEntry {
   return {
@@ -156,6 +166,16 @@ function historyEntry(event: AccountEvent, balanceAfter: number): HistoryEntry {
     case 'HoldVoided':
     case 'HoldExpired':
       return entry(event, payload.amount, balanceAfter, null, null, null, `hold ${payload.holdId}`);
+    case 'TransactionReversed':
+      return entry(event, payload.amount, balanceAfter, null, null, null, reversalReason(`reverses ${payload.reversedCommandId}`, payload.reason));
+    case 'TransferReversalRequested':
+      return entry(event, payload.amount, balanceAfter, payload.transferId, payload.toAccountId, null, reversalReason('reversal requested', payload.reason));
+    case 'TransferReversed':
+      return entry(event, payload.amount, balanceAfter, payload.transferId, payload.toAccountId, null, reversalReason('transfer reversed', payload.reason));
+    case 'TransferReversalCredited':
+      return entry(event, payload.amount, balanceAfter, payload.transferId, payload.fromAccountId, null, 'transfer reversed');
+    case 'TransferReversalFailed':
+      return entry(event, payload.amount, balanceAfter, payload.transferId, payload.toAccountId, null, payload.reason);
     default: {
       const unreachable: never = payload;
       throw new ViewInvariantViolation(`unknown event type ${String((unreachable as { type: unknown }).type)}`);
@@ -188,6 +208,12 @@ function transferFact(account: AccountSummary, event: AccountEvent): TransferFac
     case 'HoldCaptured':
     case 'HoldVoided':
     case 'HoldExpired':
+    // A reversal leaves the transfer's own view as it was (completed); the accounts' history shows it.
+    case 'TransactionReversed':
+    case 'TransferReversalRequested':
+    case 'TransferReversed':
+    case 'TransferReversalCredited':
+    case 'TransferReversalFailed':
       return null;
     default: {
       const unreachable: never = payload;

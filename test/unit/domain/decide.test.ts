@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandPayload, CommandType, EventPayload, RejectionCode } from '../../../schemas/types.ts';
-import { decide, InvariantViolation, type FollowUp, type HoldView } from '../../../processors/account/domain/index.ts';
-import { A, B, C, H, MAX, T, cmd, commandFor, ev, given, histories as h, t0, when } from './given.ts';
+import { decide, InvariantViolation, type FollowUp, type HoldView, type PostingView } from '../../../processors/account/domain/index.ts';
+import { A, B, C, H, MAX, P, R, T, cmd, commandFor, ev, given, histories as h, postingOf, t0, transferPosting, when } from './given.ts';
 
 type Then = { events: EventPayload[] } | { code: RejectionCode };
-type Case = { name: string; given: EventPayload[]; when: CommandPayload; then: Then; followUps?: FollowUp[]; hold?: HoldView; now?: number };
+type Case = { name: string; given: EventPayload[]; when: CommandPayload; then: Then; followUps?: FollowUp[]; hold?: HoldView; now?: number; posting?: PostingView };
 
 /** The hold the cases act on: 300 of account A, placed with the default expiry (t0 + 1 hour). */
 const activeHold = (fields: Partial<HoldView> = {}): HoldView => ({ holdId: H, accountId: A, amount: 300, status: 'ACTIVE', expiresAt: t0 + 3_600_000, ...fields });
@@ -17,6 +17,13 @@ const refundTo = (source: string, amount: number, reason: RejectionCode): Follow
 const settleAt = (source: string, amount: number): FollowUp[] => [
   { accountId: source, payload: { type: 'SettleTransfer', transferId: T, toAccountId: A, amount } },
 ];
+
+/** A transfer T of 200 from A to B, completed, whose reversal A asked of B. */
+const reversalPending = [ev.opened(200), ev.debited(B, 200, 0), ev.settled(B, 200), ev.reversalRequested(B, 200)];
+const deposit200 = postingOf('MoneyDeposited', 200);
+const debitReversalOf200: FollowUp = { accountId: B, payload: { type: 'DebitTransferReversal', reversalId: R, transferId: T, toAccountId: A, amount: 200, reason: null } };
+const creditReversalAt = (source: string, amount: number): FollowUp => ({ accountId: source, payload: { type: 'CreditTransferReversal', reversalId: R, transferId: T, fromAccountId: A, amount } });
+const failReversalAt = (source: string, amount: number, reason: RejectionCode): FollowUp => ({ accountId: source, payload: { type: 'FailTransferReversal', reversalId: R, transferId: T, fromAccountId: A, amount, reason } });
 
 const cases: Record<CommandType, Case[]> = {
   OpenAccount: [
@@ -218,6 +225,52 @@ const cases: Record<CommandType, Case[]> = {
       then: { code: 'ACCOUNT_NOT_EMPTY' },
     },
     { name: 'closes once the transfer settled', given: [ev.opened(500), ev.debited(B, 500, 0), ev.settled(B, 500)], when: cmd.close(), then: { events: [ev.closed()] } },
+    { name: 'refuses an empty account whose transfer reversal is pending (its credit must find it open)', given: reversalPending, when: cmd.close(), then: { code: 'ACCOUNT_NOT_EMPTY' } },
+    { name: 'closes once the transfer reversal failed', given: [...reversalPending, ev.reversalFailed(B, 200, 'INSUFFICIENT_FUNDS')], when: cmd.close(), then: { events: [ev.closed()] } },
+  ],
+  ReverseTransaction: [
+    { name: 'takes a deposit back (DEBIT)', given: [ev.opened(500), ev.deposited(200, 700)], posting: deposit200, when: cmd.reverse(P, 'duplicate'), then: { events: [ev.reversed(P, 200, 'DEBIT', 500, 'duplicate')] } },
+    { name: 'takes a deposit back down to exactly 0 available', given: [ev.opened(0), ev.deposited(200, 200)], posting: deposit200, when: cmd.reverse(P), then: { events: [ev.reversed(P, 200, 'DEBIT', 0)] } },
+    { name: 'refuses a deposit reversal one unit past the available balance', given: [ev.opened(0), ev.deposited(200, 200), ev.withdrawn(1, 199)], posting: deposit200, when: cmd.reverse(P), then: { code: 'INSUFFICIENT_FUNDS' } },
+    { name: 'refuses a deposit reversal that would take held money', given: [ev.opened(0), ev.deposited(200, 200), ev.holdPlaced(1)], posting: deposit200, when: cmd.reverse(P), then: { code: 'INSUFFICIENT_FUNDS' } },
+    { name: 'takes a deposit back into the overdraft, down to exactly −limit', given: [ev.opened(0, 'USD', 50), ev.deposited(200, 200), ev.withdrawn(50, 150)], posting: deposit200, when: cmd.reverse(P), then: { events: [ev.reversed(P, 200, 'DEBIT', -50)] } },
+    { name: 'gives a withdrawal back (CREDIT)', given: [ev.opened(500), ev.withdrawn(200, 300)], posting: postingOf('MoneyWithdrawn', 200), when: cmd.reverse(P), then: { events: [ev.reversed(P, 200, 'CREDIT', 500)] } },
+    { name: 'gives a capture back (CREDIT)', given: [ev.opened(500), ev.holdPlaced(300), ev.holdCaptured(300, 200, 300)], posting: postingOf('HoldCaptured', 300), when: cmd.reverse(P), then: { events: [ev.reversed(P, 300, 'CREDIT', 500)] } },
+    { name: 'refuses a credit one unit past the money maximum', given: [ev.opened(MAX), ev.withdrawn(10, MAX - 10), ev.deposited(9, MAX - 1)], posting: postingOf('MoneyWithdrawn', 10), when: cmd.reverse(P), then: { code: 'AMOUNT_TOO_LARGE' } },
+    {
+      name: 'asks the destination to pay a completed transfer back, keeping room for it',
+      given: [ev.opened(500), ev.debited(B, 200, 300), ev.settled(B, 200)], posting: transferPosting(200), when: cmd.reverse(P, 'fraud'),
+      then: { events: [ev.reversalRequested(B, 200, 'fraud')] },
+      followUps: [{ accountId: B, payload: { type: 'DebitTransferReversal', reversalId: R, transferId: T, toAccountId: A, amount: 200, reason: 'fraud' } }],
+    },
+    { name: 'retries a transfer reversal that failed', given: [...reversalPending, ev.reversalFailed(B, 200, 'INSUFFICIENT_FUNDS')], posting: transferPosting(200, { reversalStatus: 'failed' }), when: cmd.reverse(P), then: { events: [ev.reversalRequested(B, 200)] }, followUps: [debitReversalOf200] },
+    { name: 'refuses a transfer reversal with no room for the money coming back', given: [ev.opened(MAX), ev.debited(B, 10, MAX - 10), ev.settled(B, 10), ev.deposited(10, MAX)], posting: transferPosting(10), when: cmd.reverse(P), then: { code: 'AMOUNT_TOO_LARGE' } },
+    { name: 'refuses a missing account', given: h.none, posting: deposit200, when: cmd.reverse(P), then: { code: 'ACCOUNT_NOT_FOUND' } },
+    { name: 'refuses a closed account', given: h.closedEmpty, posting: deposit200, when: cmd.reverse(P), then: { code: 'ACCOUNT_CLOSED' } },
+    { name: 'refuses a command that posted nothing here', given: h.open500, when: cmd.reverse(P), then: { code: 'TRANSACTION_NOT_FOUND' } },
+    { name: "refuses another account's deposit", given: h.open500, posting: postingOf('MoneyDeposited', 200, { accountId: B }), when: cmd.reverse(P), then: { code: 'TRANSACTION_NOT_FOUND' } },
+    { name: 'refuses an opening', given: h.open500, posting: postingOf('AccountOpened', 500), when: cmd.reverse(P), then: { code: 'NOT_REVERSIBLE' } },
+    { name: 'refuses a refund', given: [ev.opened(500), ev.debited(B, 200, 300), ev.refunded(B, 200, 500)], posting: postingOf('TransferRefunded', 200, { transferId: T }), when: cmd.reverse(P), then: { code: 'NOT_REVERSIBLE' } },
+    { name: "refuses a transfer's credit leg", given: [ev.opened(0), ev.credited(B, 200, 200)], posting: postingOf('TransferCredited', 200, { transferId: T }), when: cmd.reverse(P), then: { code: 'NOT_REVERSIBLE' } },
+    { name: 'refuses a reversal of a reversal', given: [ev.opened(500), ev.deposited(200, 700), ev.reversed('d', 200, 'DEBIT', 500)], posting: postingOf(null, 200), when: cmd.reverse(P), then: { code: 'NOT_REVERSIBLE' } },
+    { name: 'refuses a failed (refunded) transfer', given: [ev.opened(500), ev.debited(B, 200, 300), ev.refunded(B, 200, 500)], posting: transferPosting(200, { transferStatus: 'failed' }), when: cmd.reverse(P), then: { code: 'NOT_REVERSIBLE' } },
+    { name: 'refuses a transfer still in flight', given: [ev.opened(500), ev.debited(B, 200, 300)], posting: transferPosting(200, { transferStatus: 'pending' }), when: cmd.reverse(P), then: { code: 'NOT_REVERSIBLE' } },
+    { name: 'refuses a deposit reversed already', given: [ev.opened(500), ev.deposited(200, 700), ev.reversed(P, 200, 'DEBIT', 500)], posting: postingOf('MoneyDeposited', 200, { reversalStatus: 'completed' }), when: cmd.reverse(P), then: { code: 'ALREADY_REVERSED' } },
+    { name: 'refuses a transfer whose reversal is under way', given: reversalPending, posting: transferPosting(200, { reversalStatus: 'pending' }), when: cmd.reverse(P), then: { code: 'ALREADY_REVERSED' } },
+  ],
+  DebitTransferReversal: [
+    { name: 'takes the transfer back from the destination and credits the source', given: [ev.opened(0), ev.credited(C, 200, 200)], when: cmd.debitReversal(C, 200, 'fraud'), then: { events: [ev.transferReversed(C, 200, 0, 'fraud')] }, followUps: [creditReversalAt(C, 200)] },
+    { name: 'refuses one unit past the available balance, telling the source', given: [ev.opened(0), ev.credited(C, 200, 200), ev.withdrawn(1, 199)], when: cmd.debitReversal(C, 200), then: { code: 'INSUFFICIENT_FUNDS' }, followUps: [failReversalAt(C, 200, 'INSUFFICIENT_FUNDS')] },
+    { name: 'refuses a closed destination, telling the source', given: h.closedEmpty, when: cmd.debitReversal(C, 200), then: { code: 'ACCOUNT_CLOSED' }, followUps: [failReversalAt(C, 200, 'ACCOUNT_CLOSED')] },
+    { name: 'refuses a missing destination (forged), telling the source', given: h.none, when: cmd.debitReversal(C, 200), then: { code: 'ACCOUNT_NOT_FOUND' }, followUps: [failReversalAt(C, 200, 'ACCOUNT_NOT_FOUND')] },
+  ],
+  CreditTransferReversal: [
+    { name: 'brings the money back and ends its reservation', given: reversalPending, when: cmd.creditReversal(B, 200), then: { events: [ev.reversalCredited(B, 200, 200)] } },
+    { name: 'is refused only for a missing account (forged input)', given: h.none, when: cmd.creditReversal(B, 200), then: { code: 'ACCOUNT_NOT_FOUND' } },
+  ],
+  FailTransferReversal: [
+    { name: 'ends the reservation; nothing moves', given: reversalPending, when: cmd.failReversal(B, 200, 'INSUFFICIENT_FUNDS'), then: { events: [ev.reversalFailed(B, 200, 'INSUFFICIENT_FUNDS')] } },
+    { name: 'is refused only for a missing account (forged input)', given: h.none, when: cmd.failReversal(B, 200, 'ACCOUNT_CLOSED'), then: { code: 'ACCOUNT_NOT_FOUND' } },
   ],
 };
 
@@ -236,6 +289,10 @@ const codesByCommand: Record<CommandType, RejectionCode[]> = {
   ExpireHold: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'HOLD_NOT_FOUND', 'HOLD_NOT_ACTIVE'],
   SetOverdraftLimit: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED'],
   CloseAccount: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'ACCOUNT_NOT_EMPTY'],
+  ReverseTransaction: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'TRANSACTION_NOT_FOUND', 'NOT_REVERSIBLE', 'ALREADY_REVERSED', 'INSUFFICIENT_FUNDS', 'AMOUNT_TOO_LARGE'],
+  DebitTransferReversal: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_CLOSED', 'INSUFFICIENT_FUNDS'],
+  CreditTransferReversal: ['ACCOUNT_NOT_FOUND'],
+  FailTransferReversal: ['ACCOUNT_NOT_FOUND'],
 };
 
 for (const [commandType, table] of Object.entries(cases) as [CommandType, Case[]][]) {
@@ -243,7 +300,8 @@ for (const [commandType, table] of Object.entries(cases) as [CommandType, Case[]
     it.each(table)('$name', (c) => {
       // An expiry is decided by the clock of the instance that asked it: its issuedAt is `now`.
       const command = c.when.type === 'ExpireHold' ? { ...commandFor(A, c.when), issuedAt: c.now ?? t0 } : commandFor(A, c.when);
-      const decision = c.hold !== undefined || c.now !== undefined ? decide(given(c.given), command, { hold: c.hold, now: c.now ?? t0 }) : when(c.given, c.when);
+      const withContext = c.hold !== undefined || c.now !== undefined || c.posting !== undefined;
+      const decision = withContext ? decide(given(c.given), command, { hold: c.hold, now: c.now ?? t0, posting: c.posting }) : when(c.given, c.when);
       if ('events' in c.then) {
         expect(decision).toEqual({ kind: 'accepted', events: c.then.events, followUps: c.followUps ?? [] });
       } else {

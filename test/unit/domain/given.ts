@@ -7,6 +7,7 @@ import type {
   Command,
   CommandPayload,
   EventPayload,
+  EventType,
   MoneyDeposited,
   MoneyWithdrawn,
   OverdraftLimitSet,
@@ -15,7 +16,7 @@ import type {
   TransferRefunded,
   TransferSettled,
 } from '../../../schemas/types.ts';
-import { decide, evolve, limits, type Decision } from '../../../processors/account/domain/index.ts';
+import { decide, evolve, limits, type Decision, type PostingView } from '../../../processors/account/domain/index.ts';
 
 export const MAX = limits.amountMax;
 /** The account under test, and two others. */
@@ -24,6 +25,9 @@ export const B = 'acc-b';
 export const C = 'acc-c';
 export const T = 'transfer-1';
 export const H = 'hold-1';
+/** A reversal, and the command whose posting it reverses. */
+export const R = 'reversal-1';
+export const P = 'posted-1';
 export const t0 = 1_700_000_000_000;
 
 let commandCounter = 0;
@@ -110,6 +114,15 @@ export const ev = {
   holdCaptured: (amount: number, balanceAfter: number, released: number, holdId = H): EventPayload => ({ type: 'HoldCaptured', holdId, amount, balanceAfter, released }),
   holdVoided: (amount: number, holdId = H): EventPayload => ({ type: 'HoldVoided', holdId, amount }),
   holdExpired: (amount: number, holdId = H): EventPayload => ({ type: 'HoldExpired', holdId, amount }),
+  reversed: (reversedCommandId: string, amount: number, direction: 'DEBIT' | 'CREDIT', balanceAfter: number, reason: string | null = null): EventPayload => ({
+    type: 'TransactionReversed', reversedCommandId, amount, direction, balanceAfter, reason,
+  }),
+  reversalRequested: (toAccountId: string, amount: number, reason: string | null = null, transferId = T): EventPayload => ({ type: 'TransferReversalRequested', transferId, toAccountId, amount, reason }),
+  transferReversed: (toAccountId: string, amount: number, balanceAfter: number, reason: string | null = null, transferId = T): EventPayload => ({
+    type: 'TransferReversed', transferId, toAccountId, amount, balanceAfter, reason,
+  }),
+  reversalCredited: (fromAccountId: string, amount: number, balanceAfter: number, transferId = T): EventPayload => ({ type: 'TransferReversalCredited', transferId, fromAccountId, amount, balanceAfter }),
+  reversalFailed: (toAccountId: string, amount: number, reason: string, transferId = T): EventPayload => ({ type: 'TransferReversalFailed', transferId, toAccountId, amount, reason }),
 };
 
 /** Command payloads. */
@@ -151,7 +164,25 @@ export const cmd = {
     reason,
   }),
   close: (): CommandPayload => ({ type: 'CloseAccount' }),
+  reverse: (reversedCommandId: string, reason: string | null = null, reversalId = R): CommandPayload => ({ type: 'ReverseTransaction', reversalId, reversedCommandId, reason }),
+  debitReversal: (toAccountId: string, amount: number, reason: string | null = null, reversalId = R, transferId = T): CommandPayload => ({
+    type: 'DebitTransferReversal', reversalId, transferId, toAccountId, amount, reason,
+  }),
+  creditReversal: (fromAccountId: string, amount: number, reversalId = R, transferId = T): CommandPayload => ({ type: 'CreditTransferReversal', reversalId, transferId, fromAccountId, amount }),
+  failReversal: (fromAccountId: string, amount: number, reason: string, reversalId = R, transferId = T): CommandPayload => ({
+    type: 'FailTransferReversal', reversalId, transferId, fromAccountId, amount, reason,
+  }),
 };
+
+/** The record of what command P posted, as the processor hands it to a reversal (kept forever). */
+export function postingOf(postingType: EventType | null, amount: number | null, fields: Partial<PostingView> = {}): PostingView {
+  return { commandId: P, accountId: A, postingType, amount, transferId: null, transferStatus: null, counterpartyAccountId: null, reversalStatus: null, ...fields };
+}
+
+/** A transfer's initiation record (its posting): T from A to B, completed unless said otherwise. */
+export function transferPosting(amount: number, fields: Partial<PostingView> = {}): PostingView {
+  return postingOf('TransferDebited', amount, { transferId: T, transferStatus: 'completed', counterpartyAccountId: B, ...fields });
+}
 
 /** Histories the tables refer to by name. */
 export const histories = {

@@ -15,6 +15,9 @@ const documentedPrecedence: RejectionCode[] = [
   'HOLD_NOT_FOUND',
   'HOLD_NOT_ACTIVE',
   'AMOUNT_EXCEEDS_HOLD',
+  'TRANSACTION_NOT_FOUND',
+  'NOT_REVERSIBLE',
+  'ALREADY_REVERSED',
   'INSUFFICIENT_FUNDS',
   'AMOUNT_TOO_LARGE',
 ];

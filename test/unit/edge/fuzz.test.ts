@@ -44,7 +44,7 @@ describe(`malformed requests answer 4xx problem+json with a known code (seed ${s
   it(`${gatewayRequests} bad requests over every POST route of the gateway's openapi.json`, async () => {
     const gateway = harness({ commandTimeoutMs: 1 });
     const routes = postRoutes((await gateway.app.inject({ method: 'GET', url: '/docs/openapi.json' })).json());
-    expect(routes.map((r) => r.path).sort()).toEqual(['/api/v1/accounts', '/api/v1/accounts/{id}/close', '/api/v1/accounts/{id}/deposit', '/api/v1/accounts/{id}/holds', '/api/v1/accounts/{id}/holds/{holdId}/capture', '/api/v1/accounts/{id}/holds/{holdId}/void', '/api/v1/accounts/{id}/overdraft-limit', '/api/v1/accounts/{id}/withdraw', '/api/v1/api-keys', '/api/v1/transfers']);
+    expect(routes.map((r) => r.path).sort()).toEqual(['/api/v1/accounts', '/api/v1/accounts/{id}/close', '/api/v1/accounts/{id}/deposit', '/api/v1/accounts/{id}/holds', '/api/v1/accounts/{id}/holds/{holdId}/capture', '/api/v1/accounts/{id}/holds/{holdId}/void', '/api/v1/accounts/{id}/overdraft-limit', '/api/v1/accounts/{id}/reversals', '/api/v1/accounts/{id}/withdraw', '/api/v1/api-keys', '/api/v1/transfers']);
     const wrong = await wrongAnswers(gateway.app, badPostRequests(new Dice(seededRandom(seed)), routes, gatewayRequests));
     expect(wrong, `${wrong.length} wrong answers:\n${wrong.slice(0, 30).join('\n')}`).toEqual([]);
     expect(gateway.sink.sent).toEqual([]);

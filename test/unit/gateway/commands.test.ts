@@ -24,6 +24,9 @@ const expectedStatus: Record<string, number> = {
   HOLD_NOT_FOUND: 404,
   HOLD_NOT_ACTIVE: 409,
   AMOUNT_EXCEEDS_HOLD: 422,
+  TRANSACTION_NOT_FOUND: 404,
+  NOT_REVERSIBLE: 422,
+  ALREADY_REVERSED: 409,
 };
 
 describe('accepted commands', () => {

@@ -40,6 +40,8 @@ function appender<T>(list: Located<T>[]) {
 export interface LedgerOptions {
   /** Commands the processor has not taken up yet: on the commands topic, without outcome, effect or follow-up. */
   unreached?: (command: Command) => boolean;
+  /** Each saga runs to its end before the next listed command (a client waiting for every answer). */
+  followUpsFirst?: boolean;
 }
 
 /** Runs the commands (and the follow-ups they cause, until none are left) one transaction each, a second apart. */
@@ -47,13 +49,24 @@ export function ledgerOf(commands: Command[], options: LedgerOptions = {}): Ledg
   const snapshot = emptySnapshot();
   const states = new Map<string, AccountState>();
   const outcomes = new Map<string, CommandOutcome>();
+  // Records kept forever: movements (M!) and posting records (P!), as the store keeps them.
+  const movements = new Map<string, CommandOutcome>();
+  const postings = new Map<string, CommandOutcome>();
+  const lookups = {
+    state: (id: string) => states.get(id),
+    outcome: (id: string) => outcomes.get(id),
+    initiation: (id: string) => [...outcomes.values()].find((o) => o.transferId === id && o.transferStatus !== null),
+    hold: (id: string) => [...outcomes.values()].find((o) => o.holdId === id && o.holdStatus !== null),
+    posting: (id: string) => postings.get(id) ?? movements.get(id),
+    reversal: (id: string) => [...movements.values()].find((o) => o.reversalId === id && o.transferStatus === null && (o.reversalStatus ?? null) !== null),
+  };
   const queue = [...commands];
   let now = t0;
   for (let command = queue.shift(); command !== undefined; command = queue.shift()) {
     const partition = partitionOf(command.accountId);
     const { offset } = appender(snapshot.commands)(partition, command.accountId, command, now);
     if (options.unreached?.(command) === true) continue;
-    const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], { state: (id) => states.get(id), outcome: (id) => outcomes.get(id), initiation: (id) => [...outcomes.values()].find((o) => o.transferId === id && o.transferStatus !== null), hold: (id) => [...outcomes.values()].find((o) => o.holdId === id && o.holdStatus !== null) }, (now += 1000));
+    const result = processBatch([{ kind: 'command', offset, key: Buffer.from(command.accountId), value: Buffer.from('avro'), command }], lookups, (now += 1000));
     for (const event of result.events) appender(snapshot.events)(partition, event.eventId, event, now);
     for (const state of result.states.values()) {
       states.set(state.accountId, state);
@@ -62,8 +75,11 @@ export function ledgerOf(commands: Command[], options: LedgerOptions = {}): Ledg
     for (const o of result.outcomes) appender(snapshot.outcomes)(partition, o.key, o.outcome, now);
     for (const o of result.newOutcomes) outcomes.set(o.commandId, o);
     for (const o of result.movements.values()) outcomes.set(o.commandId, o);
+    for (const o of result.movements.values()) movements.set(o.commandId, o);
+    for (const o of result.postings.values()) postings.set(o.commandId, o);
     for (const d of result.deadLetters) appender(snapshot.deadLetters)(partition, command.accountId, d.value, now, { 'dlq.reason': d.reason, 'dlq.source.partition': String(partition), 'dlq.source.offset': d.offset });
-    queue.push(...result.followUps);
+    if (options.followUpsFirst === true) queue.unshift(...result.followUps);
+    else queue.push(...result.followUps);
   }
   return snapshot;
 }

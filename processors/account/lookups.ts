@@ -1,0 +1,44 @@
+// The store reads one transaction's commands need, prefetched before its decisions (batch.ts is
+// pure and synchronous): account states, idempotency records, and the records kept forever that
+// transfers, holds and reversals name.
+import type { BatchLookups } from './batch.ts';
+import type { PartitionStore } from './store.ts';
+import type { CaptureHold, Command, CommandPayload, CreditTransferReversal, ExpireHold, FailTransferReversal, InitiateTransfer, PlaceHold, RefundTransfer, ReverseTransaction, SettleTransfer, VoidHold } from '../../schemas/types.ts';
+
+/** Commands that start, settle or refund a transfer: they look up its initiation by transferId. */
+function transferStep(payload: CommandPayload): payload is InitiateTransfer | SettleTransfer | RefundTransfer {
+  return payload.type === 'InitiateTransfer' || payload.type === 'SettleTransfer' || payload.type === 'RefundTransfer';
+}
+
+/** Commands that place or act on a hold: they look up its record by holdId. */
+function holdStep(payload: CommandPayload): payload is PlaceHold | CaptureHold | VoidHold | ExpireHold {
+  return payload.type === 'PlaceHold' || payload.type === 'CaptureHold' || payload.type === 'VoidHold' || payload.type === 'ExpireHold';
+}
+
+/** Commands that create or end a reversal: they look up its record by reversalId. */
+function reversalStep(payload: CommandPayload): payload is ReverseTransaction | CreditTransferReversal | FailTransferReversal {
+  return payload.type === 'ReverseTransaction' || payload.type === 'CreditTransferReversal' || payload.type === 'FailTransferReversal';
+}
+
+export async function lookupsFor(store: PartitionStore, commands: Command[]): Promise<BatchLookups> {
+  await store.loadStates(commands.map((c) => c.accountId));
+  const known = await store.outcomes(commands.map((c) => c.commandId));
+  const initiations = await store.initiations(commands.flatMap((c) => (transferStep(c.payload) ? [c.payload.transferId] : [])));
+  const holds = await store.holds(commands.flatMap((c) => (holdStep(c.payload) ? [c.payload.holdId] : [])));
+  const reversals = await store.reversals(commands.flatMap((c) => (reversalStep(c.payload) ? [c.payload.reversalId] : [])));
+  // A reversal reads the posting it names; its landing, the transfer its record names; a
+  // destination's debit of a reversal, its own posting (a late duplicate is replayed).
+  const reversed = [
+    ...commands.flatMap((c) => (c.payload.type === 'ReverseTransaction' ? [c.payload.reversedCommandId] : c.payload.type === 'DebitTransferReversal' ? [c.commandId] : [])),
+    ...[...reversals.values()].flatMap((r) => (r.reversedCommandId == null ? [] : [r.reversedCommandId])),
+  ];
+  const postings = await store.postings(reversed);
+  return {
+    state: (id: string) => store.state(id),
+    outcome: (id: string) => known.get(id),
+    initiation: (id: string) => initiations.get(id),
+    hold: (id: string) => holds.get(id),
+    posting: (id: string) => postings.get(id),
+    reversal: (id: string) => reversals.get(id),
+  };
+}
