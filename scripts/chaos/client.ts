@@ -22,7 +22,7 @@ export const retryWindowMs = 45_000;
 const backoffInitialMs = 100;
 const backoffMaxMs = 2000;
 
-export type Operation = 'open' | 'deposit' | 'withdraw' | 'transfer' | 'close' | 'hold' | 'capture' | 'void' | 'limit' | 'invalid';
+export type Operation = 'open' | 'deposit' | 'withdraw' | 'transfer' | 'close' | 'hold' | 'capture' | 'void' | 'limit' | 'reverse' | 'invalid';
 
 export interface Attempt {
   /** HTTP status, or 0 for a network error or timeout. */

@@ -3,8 +3,9 @@
 // deposits, withdrawals (some unaffordable), transfers (some to missing, closed, other-currency
 // accounts or to themselves), holds placed (60 s, the shortest: an instance with a skewed clock
 // expires them), captured in full, in part or for more than held, voided (some twice), overdraft
-// limits changed (some below the debt), drain-and-close, deposits to missing accounts and a few
-// invalid bodies. Clients learn accounts, balances and holds only from answers they got, like real
+// limits changed (some below the debt), reversals of deposits, withdrawals, captures and transfers
+// the clients saw posted (some twice, some named on the wrong account), drain-and-close, deposits to
+// missing accounts and a few invalid bodies. Clients learn accounts, balances and holds only from answers they got, like real
 // users.
 import { accountIdForKey, commandIdForKey, transferIdForCommand, uuidV5 } from '../../schemas/ids.ts';
 import { prng } from '../workload.ts';
@@ -51,6 +52,8 @@ export class Load {
   readonly records: RequestRecord[] = [];
   private readonly accounts: KnownAccount[] = [];
   private readonly holds: KnownHold[] = [];
+  /** Commands the clients saw post money (200/201): what a reversal may name. */
+  private readonly postings: Array<{ accountId: string; commandId: string }> = [];
 
   constructor(private readonly options: LoadOptions) {}
 
@@ -79,13 +82,14 @@ export class Load {
     const account = this.account(random);
     if (account === undefined || this.accounts.filter((a) => !a.closed).length < accountsMin || roll < 0.12) return this.open(random, key);
     const amount = (max: number) => 1 + Math.floor(random() * Math.max(1, max));
-    if (roll < 0.32) await this.money('deposit', account.id, amount(depositMax), key);
-    else if (roll < 0.47) await this.money('withdraw', account.id, amount(account.balance * 1.3), key);
-    else if (roll < 0.72) await this.transfer(random, account, amount(account.balance * 1.2), key);
-    else if (roll < 0.8) await this.hold(account, amount(account.balance * 0.7), key);
-    else if (roll < 0.88) await this.settleHold(random, key);
-    else if (roll < 0.91) await this.send('limit', `/api/v1/accounts/${account.id}/overdraft-limit`, { limit: Math.floor(random() * overdraftLimitMax) }, account.id, key);
-    else if (roll < 0.94) await this.drainAndClose(account, key);
+    if (roll < 0.3) await this.money('deposit', account.id, amount(depositMax), key);
+    else if (roll < 0.44) await this.money('withdraw', account.id, amount(account.balance * 1.3), key);
+    else if (roll < 0.68) await this.transfer(random, account, amount(account.balance * 1.2), key);
+    else if (roll < 0.76) await this.hold(account, amount(account.balance * 0.7), key);
+    else if (roll < 0.84) await this.settleHold(random, key);
+    else if (roll < 0.87) await this.send('limit', `/api/v1/accounts/${account.id}/overdraft-limit`, { limit: Math.floor(random() * overdraftLimitMax) }, account.id, key);
+    else if (roll < 0.92) await this.reverse(random, account, key);
+    else if (roll < 0.95) await this.drainAndClose(account, key);
     else if (roll < 0.97) await this.money('deposit', uuidV5(`chaos-missing:${key}`), amount(depositMax), key);
     else await this.send('invalid', `/api/v1/accounts/${account.id}/deposit`, { amount: 0 }, account.id, key);
   }
@@ -120,14 +124,30 @@ export class Load {
     const record = await this.send(op, `/api/v1/accounts/${accountId}/${op}`, { amount }, accountId, key);
     const final = finalAttempt(record);
     if (final !== undefined) this.learn(accountId, final.status, final.body);
+    this.posted(record);
     return record;
+  }
+
+  private posted(record: RequestRecord): void {
+    const final = finalAttempt(record);
+    if ((final?.status === 200 || final?.status === 201) && final.body?.status !== 'failed') this.postings.push({ accountId: record.accountId, commandId: record.commandId });
+  }
+
+  /** Reverses a posting the clients saw (some twice: ALREADY_REVERSED), now and then named on another account (TRANSACTION_NOT_FOUND). */
+  private async reverse(random: Random, account: KnownAccount, key: string): Promise<void> {
+    const posting = this.pick(random, this.postings);
+    if (posting === undefined) return;
+    const accountId = random() < 0.1 ? account.id : posting.accountId;
+    const record = await this.send('reverse', `/api/v1/accounts/${accountId}/reversals`, { commandId: posting.commandId, reason: 'chaos' }, accountId, key);
+    const final = finalAttempt(record);
+    if (final !== undefined) this.learn(accountId, final.status === 201 ? 200 : final.status, final.body);
   }
 
   private async transfer(random: Random, from: KnownAccount, amount: number, key: string): Promise<void> {
     const roll = random();
     const to = roll < 0.08 ? uuidV5(`chaos-missing:${key}`) : roll < 0.12 ? from.id : (this.pick(random, this.accounts.filter((a) => a.id !== from.id))?.id ?? from.id);
     // Metadata rides the saga through every fault (DESIGN §10): check-ledger compares each leg's with the initiation's.
-    await this.send('transfer', '/api/v1/transfers', { fromAccountId: from.id, toAccountId: to, amount, metadata: { 'chaos.key': key } }, from.id, key, true);
+    this.posted(await this.send('transfer', '/api/v1/transfers', { fromAccountId: from.id, toAccountId: to, amount, metadata: { 'chaos.key': key } }, from.id, key, true));
   }
 
   private async hold(account: KnownAccount, amount: number, key: string): Promise<void> {
@@ -148,6 +168,7 @@ export class Load {
     const final = finalAttempt(record);
     if (final?.status === 200) hold.open = false;
     if (final !== undefined) this.learn(hold.accountId, final.status, final.body);
+    if (body !== undefined) this.posted(record);
   }
 
   /** Withdraws what the client believes is left, then closes: concurrent clients make some fail. */

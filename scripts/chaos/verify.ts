@@ -123,6 +123,19 @@ class Comparison {
       case 'limit':
         expect(only?.payload.type === 'OverdraftLimitSet' && only.payload.limit === request.limit && body.overdraftLimit === request.limit && only.sequence === body.version, `not exactly one OverdraftLimitSet of ${String(request.limit)} at version ${String(body.version)}`);
         return;
+      case 'reverse': {
+        expect(answer.status === 201 && body.status === 'completed' && body.reversedCommandId === request.commandId, 'the answer is not a completed reversal of the command asked');
+        const payload = only?.payload;
+        if (payload?.type === 'TransactionReversed') {
+          expect(payload.reversedCommandId === request.commandId && payload.amount === body.amount && only?.sequence === body.version && payload.balanceAfter === body.balance, `not exactly one TransactionReversed of ${String(body.amount)} at version ${String(body.version)} leaving ${String(body.balance)}`);
+          return;
+        }
+        // A transfer's: the source asked, the destination paid back, the source was credited once.
+        const transfer = legs.get(payload?.type === 'TransferReversalRequested' ? payload.transferId : '') ?? [];
+        const count = (type: string) => transfer.filter((e) => e.payload.type === type).length;
+        expect(payload?.type === 'TransferReversalRequested' && count('TransferReversed') === 1 && count('TransferReversalCredited') === 1, `a completed transfer reversal, but its events are ${types(own)} and the transfer's ${types(transfer)}`);
+        return;
+      }
       case 'invalid':
         this.fail(record, answer, 'an invalid request was accepted');
         return;
@@ -150,6 +163,12 @@ class Comparison {
       const shape = transfer.map((e) => e.payload.type).sort().join(',');
       if (shape !== 'TransferDebited,TransferRefunded') this.fail(record, answer, `a failed transfer must be debited and refunded once; its legs are ${types(transfer)}`);
       if (final?.transferStatus !== 'failed' || final.transferCode !== body.code) this.fail(record, answer, `failed with ${String(body.code)}, but the transfer's record says ${final === undefined ? 'nothing' : `${final.transferStatus} ${final.transferCode ?? ''}`}`);
+      return;
+    }
+    if (record.op === 'reverse' && body.status === 'failed') {
+      // A transfer reversal the destination could not pay: asked at the source, nothing moved.
+      const asked = (own ?? []).map((e) => e.payload.type).join(',');
+      if (asked !== 'TransferReversalRequested') this.fail(record, answer, `a failed transfer reversal must leave only its request at the source; it left ${types(own)}`);
       return;
     }
     if (body.code === 'IDEMPOTENCY_KEY_REUSED') this.fail(record, answer, 'a fresh Idempotency-Key was refused as reused');

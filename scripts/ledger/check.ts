@@ -68,6 +68,8 @@ export interface LedgerTotals {
   /** settled: credited and settled at the source (its money no longer counted in flight there). */
   transfers: { debited: number; credited: number; settled: number; refunded: number; pending: number };
   holds: HoldTotals;
+  /** Reversals that moved money: of deposits, withdrawals and captures; of transfers credited back; transfer reversals the destination refused. */
+  reversals: { postings: number; transfers: number; transfersFailed: number };
 }
 
 export interface LedgerReport {
@@ -135,11 +137,15 @@ export function checkLedger(snapshot: LedgerSnapshot, options: CheckOptions = {}
     inFlight: transfers.inFlight,
     transfers: { debited: transfers.debited, credited: transfers.credited, settled: transfers.settled, refunded: transfers.refunded, pending: transfers.pending },
     holds,
+    reversals: { postings: 0, transfers: 0, transfersFailed: 0 },
   };
   // Exact sums (each amount is a safe integer, their sum need not be); over the verified events
   // only, so a broken account's unverified tail is not counted against its verified balance.
   const sums = { opened: 0n, deposited: 0n, withdrawn: 0n, balances: 0n };
   for (const { payload: p } of fold.verified) {
+    if (p.type === 'TransactionReversed') totals.reversals.postings += 1;
+    if (p.type === 'TransferReversalCredited') totals.reversals.transfers += 1;
+    if (p.type === 'TransferReversalFailed') totals.reversals.transfersFailed += 1;
     if (p.type === 'AccountOpened') sums.opened += BigInt(p.initialBalance);
     if (p.type === 'MoneyDeposited') sums.deposited += BigInt(p.amount);
     // A captured hold leaves the ledger like a withdrawal (DESIGN §10).

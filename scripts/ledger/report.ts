@@ -12,6 +12,7 @@ export function formatTotals(t: LedgerTotals, indent = ''): string[] {
     `outcomes     ${n(t.outcomes)} records`,
     `transfers    ${n(t.transfers.debited)} debited: ${n(t.transfers.credited)} credited (${n(t.transfers.settled)} settled at the source), ${n(t.transfers.refunded)} refunded, ${n(t.transfers.pending)} in flight`,
     `holds        ${n(t.holds.placed)} placed: ${n(t.holds.captured)} captured, ${n(t.holds.voided)} voided, ${n(t.holds.expired)} expired, ${n(t.holds.active)} active holding ${n(t.holds.held)} (inside the balances)`,
+    `reversals    ${n(t.reversals.postings)} of deposits, withdrawals and captures; ${n(t.reversals.transfers)} of transfers (${n(t.reversals.transfersFailed)} refused by the destination)`,
     `money        opened ${n(t.openedInitial)} + deposits ${n(t.deposited)} − withdrawals ${n(t.withdrawn)} = ${n(t.openedInitial + t.deposited - t.withdrawn)}`,
     `             balances ${n(t.balances)} + in flight ${n(t.inFlight)} = ${n(t.balances + t.inFlight)}`,
   ].map((line) => indent + line);
