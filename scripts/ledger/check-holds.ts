@@ -12,6 +12,7 @@ import type { Violations } from './violations.ts';
 
 interface Hold {
   amount: number;
+  expiresAt: number;
   /** The event that closed it, once captured, voided or expired. */
   closedBy: string | null;
 }
@@ -34,7 +35,7 @@ function checkHoldEvent(accountId: string, account: AccountLedger, event: Accoun
   const where = `account ${accountId} event ${event.sequence} (${payload.type})`;
   if (payload.type === 'HoldPlaced') {
     if (account.holds.has(payload.holdId)) violations.add('hold', `${where}: hold ${payload.holdId} placed twice`);
-    else account.holds.set(payload.holdId, { amount: payload.amount, closedBy: null });
+    else account.holds.set(payload.holdId, { amount: payload.amount, expiresAt: payload.expiresAt, closedBy: null });
     return;
   }
   if (payload.type !== 'HoldCaptured' && payload.type !== 'HoldVoided' && payload.type !== 'HoldExpired') return;
@@ -75,7 +76,13 @@ export interface HoldTotals {
   held: number;
 }
 
-export function checkHolds(fold: AccountFold, violations: Violations): HoldTotals {
+/** What "now" is, and how long past its expiresAt an active hold may stay before it counts as stuck. */
+export interface HoldClock {
+  now: number;
+  stuckAfterMs: number;
+}
+
+export function checkHolds(fold: AccountFold, violations: Violations, clock?: HoldClock): HoldTotals {
   const totals: HoldTotals = { placed: 0, captured: 0, voided: 0, expired: 0, active: 0, held: 0 };
   const accounts = new Map<string, AccountLedger>();
   for (const event of fold.verified) {
@@ -94,6 +101,13 @@ export function checkHolds(fold: AccountFold, violations: Violations): HoldTotal
   }
   for (const [accountId, account] of accounts) {
     const active = [...account.holds.values()].filter((hold) => hold.closedBy === null);
+    // DESIGN §10: the processor expires a hold within 60 s of expiresAt; the same grace as a transfer's.
+    for (const [holdId, hold] of account.holds) {
+      const overdue = clock === undefined ? 0 : clock.now - hold.expiresAt;
+      if (hold.closedBy === null && clock !== undefined && overdue > clock.stuckAfterMs) {
+        violations.add('stuck-hold', `account ${accountId}: hold ${holdId} still active ${Math.round(overdue / 1000)} s after its expiresAt ${new Date(hold.expiresAt).toISOString()} (--stuck-after ${Math.round(clock.stuckAfterMs / 1000)} s)`);
+      }
+    }
     const held = active.reduce((sum, hold) => sum + hold.amount, 0);
     totals.active += active.length;
     totals.held += held;

@@ -119,7 +119,7 @@ export function checkLedger(snapshot: LedgerSnapshot, options: CheckOptions = {}
   checkEventsAgainstCommands(fold, snapshot.commands, outcomes, commandsTrimmed, violations);
   const commands = checkCommands(snapshot, outcomes, options, clock, violations);
   const commandIds = new Set(snapshot.commands.map((c) => c.value.commandId));
-  const holds = checkHolds(fold, violations);
+  const holds = checkHolds(fold, violations, clock);
   const transfers = checkTransfers(fold.verified, { outcomes, commandIds, commandsTrimmed, settled: options.settled ?? false, clock }, violations);
   const totals: LedgerTotals = {
     accounts: fold.folded.size,

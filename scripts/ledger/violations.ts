@@ -17,6 +17,7 @@ export const violationKinds = {
   transfer: 'a transfer’s legs disagree, repeat, or its saga command is missing',
   'stuck-transfer': 'a transfer in flight (debited, neither credited nor refunded) longer than --stuck-after, or at all in a settled ledger',
   hold: 'a hold placed twice, closed twice or for another amount, touched on another account, or heldBalance ≠ the sum of active holds',
+  'stuck-hold': 'a hold still active longer than --stuck-after past its expiresAt (the processor expires one within 60 s)',
   overdraft: 'a debit that left the balance below −overdraftLimit',
   reversal: 'a reversal that reverses no posting of its account, the wrong amount or direction, or one posting twice',
   'stuck-reversal': 'a transfer reversal unfinished (asked, or debited and not credited back) longer than --stuck-after, or at all in a settled ledger',

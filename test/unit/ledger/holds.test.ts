@@ -97,6 +97,26 @@ describe('holds: lifecycles evolve() folds but a ledger must not have', () => {
   });
 });
 
+describe('a hold left active past its expiry', () => {
+  const expiresAt = 1_700_003_600_000; // ev.holdPlaced's default: t0 + 1 h
+  const violations = (now: number) => {
+    const found = new Violations();
+    checkHolds(foldOf([opened(1000), ev.holdPlaced(300, expiresAt, 'h1')], 300), found, { now, stuckAfterMs: 300_000 });
+    return found.details.map((v) => v.kind);
+  };
+
+  it('is stuck once more than --stuck-after past its expiresAt, not before', () => {
+    expect(violations(expiresAt + 300_000)).toEqual([]);
+    expect(violations(expiresAt + 300_001)).toEqual(['stuck-hold']);
+  });
+
+  it('an expired hold is not', () => {
+    const found = new Violations();
+    checkHolds(foldOf([opened(1000), ev.holdPlaced(300, expiresAt, 'h1'), ev.holdExpired(300, 'h1')], 0), found, { now: expiresAt + 3_600_000, stuckAfterMs: 300_000 });
+    expect(found.details).toEqual([]);
+  });
+});
+
 describe('overdraft: a debit never leaves the balance below −overdraftLimit', () => {
   it('passes a withdrawal to exactly −limit, and a deposit that leaves a debt below a lowered limit', () => {
     expect(holdViolations([opened(100, 50), withdrawn(150, -50), limitSet(10), deposited(20, -30)], 0)).toEqual([]);
