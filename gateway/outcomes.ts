@@ -59,6 +59,14 @@ export class KafkaOutcomeFeed {
   private joined = false;
   private catchUp: CatchUp | undefined;
   private catchUpDeadlineMs = Number.POSITIVE_INFINITY;
+  /**
+   * Per partition, the next offset this feed has to read: the lookback start, then past each
+   * outcome accepted. The group commits nothing, so after a rejoin (a broker restart moves the
+   * coordinator) kafkajs would resume at the latest offset and skip every outcome in between:
+   * requests waiting for them would answer 202 and GET /commands 404 (fault campaign seed 2026,
+   * run 70). Each join seeks back to these; a restarted consumer resumes from them too.
+   */
+  private readonly next = new Map<number, string>();
 
   constructor(private readonly options: OutcomeFeedOptions) {}
 
@@ -79,13 +87,14 @@ export class KafkaOutcomeFeed {
       const since = Date.now() - this.options.outcomeLookbackMs;
       const starts = await admin.fetchTopicOffsetsByTimestamp(topic, since);
       this.catchUp ??= new CatchUp(starts, await admin.fetchTopicOffsets(topic));
+      for (const { partition, offset } of starts) if (!this.next.has(partition)) this.next.set(partition, offset);
       setTimeout(() => this.updateReady(), outcomeCatchUpMaxMs + 1).unref();
       this.catchUpDeadlineMs = Date.now() + outcomeCatchUpMaxMs;
       // No offset commits: every start seeks by timestamp (below), so a committed offset would
       // never be read, and committing after each batch cost a broker round trip per fetch.
       await consumer.run({ autoCommit: false, eachBatch: (payload) => this.eachBatch(payload) });
       // Seeks after run() are applied before the first fetch of each partition.
-      for (const { partition, offset } of starts) consumer.seek({ topic, partition, offset });
+      this.seekToNext(consumer);
       log.info({ topic, groupId, partitions: starts.length, sinceMs: since }, 'outcome consumer started');
     } catch (error) {
       await consumer.disconnect().catch(() => {});
@@ -97,6 +106,7 @@ export class KafkaOutcomeFeed {
     const { groupId, log } = this.options;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.joined = true;
+      this.seekToNext(consumer);
       this.updateReady();
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -114,6 +124,15 @@ export class KafkaOutcomeFeed {
       // kafkajs restarts after retriable failures itself; after any other we start over.
       if (!payload.restart) void this.restart();
     });
+  }
+
+  private seekToNext(consumer: Consumer): void {
+    try {
+      for (const [partition, offset] of this.next) consumer.seek({ topic: this.options.topic, partition, offset });
+    } catch (error) {
+      // Called from kafkajs' join event too: never throw into it. Not seeking costs only GET /commands misses.
+      this.options.log.warn({ err: error, topic: this.options.topic }, 'could not seek the outcome consumer back to what it had read');
+    }
   }
 
   private updateReady(): void {
@@ -154,7 +173,10 @@ export class KafkaOutcomeFeed {
         if (pending !== undefined && (!isRunning() || isStale())) return;
       }
     } finally {
-      if (accepted !== undefined) resolveOffset(accepted);
+      if (accepted !== undefined) {
+        resolveOffset(accepted);
+        this.next.set(batch.partition, String(BigInt(accepted) + 1n));
+      }
     }
     await heartbeat();
   }
