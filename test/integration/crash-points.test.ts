@@ -144,9 +144,14 @@ async function expectLedgerIntact(): Promise<void> {
   expect([...keys].filter(([, count]) => count > 1)).toEqual([]);
   expect(report.totals.transfers.pending).toBe(0);
   expect(report.totals.inFlight).toBe(0);
-  // The workload's reversals were decided, not only refused: account-level ones and transfer sagas.
-  const types = new Set(snapshot.events.map((e) => e.value.payload.type));
-  expect([...types].filter((type) => type === 'TransactionReversed' || type === 'TransferReversalCredited').sort()).toEqual(['TransactionReversed', 'TransferReversalCredited']);
+  // The workload's account-level reversals were decided, not only refused (a reversal follows its
+  // posting on the same partition, so some always find it). Transfer reversals race their
+  // transfer's settlement across partitions (one still pending is NOT_REVERSIBLE), so how many
+  // sagas run depends on timing: under load none may (CI on a busy box saw none). Every saga asked
+  // has ended, credited back or failed, exactly once.
+  const count = (type: string) => new Set(snapshot.events.filter((e) => e.value.payload.type === type).map((e) => e.key)).size;
+  expect(count('TransactionReversed')).toBeGreaterThan(0);
+  expect(count('TransferReversalCredited') + count('TransferReversalFailed')).toBe(count('TransferReversalRequested'));
   expect(report.totals.accounts).toBeGreaterThanOrEqual(scenarios * accountsPerScenario * 0.9);
   const differences = storeDifferences(await readAccountStores(ledger.config.dataDir, partitions), changelogContents(snapshot));
   expect(differences).toEqual([]);
