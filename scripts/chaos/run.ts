@@ -18,7 +18,7 @@ import { prng } from '../workload.ts';
 import { countCrashes, noFaults, runFaults, type FaultCounts, type FaultLog } from './faults.ts';
 import { chaosApiKey, type RequestRecord } from './client.ts';
 import { Load } from './load.ts';
-import { describePlan, planRun, type RunPlan, type Target } from './plan.ts';
+import { describePlan, planRun, type PlanOptions, type RunPlan, type Target } from './plan.ts';
 import { RunServices } from './services.ts';
 import { checkQueryViews, pause, resolvePending, waitForQuiet } from './settle.ts';
 import { clientStats, compareWithClients, type ClientStats } from './verify.ts';
@@ -32,19 +32,12 @@ const reauditPauseMs = 3000;
 /** A killed processor's partitions move after this (ACCOUNT_SESSION_TIMEOUT_MS; the default 30 s would stall the load). */
 const processorSessionTimeoutMs = 10_000;
 
-export interface RunOptions {
+/** The schedule-shaping options are the planner's own (plan.ts), not restated here. */
+export interface RunOptions extends Pick<PlanOptions, 'durationMs' | 'withQuery' | 'killsPerService' | 'stopsPerService' | 'crashPoints' | 'rebalances' | 'brokerRestarts' | 'brokerStop'> {
   run: number;
   seed: number;
-  durationMs: number;
   clients: number;
   partitions: number;
-  killsPerService: number;
-  stopsPerService: number;
-  crashPoints: number;
-  rebalances: number;
-  brokerRestarts: number;
-  brokerStop: 'graceful' | 'kill' | 'alternate';
-  withQuery: boolean;
   keep: boolean;
   verbose: boolean;
   brokers: string[];
