@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     },
     onReady: (partition, restored) => metrics.restoredRecords.inc([String(partition)], restored),
     onFailure: (partition) => metrics.partitionFailures.inc([String(partition)]),
+    onProducerRequest: (api) => metrics.producerRequests.inc([api]),
     onChunk: (partition, stats) => {
       metrics.chunk(partition, stats);
       totals.commands += stats.commands;

@@ -36,6 +36,9 @@ export class ProcessorMetrics {
   readonly transactionCommands = this.registry.register(
     new Histogram('account_transaction_commands', 'Commands per transaction', [], transactionCommandsBuckets),
   );
+  readonly producerRequests = this.registry.register(
+    new Counter('account_producer_requests_total', 'Requests the partitions\' transactional producers sent to brokers, by API (what transactions cost the broker)', ['api']),
+  );
   readonly partitionFailures = this.registry.register(new Counter('account_partition_failures_total', 'Transactions or initializations that failed and were retried', ['partition']));
   readonly restoredRecords = this.registry.register(new Counter('account_restored_records_total', 'Changelog records applied to stores while restoring', ['partition']));
   readonly lag = this.registry.register(new PartitionGauge('account_consumer_lag', 'Offsets of the commands topic behind the last commit, per owned partition'));

@@ -37,6 +37,8 @@ export interface ProcessorOptions {
   sessionTimeoutMs: number;
   /** The processor's clock (epoch ms). */
   clock: () => number;
+  /** Every request a partition's transactional producer sends to a broker, by kafkajs API name (metrics). */
+  onProducerRequest?: (apiName: string) => void;
 }
 
 /** Cuts a batch into transactions of at most transactionCommandsMax commands and transactionInputBytesMax bytes. */

@@ -38,6 +38,8 @@ export interface TaskContext {
   log: Logger;
   /** The processor's clock (epoch ms): Date.now in production; tests move it to cross the idempotency window. */
   clock: () => number;
+  /** Every request the transactional producer sends, by kafkajs API name: what a transaction costs the broker. */
+  onProducerRequest?: (apiName: string) => void;
 }
 
 export interface ChunkStats {
@@ -112,6 +114,8 @@ export class PartitionTask {
       // coordinator writes markers; kafkajs' default 300 ms first retry would throttle us.
       retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 12 },
     });
+    const onRequest = this.context.onProducerRequest;
+    if (onRequest !== undefined) this.producer.on(this.producer.events.REQUEST, (event) => onRequest(event.payload.apiName));
     await this.producer.connect();
     const fence = await this.producer.transaction();
     await fence.abort();

@@ -1,6 +1,7 @@
 // Where the account processor's time goes per transaction, from two scrapes of its /metrics
-// (processors/account/metrics.ts: account_chunk_phase_seconds by phase, account_transaction_commands):
-// the mean of each step over the transactions between the scrapes.
+// (processors/account/metrics.ts: account_chunk_phase_seconds by phase, account_transaction_commands,
+// account_producer_requests_total by API): the mean of each step, and the broker requests, per
+// transaction between the scrapes.
 import type { ProcessorPhases } from './report.ts';
 
 const phaseNames = ['read', 'decide', 'send', 'offsets', 'commit', 'store'];
@@ -28,5 +29,19 @@ export function processorPhases(before: string | undefined, after: string | unde
   const chunks = delta('account_chunk_phase_seconds_count{phase="commit"}');
   if (chunks <= 0) return undefined;
   const meanMs = Object.fromEntries(phaseNames.map((phase) => [phase, (delta(`account_chunk_phase_seconds_sum{phase="${phase}"}`) * 1000) / chunks]));
-  return { chunks, commandsPerChunk: delta('account_transaction_commands_sum') / Math.max(1, delta('account_transaction_commands_count')), meanMs };
+  return { chunks, commandsPerChunk: delta('account_transaction_commands_sum') / Math.max(1, delta('account_transaction_commands_count')), meanMs, requestsPerTransaction: requestsPerTransaction(before, after, chunks) };
+}
+
+const requestSeries = /^account_producer_requests_total\{api="([A-Za-z0-9]+)"\} /;
+
+/** What each transaction cost the broker, from account_producer_requests_total: requests by API per transaction. */
+function requestsPerTransaction(before: string, after: string, chunks: number): Record<string, number> {
+  const apis = new Set(after.split('\n').flatMap((line) => requestSeries.exec(line)?.[1] ?? []));
+  const perTransaction: Record<string, number> = {};
+  for (const api of [...apis].sort()) {
+    const series = `account_producer_requests_total{api="${api}"}`;
+    const count = sample(after, series) - sample(before, series);
+    if (count > 0) perTransaction[api] = count / chunks;
+  }
+  return perTransaction;
 }

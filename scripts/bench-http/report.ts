@@ -34,6 +34,8 @@ export interface ProcessorPhases {
   chunks: number;
   commandsPerChunk: number;
   meanMs: Record<string, number>;
+  /** Requests the transactional producers sent per transaction, by API (all of them: initialization and retries included). */
+  requestsPerTransaction: Record<string, number>;
 }
 
 /** Server-Timing stages in the order a request meets them. */
@@ -95,6 +97,9 @@ export function formatPhase(report: PhaseReport): string {
     const p = report.processorPhases;
     const steps = Object.entries(p.meanMs).map(([phase, ms]) => `${phase} ${ms.toFixed(2)}`).join(', ');
     lines.push(`  processor: ${p.chunks} transactions, ${p.commandsPerChunk.toFixed(1)} commands each; mean ms per transaction: ${steps}`);
+    const requests = Object.entries(p.requestsPerTransaction);
+    const total = requests.reduce((n, [, count]) => n + count, 0);
+    if (requests.length > 0) lines.push(`  broker requests per transaction: ${total.toFixed(2)} (${requests.map(([api, count]) => `${api} ${count.toFixed(2)}`).join(', ')})`);
   }
   const statuses = Object.entries(report.statusCounts).map(([k, v]) => `${k}: ${v}`).join(', ');
   const codes = Object.entries(report.codeCounts).map(([k, v]) => `${k}: ${v}`).join(', ');
