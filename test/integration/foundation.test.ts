@@ -139,4 +139,29 @@ describe('transactions', () => {
     });
     expect(read).toEqual(events);
   });
+
+  it('a transactional producer finds its coordinators once, not before every transaction step (patches/kafkajs: FindCoordinator memo)', async () => {
+    const producer = ledger.kafka.producer({ transactionalId: `${ledger.config.appId}.coordinators`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const requests = new Map<string, number>();
+    producer.on(producer.events.REQUEST, ({ payload }) => requests.set(payload.apiName, (requests.get(payload.apiName) ?? 0) + 1));
+    await producer.connect();
+    const transactions = 10;
+    const groupId = `${ledger.config.appId}.coordinators`;
+    for (let i = 0; i < transactions; i += 1) {
+      const transaction = await producer.transaction();
+      await transaction.send({ topic: ledger.topics.events, messages: [{ key: `k:${i}`, value: ledger.codecs.events.encode(events[1] as AccountEvent), partition: 0 }] });
+      await transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: ledger.topics.commands, partitions: [{ partition: 0, offset: String(i + 1) }] }] });
+      await transaction.commit();
+    }
+    await producer.disconnect();
+    // Every transaction still takes each of its steps (AddPartitionsToTxn again while the previous
+    // commit's markers are written: CONCURRENT_TRANSACTIONS), and they all committed.
+    for (const api of ['Produce', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'EndTxn']) expect(requests.get(api), api).toBe(transactions);
+    expect(requests.get('AddPartitionsToTxn')).toBeGreaterThanOrEqual(transactions);
+    const [committed] = await ledger.admin.fetchOffsets({ groupId, topics: [ledger.topics.commands] });
+    expect(committed?.partitions.find((p) => p.partition === 0)?.offset).toBe(String(transactions));
+    // Unpatched kafkajs asks before each of the four coordinator requests: 1 + 4 × 10 = 41.
+    // Patched: once for the transaction coordinator, once for the group's.
+    expect(requests.get('GroupCoordinator')).toBe(2);
+  });
 });

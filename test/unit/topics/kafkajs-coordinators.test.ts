@@ -1,0 +1,135 @@
+// The kafkajs patch (patches/kafkajs+2.2.4.patch) that remembers a transactional producer's
+// coordinators instead of asking a broker (FindCoordinator) before every AddPartitionsToTxn,
+// AddOffsetsToTxn, TxnOffsetCommit and EndTxn. The integration test (foundation.test.ts) counts the
+// requests against a real broker; this one drives kafkajs' own transaction manager with a stand-in
+// cluster to show when a remembered coordinator is forgotten, which one broker cannot provoke.
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const createEosManager = require('kafkajs/src/producer/eosManager') as (options: object) => EosManager;
+const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => Error & { type: string } };
+const { KafkaJSProtocolError, KafkaJSConnectionError } = require('kafkajs/src/errors') as { KafkaJSProtocolError: new (e: Error) => Error; KafkaJSConnectionError: new (message: string) => Error };
+
+interface EosManager {
+  initProducerId(): Promise<void>;
+  beginTransaction(): void;
+  addPartitionsToTransaction(topicData: object[]): Promise<void>;
+  sendOffsets(options: object): Promise<void>;
+  commit(): Promise<void>;
+}
+
+const codes = { notCoordinator: 16, concurrentTransactions: 51 };
+const protocolError = (code: number) => new KafkaJSProtocolError(createErrorFromCode(code));
+
+/** A cluster of two brokers whose coordinators answer FindCoordinator; `fail` makes one request fail once. */
+function standIn() {
+  const finds: string[] = [];
+  const failures = new Map<string, Error>();
+  let coordinatorNode = 1;
+  const sent: Array<{ node: number; api: string }> = [];
+  const broker = (nodeId: number) => {
+    const request = (api: string) => async () => {
+      sent.push({ node: nodeId, api });
+      const failure = failures.get(api);
+      if (failure !== undefined) {
+        failures.delete(api);
+        throw failure;
+      }
+      return api === 'initProducerId' ? { producerId: 7, producerEpoch: 0 } : {};
+    };
+    return { nodeId, initProducerId: request('initProducerId'), addPartitionsToTxn: request('addPartitionsToTxn'), addOffsetsToTxn: request('addOffsetsToTxn'), txnOffsetCommit: request('txnOffsetCommit'), endTxn: request('endTxn') };
+  };
+  const brokers = new Map([1, 2].map((n) => [n, broker(n)]));
+  const cluster = {
+    retry: { initialRetryTime: 1, maxRetryTime: 5, retries: 3 },
+    refreshMetadataIfNecessary: async () => {},
+    findControllerBroker: async () => brokers.get(1),
+    findBroker: async ({ nodeId }: { nodeId: number }) => brokers.get(nodeId),
+    findGroupCoordinator: async ({ groupId, coordinatorType }: { groupId: string; coordinatorType: number }) => {
+      finds.push(`${coordinatorType}:${groupId}`);
+      return brokers.get(coordinatorNode);
+    },
+  };
+  const logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'ledger.account.0' });
+  const transaction = async () => {
+    eos.beginTransaction();
+    await eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }]);
+    await eos.sendOffsets({ consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset: '1' }] }] });
+    await eos.commit();
+  };
+  return {
+    eos,
+    finds,
+    sent,
+    transaction,
+    fail: (api: string, error: Error) => failures.set(api, error),
+    moveCoordinators: (node: number) => (coordinatorNode = node),
+  };
+}
+
+describe('kafkajs transactional coordinators (patched)', () => {
+  it('asks for the transaction and group coordinators once across many transactions', async () => {
+    const cluster = standIn();
+    await cluster.eos.initProducerId();
+    for (let i = 0; i < 5; i += 1) await cluster.transaction();
+    expect(cluster.finds).toEqual(['1:ledger.account.0', '0:ledger.account']);
+    expect(cluster.sent.filter((s) => s.api === 'endTxn')).toHaveLength(5);
+  });
+
+  it('forgets a coordinator that answered NOT_COORDINATOR: the next attempt asks again and goes to the new one', async () => {
+    const cluster = standIn();
+    await cluster.eos.initProducerId();
+    await cluster.transaction();
+    cluster.moveCoordinators(2);
+    cluster.fail('addOffsetsToTxn', protocolError(codes.notCoordinator));
+    cluster.eos.beginTransaction();
+    const offsets = { consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset: '2' }] }] };
+    await expect(cluster.eos.sendOffsets(offsets)).rejects.toThrow(/not the correct coordinator/);
+    await cluster.eos.sendOffsets(offsets);
+    await cluster.eos.commit();
+    expect(cluster.finds).toEqual(['1:ledger.account.0', '0:ledger.account', '1:ledger.account.0']);
+    expect(cluster.sent.slice(-3)).toEqual([
+      { node: 2, api: 'addOffsetsToTxn' },
+      { node: 1, api: 'txnOffsetCommit' },
+      { node: 2, api: 'endTxn' },
+    ]);
+  });
+
+  it('forgets a coordinator it lost the connection to', async () => {
+    const cluster = standIn();
+    await cluster.eos.initProducerId();
+    cluster.fail('addPartitionsToTxn', new KafkaJSConnectionError('Connection error: ECONNRESET'));
+    cluster.eos.beginTransaction();
+    await expect(cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }])).rejects.toThrow(/ECONNRESET/);
+    await cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }]);
+    expect(cluster.finds).toEqual(['1:ledger.account.0', '1:ledger.account.0']);
+  });
+
+  it('keeps it on errors that say nothing about where the coordinator is (CONCURRENT_TRANSACTIONS)', async () => {
+    const cluster = standIn();
+    await cluster.eos.initProducerId();
+    cluster.fail('addPartitionsToTxn', protocolError(codes.concurrentTransactions));
+    cluster.eos.beginTransaction();
+    await expect(cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }])).rejects.toThrow();
+    await cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }]);
+    expect(cluster.finds).toEqual(['1:ledger.account.0']);
+  });
+
+  it('TxnOffsetCommit at a group coordinator that moved is retried at the new one (kafkajs named the errors it meant to retry wrongly)', async () => {
+    const cluster = standIn();
+    await cluster.eos.initProducerId();
+    await cluster.transaction();
+    cluster.moveCoordinators(2);
+    cluster.fail('txnOffsetCommit', protocolError(codes.notCoordinator));
+    cluster.eos.beginTransaction();
+    await cluster.eos.sendOffsets({ consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset: '2' }] }] });
+    const commits = cluster.sent.filter((s) => s.api === 'txnOffsetCommit');
+    expect(commits.slice(-2)).toEqual([
+      { node: 1, api: 'txnOffsetCommit' },
+      { node: 2, api: 'txnOffsetCommit' },
+    ]);
+    expect(cluster.finds.at(-1)).toBe('0:ledger.account');
+  });
+});
