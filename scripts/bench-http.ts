@@ -17,8 +17,8 @@ import { bootLedger, openAccounts, type BenchLedger } from './bench-http/ledger.
 import type { LoadProgress, LoadResult } from './bench-http/load-generator.ts';
 import { parseOptions, UsageError, type BenchOptions, type LoadPlan } from './bench-http/options.ts';
 import { formatSelfTime, newestProfile, selfTimeByOwner, topSelfTime, type SelfTime } from './bench-http/profile-summary.ts';
-import { formatPhase, phaseReport, type PhaseReport } from './bench-http/report.ts';
-import { processorPhases, scrapeProcessor } from './bench-http/processor-phases.ts';
+import { formatIdle, formatPhase, phaseReport, type PhaseReport } from './bench-http/report.ts';
+import { processorPhases, producerRequestsPerSecond, scrapeProcessor } from './bench-http/processor-phases.ts';
 
 const generatorScript = fileURLToPath(new URL('./bench-http/load-generator.ts', import.meta.url));
 const profileDir = 'reports/profile-gateway';
@@ -130,6 +130,15 @@ async function main(): Promise<void> {
   const accounts = await openAccounts(booted.baseUrl, options.accounts, options.initialBalance, booted.prefix);
   say(`${accounts.length} accounts open (${options.initialBalance} cents each) in ${((Date.now() - openedAt) / 1000).toFixed(1)} s`);
 
+  let idle: { cpu: CpuSplit; requestsPerSecond: Record<string, number> } | undefined;
+  if (options.idleSeconds > 0) {
+    say(`idle: ${options.idleSeconds} s with the services up and no requests`);
+    const [metricsBefore, cpuBefore] = [await scrapeProcessor(booted.processorMetricsUrl), cpuSnapshot(pids())];
+    await new Promise((resolve) => setTimeout(resolve, options.idleSeconds * 1000));
+    const cpu = cpuSplit(cpuBefore, cpuSnapshot(pids()));
+    idle = { cpu, requestsPerSecond: producerRequestsPerSecond(metricsBefore, await scrapeProcessor(booted.processorMetricsUrl), cpu.windowSeconds) };
+  }
+
   const phases: PhaseReport[] = [];
   const firstRate = typeof options.rate === 'number' ? options.rate : undefined;
   say(`${firstRate === undefined ? `closed loop at concurrency ${options.concurrency}` : `open loop at ${firstRate} req/s`}: ${options.warmupSeconds} s warmup, ${options.requests === undefined ? `${options.durationSeconds} s` : `${options.requests} requests (at most ${options.durationSeconds} s)`}`);
@@ -157,6 +166,7 @@ async function main(): Promise<void> {
     options,
     prefix: booted.prefix,
     accounts: accounts.length,
+    ...(idle === undefined ? {} : { idle }),
     phases,
     incidents: Object.fromEntries(booted.incidents),
     ...(metrics === undefined ? {} : { gatewayMetrics: 'reports/bench-http-metrics.txt' }),
@@ -164,6 +174,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(options.output, `${JSON.stringify(report, null, 2)}\n`);
   console.log('');
+  if (idle !== undefined) console.log(`${formatIdle(idle.cpu, idle.requestsPerSecond)}\n`);
   for (const phase of phases) console.log(`${formatPhase(phase)}\n`);
   if (profile !== undefined) {
     console.log(`gateway CPU profile ${profile.file} (open in Chrome DevTools), self time by owner:\n${formatSelfTime(profile.byOwner.slice(0, 10))}`);

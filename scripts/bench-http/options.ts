@@ -39,6 +39,8 @@ export interface BenchOptions {
   amountMax: number;
   gatewayPort: number;
   profile: boolean;
+  /** Seconds with the services up and no requests, measured before the load: what the system costs doing nothing. */
+  idleSeconds: number;
   output: string;
 }
 
@@ -53,7 +55,7 @@ export const benchBounds = {
 
 export const usage = `usage: npm run bench:http -- [--concurrency 128] [--duration 30 | --requests N] [--warmup 3]
        [--rate R | --rate half] [--mix deposit=50,withdraw=30,transfer=20] [--accounts 2000]
-       [--initial-balance 10000] [--amount-max 10000] [--port 18080] [--profile] [--output reports/bench-http.json]`;
+       [--initial-balance 10000] [--amount-max 10000] [--port 18080] [--profile] [--idle 0] [--output reports/bench-http.json]`;
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -91,6 +93,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     amountMax: 10_000,
     gatewayPort: 18080,
     profile: false,
+    idleSeconds: 0,
     output: 'reports/bench-http.json',
   };
   const b = benchBounds;
@@ -115,6 +118,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       case '--initial-balance': options.initialBalance = integer('initial-balance', value, 0, 1_000_000_000); break;
       case '--amount-max': options.amountMax = integer('amount-max', value, 1, 1_000_000_000); break;
       case '--port': options.gatewayPort = integer('port', value, 1024, 65_535); break;
+      case '--idle': options.idleSeconds = integer('idle', value, 0, b.durationSecondsMax); break;
       case '--output': options.output = value; break;
       default: throw new UsageError(`unknown flag ${flag}\n${usage}`);
     }

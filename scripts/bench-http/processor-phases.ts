@@ -29,19 +29,24 @@ export function processorPhases(before: string | undefined, after: string | unde
   const chunks = delta('account_chunk_phase_seconds_count{phase="commit"}');
   if (chunks <= 0) return undefined;
   const meanMs = Object.fromEntries(phaseNames.map((phase) => [phase, (delta(`account_chunk_phase_seconds_sum{phase="${phase}"}`) * 1000) / chunks]));
-  return { chunks, commandsPerChunk: delta('account_transaction_commands_sum') / Math.max(1, delta('account_transaction_commands_count')), meanMs, requestsPerTransaction: requestsPerTransaction(before, after, chunks) };
+  return { chunks, commandsPerChunk: delta('account_transaction_commands_sum') / Math.max(1, delta('account_transaction_commands_count')), meanMs, requestsPerTransaction: producerRequestsPer(before, after, chunks) };
 }
 
 const requestSeries = /^account_producer_requests_total\{api="([A-Za-z0-9]+)"\} /;
 
-/** What each transaction cost the broker, from account_producer_requests_total: requests by API per transaction. */
-function requestsPerTransaction(before: string, after: string, chunks: number): Record<string, number> {
+/** The transactional producers' requests by API per second between two scrapes (the idle measurement). */
+export function producerRequestsPerSecond(before: string | undefined, after: string | undefined, seconds: number): Record<string, number> {
+  return before === undefined || after === undefined ? {} : producerRequestsPer(before, after, seconds);
+}
+
+/** account_producer_requests_total by API between two scrapes, divided by transactions or seconds: what the broker is asked. */
+function producerRequestsPer(before: string, after: string, divisor: number): Record<string, number> {
   const apis = new Set(after.split('\n').flatMap((line) => requestSeries.exec(line)?.[1] ?? []));
-  const perTransaction: Record<string, number> = {};
+  const per: Record<string, number> = {};
   for (const api of [...apis].sort()) {
     const series = `account_producer_requests_total{api="${api}"}`;
     const count = sample(after, series) - sample(before, series);
-    if (count > 0) perTransaction[api] = count / chunks;
+    if (count > 0) per[api] = count / divisor;
   }
-  return perTransaction;
+  return per;
 }

@@ -107,10 +107,17 @@ export function formatPhase(report: PhaseReport): string {
   lines.push(`  status ${statuses || '-'}`);
   if (codes) lines.push(`  codes  ${codes}`);
   lines.push(`  errors ${errors || 'none'}`);
-  if (report.cpu !== undefined) {
-    const split = report.cpu.processes.map((p) => `${p.name.split(' ')[0]} ${p.cores.toFixed(2)}`).join(', ');
-    lines.push(`  cpu (cores of ${report.cpu.cores}, machine ${report.cpu.machineBusyPercent}% busy): ${split}`);
-    for (const other of report.cpu.others) lines.push(`    other: ${other.cores.toFixed(2)} ${other.name}`);
-  }
+  if (report.cpu !== undefined) lines.push(...cpuLines(report.cpu));
   return lines.join('\n');
+}
+
+function cpuLines(cpu: CpuSplit): string[] {
+  const split = cpu.processes.map((p) => `${p.name.split(' ')[0]} ${p.cores.toFixed(2)}`).join(', ');
+  return [`  cpu (cores of ${cpu.cores}, machine ${cpu.machineBusyPercent}% busy): ${split}`, ...cpu.others.map((other) => `    other: ${other.cores.toFixed(2)} ${other.name}`)];
+}
+
+/** The idle measurement: what the services and the broker use with no requests at all. */
+export function formatIdle(cpu: CpuSplit, producerRequestsPerSecond: Record<string, number>): string {
+  const requests = Object.entries(producerRequestsPerSecond).map(([api, n]) => `${api} ${n.toFixed(2)}`).join(', ');
+  return [`idle: no requests for ${cpu.windowSeconds.toFixed(1)} s`, ...cpuLines(cpu), `  transactional producer requests/s: ${requests || 'none'}`].join('\n');
 }
