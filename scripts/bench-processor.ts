@@ -1,6 +1,7 @@
 // `npm run bench:processor`: pre-loads N commands (default 200,000, the workload mix) into a
-// fresh set of topics, runs one account processor process from a cold store, and reports
-// commands/s, commands per transaction, time per transaction and the processor's peak RSS.
+// fresh set of topics, runs one account processor process (or --instances N sharing the
+// partitions, each with its own data directory) from a cold store, and reports commands/s,
+// commands per transaction, time per transaction and each process's peak RSS.
 // A measurement, never a test: it asserts nothing about speed.
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,12 @@ import { generateWorkload } from './workload.ts';
 const { Partitioners } = kafkajs;
 /** The bench gives up waiting for the processor after this long. */
 const benchTimeoutMs = 30 * 60_000;
-/** Committed offsets unchanged this long means the processor has nothing left to do. */
-const quietMs = 3000;
+/** Committed offsets unchanged this long (after covering the pre-loaded commands) means the processor has nothing left to do. */
+const quietMs = 10_000;
+/** --instances: processor processes sharing the partitions (more than the partitions would idle). */
+const instancesMax = 64;
+/** How often each instance logs its totals and memory (ACCOUNT_STATS_INTERVAL_MS). */
+const statsIntervalMs = 1000;
 
 function argument(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -54,30 +59,49 @@ async function main(): Promise<void> {
     await producer.send({ topic: topics.commands, acks: -1, messages: commands.slice(i, i + 5000).map((c) => ({ key: c.accountId, value: codecs.commands.encode(c) })) });
   }
   await producer.disconnect();
-  console.log('pre-loaded; starting the processor from a cold store');
+  const instances = argument('instances', 1);
+  if (instances > instancesMax) throw new Error(`--instances ${instances}: at most ${instancesMax}`);
+  console.log(`pre-loaded; starting ${instances === 1 ? 'the processor' : `${instances} processor instances (one consumer group)`} from a cold store`);
   const started = Date.now();
   // --profile writes a V8 CPU profile of the processor to reports/profile/ (open it in Chrome DevTools).
   const profile = process.argv.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir=reports/profile'] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'processors/account/main.ts'], {
-    env: { ...process.env, KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registryUrl, BANK_TOPIC_PREFIX: prefix, APP_ID: appId, DATA_DIR: dataDir, BANK_PARTITIONS: String(base.partitions) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const children = Array.from({ length: instances }, (_, i) => {
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'processors/account/main.ts'], {
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: brokers.join(','),
+        SCHEMA_REGISTRY_URL: registryUrl,
+        BANK_TOPIC_PREFIX: prefix,
+        APP_ID: appId,
+        // Each instance has its own disk, as on its own machine.
+        DATA_DIR: join(dataDir, `instance-${i + 1}`),
+        BANK_PARTITIONS: String(base.partitions),
+        ACCOUNT_STATS_INTERVAL_MS: String(statsIntervalMs),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const instance = { child, totals: {} as Record<string, number>, peakRssMb: 0, peakHeapUsedMb: 0, peakExternalMb: 0 };
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.includes('"msg":"progress"') && !line.includes('"msg":"stopped"')) continue;
+        const entry = JSON.parse(line) as Record<string, number> & { memoryMb?: Record<string, number> };
+        instance.totals = entry;
+        instance.peakHeapUsedMb = Math.max(instance.peakHeapUsedMb, entry.memoryMb?.heapUsed ?? 0);
+        instance.peakExternalMb = Math.max(instance.peakExternalMb, entry.memoryMb?.external ?? 0);
+      }
+    });
+    return instance;
   });
-  let lastTotals: Record<string, number> = {};
-  child.stdout.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line.includes('"msg":"progress"') && !line.includes('"msg":"stopped"')) continue;
-      lastTotals = JSON.parse(line) as Record<string, number>;
-    }
-  });
-  // Done when the group's committed offsets stop moving: trailing transaction markers (several
-  // producers' commits interleave) mean "committed == end offset" is not a usable test.
-  let peak = 0;
+  // Done when every pre-loaded command (and the transfer legs they caused) is committed: the
+  // group's committed offsets cover at least the pre-loaded count, then stop moving for quietMs.
+  // Trailing transaction markers (several producers' commits interleave) mean "committed == end
+  // offset" is not a usable test, and a pause alone ends the bench early on a busy machine.
   let lastCommitted = -1;
   let lastChange = Date.now();
   for (;;) {
     if (Date.now() - started > benchTimeoutMs) throw new Error(`processor did not finish within ${benchTimeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
-    if (child.pid !== undefined) peak = Math.max(peak, peakRssMb(child.pid));
+    for (const instance of children) if (instance.child.pid !== undefined && instance.child.exitCode === null) instance.peakRssMb = Math.max(instance.peakRssMb, peakRssMb(instance.child.pid));
     const [committed] = await admin.fetchOffsets({ groupId: `${appId}.account`, topics: [topics.commands] });
     const total = committed?.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) ?? 0;
     if (total !== lastCommitted) {
@@ -85,20 +109,24 @@ async function main(): Promise<void> {
       lastChange = Date.now();
     }
     process.stdout.write(`\r${Math.round((Date.now() - started) / 1000)} s, committed offsets ${total}`);
-    if (total > 0 && Date.now() - lastChange > quietMs) break;
+    if (total >= commands.length && Date.now() - lastChange > quietMs) break;
   }
   const elapsedMs = lastChange - started;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
-  const processed = lastTotals.commands ?? 0;
-  const transactions = lastTotals.transactions ?? 0;
+  for (const { child } of children) child.kill('SIGTERM');
+  await Promise.all(children.map(({ child }) => (child.exitCode !== null ? undefined : new Promise((resolve) => child.on('exit', resolve)))));
+  const sum = (field: string) => children.reduce((n, i) => n + (i.totals[field] ?? 0), 0);
+  const processed = sum('commands');
+  const transactions = sum('transactions');
   console.log('\n');
   console.log(`commands processed (incl. internal transfer commands): ${processed}`);
   console.log(`wall time from process start (incl. JVM-free startup, group join, restore): ${(elapsedMs / 1000).toFixed(1)} s`);
-  console.log(`throughput: ${Math.round(processed / (elapsedMs / 1000))} commands/s`);
-  console.log(`transactions: ${transactions}, commands per transaction: ${(processed / Math.max(1, transactions)).toFixed(0)}, mean transaction time (send+offsets+commit): ${((lastTotals.transactionMs ?? 0) / Math.max(1, transactions)).toFixed(1)} ms`);
-  console.log(`accepted ${lastTotals.accepted}, rejected ${lastTotals.rejected}, dead-lettered ${lastTotals.deadLettered}`);
-  console.log(`processor peak RSS: ${peak} MB`);
+  console.log(`throughput: ${Math.round(processed / (elapsedMs / 1000))} commands/s${instances > 1 ? ` with ${instances} instances` : ''}`);
+  console.log(`transactions: ${transactions}, commands per transaction: ${(processed / Math.max(1, transactions)).toFixed(0)}, mean transaction time (send+offsets+commit): ${(sum('transactionMs') / Math.max(1, transactions)).toFixed(1)} ms`);
+  console.log(`accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}`);
+  for (const [i, instance] of children.entries()) {
+    const name = instances === 1 ? 'processor' : `instance ${i + 1}`;
+    console.log(`${name} peak RSS: ${instance.peakRssMb} MB (sampled every ${statsIntervalMs} ms: V8 heap used ${instance.peakHeapUsedMb} MB, external ${instance.peakExternalMb} MB)${instances > 1 ? `, ${instance.totals.commands ?? 0} commands` : ''}`);
+  }
   await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
   await admin.disconnect();
   rmSync(dataDir, { recursive: true, force: true });

@@ -40,7 +40,7 @@ export function loadAccountConfig(env: Env = process.env): AccountConfig {
       sessionTimeoutMs: integerFromEnv(env, 'ACCOUNT_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
       clockOffsetMs: integerFromEnv(env, 'ACCOUNT_CLOCK_OFFSET_MS', 0, -365 * dayMs, 365 * dayMs),
       shutdownTimeoutMs: 30_000,
-      statsIntervalMs: 10_000,
+      statsIntervalMs: integerFromEnv(env, 'ACCOUNT_STATS_INTERVAL_MS', 10_000, 100, 3_600_000),
     },
   };
 }

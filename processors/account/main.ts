@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   });
   const stats = setInterval(() => {
     metrics.owned(processor.assignedPartitions());
-    log.info('progress', { ...totals });
+    const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+    const mb = (bytes: number) => Math.round(bytes / 1048576);
+    log.info('progress', { ...totals, memoryMb: { rss: mb(rss), heapUsed: mb(heapUsed), heapTotal: mb(heapTotal), external: mb(external), arrayBuffers: mb(arrayBuffers) } });
   }, statsIntervalMs);
   stats.unref();
   const shutdown = async (signal: string) => {
