@@ -15,6 +15,14 @@ import { PartitionTask, type ChunkStats } from './task.ts';
 export const transactionCommandsMax = 2000;
 /** Input bytes per transaction, for the same reason (a poison record may be large). */
 export const transactionInputBytesMax = 512 * 1024;
+/**
+ * What one fetch may bring, per partition and in all: the records fetched stay in memory until
+ * their transactions commit (a fetch response is one buffer the records are slices of), so these
+ * bound the processor's memory under load with the chunk bounds above. One partition's fetch is
+ * a transaction's worth of input (transactionInputBytesMax); kafkajs' defaults are 1 MB and 10 MB.
+ */
+export const fetchBytesPerPartitionMax = transactionInputBytesMax;
+export const fetchBytesMax = 4 * 1024 * 1024;
 /** Consecutive failures of one partition before the process gives up and exits. */
 export const partitionFailuresMax = 8;
 const failureBackoffMaxMs = 5000;
@@ -85,7 +93,8 @@ export class AccountProcessor {
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 250,
-      maxBytesPerPartition: 1024 * 1024,
+      maxBytesPerPartition: fetchBytesPerPartitionMax,
+      maxBytes: fetchBytesMax,
       retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 10 },
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {

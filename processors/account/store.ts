@@ -12,8 +12,26 @@ import { isPostingRecord } from './reversal-records.ts';
 
 /** Bumped when the layout changes: a store of another format is wiped and rebuilt. */
 const storeFormat = 2;
-/** Account states kept in memory per partition; beyond it, the least recently inserted are dropped. */
-export const statesCachedMax = 250_000;
+/**
+ * Account states kept in memory per partition; beyond it, the least recently inserted are dropped
+ * (and read from LevelDB when next needed). With 8 partitions an instance holds at most 80,000
+ * states (about 40 MB of heap), so memory stays bounded at a million accounts (issue 13).
+ */
+export const statesCachedMax = 10_000;
+/**
+ * LevelDB's own memory per partition store, named and bounded: an instance owns every partition
+ * when alone, so these multiply by the partition count (8 by default). LevelDB's defaults (8 MB
+ * block cache, 4 MB write buffer, 1,000 open tables) cost about 16 MB a partition; the hot
+ * account states are in `states` anyway, and idempotency lookups touch recent blocks.
+ */
+export const storeLevelOptions = {
+  /** Uncompressed blocks cached (LRU). */
+  cacheSize: 2 * 1024 * 1024,
+  /** The memtable: written, then converted to a sorted table (two may exist at once). */
+  writeBufferSize: 2 * 1024 * 1024,
+  /** Table files kept open, each with its index block in memory. */
+  maxOpenFiles: 100,
+} as const;
 
 export interface Checkpoint {
   /** Next offset of this partition of the account-state changelog the store has not applied. */
@@ -75,7 +93,7 @@ export class PartitionStore {
     const path = join(dataDir, 'account', `p${partition}`);
     mkdirSync(path, { recursive: true });
     try {
-      const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: 'json' }));
+      const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: 'json', ...storeLevelOptions }));
       await store.db.open();
       const checkpoint = await store.db.get(checkpointKey);
       const recorded = (await store.db.get(identityKey)) as StoreIdentity | undefined;
@@ -89,7 +107,7 @@ export class PartitionStore {
     }
     rmSync(path, { recursive: true, force: true });
     mkdirSync(path, { recursive: true });
-    const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: 'json' }));
+    const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: 'json', ...storeLevelOptions }));
     await store.db.open();
     return store.claim(identity);
   }
