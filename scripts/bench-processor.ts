@@ -3,7 +3,7 @@
 // partitions, each with its own data directory) from a cold store, and reports commands/s,
 // commands per transaction, time per transaction and each process's peak RSS.
 // A measurement, never a test: it asserts nothing about speed.
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -29,6 +29,25 @@ function argument(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
   const raw = index >= 0 ? process.argv[index + 1] : undefined;
   return raw === undefined ? integerFromEnv(process.env, `BENCH_${name.toUpperCase()}`, fallback, 1, 10_000_000) : Number(raw);
+}
+
+/** The latest result per (instances, commands, accounts): the single-instance one is the baseline of scaling efficiency. */
+const resultsFile = 'reports/bench-processor.json';
+interface BenchResult {
+  at: string;
+  instances: number;
+  commands: number;
+  accounts: number;
+  throughput: number;
+  peakRssMb: number[];
+}
+
+function readResults(): BenchResult[] {
+  try {
+    return JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResult[];
+  } catch {
+    return [];
+  }
 }
 
 function peakRssMb(pid: number): number {
@@ -117,12 +136,22 @@ async function main(): Promise<void> {
   const sum = (field: string) => children.reduce((n, i) => n + (i.totals[field] ?? 0), 0);
   const processed = sum('commands');
   const transactions = sum('transactions');
+  const throughput = Math.round(processed / (elapsedMs / 1000));
   console.log('\n');
   console.log(`commands processed (incl. internal transfer commands): ${processed}`);
   console.log(`wall time from process start (incl. JVM-free startup, group join, restore): ${(elapsedMs / 1000).toFixed(1)} s`);
-  console.log(`throughput: ${Math.round(processed / (elapsedMs / 1000))} commands/s${instances > 1 ? ` with ${instances} instances` : ''}`);
+  console.log(`throughput: ${throughput} commands/s${instances > 1 ? ` with ${instances} instances` : ''}`);
   console.log(`transactions: ${transactions}, commands per transaction: ${(processed / Math.max(1, transactions)).toFixed(0)}, mean transaction time (send+offsets+commit): ${(sum('transactionMs') / Math.max(1, transactions)).toFixed(1)} ms`);
   console.log(`accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}`);
+  mkdirSync('reports', { recursive: true });
+  const results = readResults();
+  const single = results.find((r) => r.instances === 1 && r.commands === commandsTotal && r.accounts === accounts);
+  if (instances > 1) {
+    console.log(single === undefined
+      ? `scaling efficiency: run once without --instances (same --commands and --accounts) for the single-instance baseline`
+      : `scaling efficiency: ${((100 * throughput) / (instances * single.throughput)).toFixed(0)} % (${throughput} / (${instances} × ${single.throughput} commands/s of one instance, ${single.at}))`);
+  }
+  writeFileSync(resultsFile, `${JSON.stringify([...results.filter((r) => !(r.instances === instances && r.commands === commandsTotal && r.accounts === accounts)), { at: new Date().toISOString(), instances, commands: commandsTotal, accounts, throughput, peakRssMb: children.map((c) => c.peakRssMb) }], null, 2)}\n`);
   for (const [i, instance] of children.entries()) {
     const name = instances === 1 ? 'processor' : `instance ${i + 1}`;
     console.log(`${name} peak RSS: ${instance.peakRssMb} MB (sampled every ${statsIntervalMs} ms: V8 heap used ${instance.peakHeapUsedMb} MB, external ${instance.peakExternalMb} MB)${instances > 1 ? `, ${instance.totals.commands ?? 0} commands` : ''}`);
