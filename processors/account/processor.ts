@@ -8,6 +8,7 @@ import type { Codecs } from '../../schemas/registry.ts';
 import type { TopicNames } from '../../topics/topics.ts';
 import type { Logger } from '../log.ts';
 import { InvariantViolation } from './domain/index.ts';
+import { CommandBudget } from './command-budget.ts';
 import { HoldExpiry } from './hold-expiry.ts';
 import { PartitionTask, type ChunkStats } from './task.ts';
 
@@ -23,6 +24,12 @@ export const transactionInputBytesMax = 512 * 1024;
  */
 export const fetchBytesPerPartitionMax = transactionInputBytesMax;
 export const fetchBytesMax = 4 * 1024 * 1024;
+/**
+ * Commands an instance decides and has in transactions at once, across all its partitions
+ * (command-budget.ts): two full transactions, or many small ones under HTTP load. Without it the
+ * instance held partitions × transactionCommandsMax, and its memory grew with the partitions.
+ */
+export const commandsInFlightMax = 2 * transactionCommandsMax;
 /** Consecutive failures of one partition before the process gives up and exits. */
 export const partitionFailuresMax = 8;
 const failureBackoffMaxMs = 5000;
@@ -85,6 +92,7 @@ export class AccountProcessor {
   private readonly holdExpiry: HoldExpiry;
   private readonly tasks = new Map<number, PartitionTask>();
   private readonly failures = new Map<number, number>();
+  private readonly budget = new CommandBudget(commandsInFlightMax);
 
   constructor(private readonly options: ProcessorOptions) {
     this.holdExpiry = new HoldExpiry(options.kafka, options.topics.commands, options.codecs, options.log, () => [...this.tasks.values()], options.clock);
@@ -173,8 +181,14 @@ export class AccountProcessor {
       }
       const messages = batch.messages.filter((m) => BigInt(m.offset) >= BigInt(task.nextOffset));
       for (const chunk of chunksOf(messages)) {
-        if (!isRunning() || isStale()) return;
-        const stats = await task.process(chunk, batch.highWatermark);
+        const release = await whileHeartbeating(this.budget.acquire(chunk.length), heartbeat);
+        let stats: ChunkStats;
+        try {
+          if (!isRunning() || isStale()) return;
+          stats = await task.process(chunk, batch.highWatermark);
+        } finally {
+          release();
+        }
         // Tells kafkajs where to fetch next; the group offset itself was committed in the transaction.
         resolveOffset(chunk[chunk.length - 1]?.offset ?? task.nextOffset);
         this.failures.delete(batch.partition);
