@@ -5,7 +5,11 @@
 import { UnavailableError, kafkaUnavailable } from '../processors/http/errors.ts';
 
 export interface BatcherBounds {
-  /** How long the first item of an idle batcher waits for company before the batch goes. */
+  /**
+   * How long the first item of an idle batcher waits for company before the batch goes. 0: it goes
+   * on the next turn of the event loop (setImmediate), with whatever arrived in the same turn; under
+   * load batches form anyway behind the one in flight, so waiting only adds latency to a lone request.
+   */
   lingerMs: number;
   /** Items per batch at most. */
   batchRecordsMax: number;
@@ -25,7 +29,8 @@ export type SendBatch<T> = (items: T[]) => Promise<void>;
 
 export class MicroBatcher<T> {
   private queue: Entry<T>[] = [];
-  private lingerTimer: NodeJS.Timeout | undefined;
+  /** Cancels the pending linger, while one is pending. */
+  private lingering: (() => void) | undefined;
   private inFlightSinceMs: number | undefined;
   private closed = false;
   private drained: (() => void)[] = [];
@@ -94,12 +99,19 @@ export class MicroBatcher<T> {
       this.flush();
       return;
     }
-    this.lingerTimer ??= setTimeout(() => this.flush(), this.bounds.lingerMs);
+    if (this.lingering !== undefined) return;
+    if (this.bounds.lingerMs === 0) {
+      const immediate = setImmediate(() => this.flush());
+      this.lingering = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(() => this.flush(), this.bounds.lingerMs);
+      this.lingering = () => clearTimeout(timer);
+    }
   }
 
   private flush(): void {
-    clearTimeout(this.lingerTimer);
-    this.lingerTimer = undefined;
+    this.lingering?.();
+    this.lingering = undefined;
     if (this.inFlightSinceMs !== undefined) return;
     // Items that timed out were answered 503 already; sending them now would only add load.
     this.queue = this.queue.filter((e) => !e.settled);

@@ -50,7 +50,7 @@ export const defaultGatewayConfig: GatewayConfig = {
   instanceId: 'gateway',
   commandTimeoutMs: 5000,
   produceTimeoutMs: 3000,
-  lingerMs: 2,
+  lingerMs: 0,
   batchRecordsMax: 500,
   queuedRecordsMax: 10_000,
   pendingRequestsMax: 10_000,

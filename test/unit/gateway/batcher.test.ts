@@ -36,6 +36,25 @@ describe('MicroBatcher', () => {
     await expect(Promise.all(sent)).resolves.toEqual([undefined, undefined]);
   });
 
+  it('lingerMs 0: a lone item goes on the next turn of the event loop, with the items of the same turn, and no timer delays it', async () => {
+    const producer = fakeProducer();
+    const batcher = new MicroBatcher({ ...bounds, lingerMs: 0 }, producer.send);
+    const sent = [batcher.add(1), batcher.add(2)];
+    expect(producer.batches).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(producer.batches).toEqual([[1, 2]]);
+    // Behind the batch in flight, items gather and go together when it completes.
+    const behind = [batcher.add(3), batcher.add(4)];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(producer.batches).toEqual([[1, 2]]);
+    producer.complete();
+    await Promise.all(sent);
+    await expect.poll(() => producer.batches).toEqual([[1, 2], [3, 4]]);
+    producer.complete();
+    await Promise.all(behind);
+    expect(producer.inFlightMax()).toBe(1);
+  });
+
   it('splits at batchRecordsMax and keeps one batch in flight', async () => {
     const producer = fakeProducer();
     const batcher = new MicroBatcher(bounds, producer.send);
