@@ -21,7 +21,7 @@ function reversalStep(payload: CommandPayload): payload is ReverseTransaction | 
 }
 
 export async function lookupsFor(store: PartitionStore, commands: Command[]): Promise<BatchLookups> {
-  await store.loadStates(commands.map((c) => c.accountId));
+  const states = await store.states(commands.map((c) => c.accountId));
   const known = await store.outcomes(commands.map((c) => c.commandId));
   const initiations = await store.initiations(commands.flatMap((c) => (transferStep(c.payload) ? [c.payload.transferId] : [])));
   const holds = await store.holds(commands.flatMap((c) => (holdStep(c.payload) ? [c.payload.holdId] : [])));
@@ -34,7 +34,7 @@ export async function lookupsFor(store: PartitionStore, commands: Command[]): Pr
   ];
   const postings = await store.postings(reversed);
   return {
-    state: (id: string) => store.state(id),
+    state: (id: string) => states.get(id),
     outcome: (id: string) => known.get(id),
     initiation: (id: string) => initiations.get(id),
     hold: (id: string) => holds.get(id),

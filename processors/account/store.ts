@@ -80,7 +80,8 @@ const sameIdentity = (a: StoreIdentity, b: StoreIdentity): boolean =>
   a.clusterId === b.clusterId && a.partition === b.partition && JSON.stringify(a.topics) === JSON.stringify(b.topics);
 
 export class PartitionStore {
-  private readonly states = new Map<string, AccountState>();
+  /** Recently used account states (at most statesCachedMax): a shortcut past LevelDB, never the answer itself. */
+  private readonly cachedStates = new Map<string, AccountState>();
 
   private constructor(
     readonly path: string,
@@ -124,22 +125,40 @@ export class PartitionStore {
 
   /** Empties the store (keeping whose it is), for a rebuild from the beginning of the changelogs. */
   async clear(): Promise<void> {
-    this.states.clear();
+    this.cachedStates.clear();
     const identity = (await this.db.get(identityKey)) as StoreIdentity | undefined;
     await this.db.clear();
     if (identity !== undefined) await this.db.put(identityKey, identity);
   }
 
-  /** Loads the given accounts into memory; afterwards state() answers for them without I/O. */
-  async loadStates(accountIds: Iterable<string>): Promise<void> {
-    const missing = [...new Set(accountIds)].filter((id) => !this.states.has(id));
-    if (missing.length === 0) return;
+  /**
+   * The states of the given accounts (absent: the account does not exist), from the cache or
+   * LevelDB. The answer is its own map: the cache is only a shortcut, so an account it evicts
+   * while this loads the others is still answered (decisions must never take an existing account
+   * for a missing one).
+   */
+  async states(accountIds: Iterable<string>): Promise<Map<string, AccountState>> {
+    const found = new Map<string, AccountState>();
+    const missing: string[] = [];
+    for (const id of new Set(accountIds)) {
+      const cached = this.cachedStates.get(id);
+      if (cached !== undefined) found.set(id, cached);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return found;
     const values = await this.db.getMany(missing.map(stateKey));
-    for (const value of values) if (value !== undefined) this.remember(value as AccountState);
+    for (const value of values) {
+      if (value === undefined) continue;
+      const state = value as AccountState;
+      found.set(state.accountId, state);
+      this.remember(state);
+    }
+    return found;
   }
 
-  state(accountId: string): AccountState | undefined {
-    return this.states.get(accountId);
+  /** The state in the cache, if it is there (tests and diagnostics; decisions use states()). */
+  cachedState(accountId: string): AccountState | undefined {
+    return this.cachedStates.get(accountId);
   }
 
   /** Idempotency records of the given commands (undefined where the command is new). */
@@ -206,11 +225,11 @@ export class PartitionStore {
   }
 
   private remember(state: AccountState): void {
-    this.states.delete(state.accountId);
-    this.states.set(state.accountId, state);
-    if (this.states.size > statesCachedMax) {
-      const oldest = this.states.keys().next().value;
-      if (oldest !== undefined) this.states.delete(oldest);
+    this.cachedStates.delete(state.accountId);
+    this.cachedStates.set(state.accountId, state);
+    if (this.cachedStates.size > statesCachedMax) {
+      const oldest = this.cachedStates.keys().next().value;
+      if (oldest !== undefined) this.cachedStates.delete(oldest);
     }
   }
 
@@ -260,7 +279,7 @@ export class PartitionStore {
   }
 
   async close(): Promise<void> {
-    this.states.clear();
+    this.cachedStates.clear();
     await this.db.close();
   }
 }

@@ -63,7 +63,7 @@ class Ledger {
   }
 
   balance(accountId: string): number | undefined {
-    return this.store.state(accountId)?.balance;
+    return this.store.cachedState(accountId)?.balance;
   }
 }
 
@@ -110,7 +110,7 @@ describe('account-level reversals', () => {
     });
     // Rebuild: a new store fed only what the changelogs carry (the windowed outcomes are past retention).
     const rebuilt = await freshStore();
-    await rebuilt.write([...[A].map((id) => ledger.store.state(id)!)], [], emptyCheckpoint, ledger.movementsLog);
+    await rebuilt.write([...[A].map((id) => ledger.store.cachedState(id)!)], [], emptyCheckpoint, ledger.movementsLog);
     await ledger.store.close();
     ledger.store = rebuilt;
     ledger.now += 400 * dayMs;
@@ -196,10 +196,10 @@ describe('transfer reversals', () => {
     const debitId = reversalDebitCommandId(`${A}:${saga[0]?.events[0]?.sequence}`);
     expect(saga[1]?.outcomes[0]?.outcome.commandId).toBe(debitId);
     expect(saga[2]?.outcomes[0]?.outcome.commandId).toBe(reversalCreditCommandId(debitId));
-    expect([ledger.balance(A), ledger.balance(B), ledger.store.state(A)?.outgoingInFlight]).toEqual([300, 0, 0]);
+    expect([ledger.balance(A), ledger.balance(B), ledger.store.cachedState(A)?.outgoingInFlight]).toEqual([300, 0, 0]);
     // The reversal's record, re-emitted when it landed, carries the balance and version after the credit.
     const final = saga[2]?.outcomes.find((o) => o.key === r.commandId)?.outcome;
-    expect(final).toMatchObject({ reversalStatus: 'completed', amount: 300, balance: 300, version: ledger.store.state(A)?.version });
+    expect(final).toMatchObject({ reversalStatus: 'completed', amount: 300, balance: 300, version: ledger.store.cachedState(A)?.version });
     ledger.now += 30 * dayMs;
     expect((await ledger.run(r)).outcomes[0]).toMatchObject({ replayed: true, outcome: { reversalStatus: 'completed' } });
     expect(await ledger.outcome(reversal(A, t.commandId, 'r2'))).toMatchObject({ status: 'REJECTED', code: 'ALREADY_REVERSED' });
@@ -225,7 +225,7 @@ describe('transfer reversals', () => {
     expect(landed.outcomes[0]?.outcome.commandId).toBe(reversalFailCommandId(refused.outcomes[0]?.outcome.commandId ?? ''));
     expect(landed.events.map((e) => e.payload)).toEqual([{ type: 'TransferReversalFailed', transferId: 't1', toAccountId: B, amount: 300, reason: 'INSUFFICIENT_FUNDS' }]);
     expect(landed.outcomes.find((o) => o.key === r.commandId)?.outcome).toMatchObject({ reversalStatus: 'failed', reversalCode: 'INSUFFICIENT_FUNDS' });
-    expect([ledger.balance(A), ledger.balance(B), ledger.store.state(A)?.outgoingInFlight]).toEqual([0, 299, 0]);
+    expect([ledger.balance(A), ledger.balance(B), ledger.store.cachedState(A)?.outgoingInFlight]).toEqual([0, 299, 0]);
     // A forged second landing of the same reversal changes nothing.
     await ledger.run(ledger.command(A, { type: 'CreditTransferReversal', reversalId: reversalIdForCommand('r1'), transferId: 't1', fromAccountId: B, amount: 300 }));
     expect(ledger.deadLetters.at(-1)).toMatch(/^REVERSAL_NOT_PENDING/);

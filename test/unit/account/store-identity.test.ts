@@ -45,8 +45,7 @@ describe('a store belongs to one ledger', () => {
     const dir = dataDir();
     await storeWithOneAccount(dir);
     const again = await PartitionStore.open(dir, identity, quiet);
-    await again.loadStates(['acc-1']);
-    expect(again.state('acc-1')?.balance).toBe(500);
+    expect((await again.states(['acc-1'])).get('acc-1')?.balance).toBe(500);
     expect(await again.checkpoint()).toMatchObject({ stateOffset: '1' });
     await again.close();
   });
@@ -61,8 +60,7 @@ describe('a store belongs to one ledger', () => {
     if (other.partition !== identity.partition) cpSync(join(dir, 'account', `p${identity.partition}`), join(dir, 'account', `p${other.partition}`), { recursive: true });
     const logged: string[] = [];
     const foreign = await PartitionStore.open(dir, other as StoreIdentity, (message) => logged.push(message));
-    await foreign.loadStates(['acc-1']);
-    expect(foreign.state('acc-1')).toBeUndefined();
+    expect((await foreign.states(['acc-1'])).get('acc-1')).toBeUndefined();
     expect(await foreign.checkpoint()).toBeUndefined();
     expect(logged).toContain('store belongs to another ledger; wiping it');
     await foreign.close();

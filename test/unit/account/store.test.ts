@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Level } from 'level';
-import { PartitionStore } from '../../../processors/account/store.ts';
-import type { AccountState } from '../../../schemas/types.ts';
+import { lookupsFor } from '../../../processors/account/lookups.ts';
+import { PartitionStore, statesCachedMax } from '../../../processors/account/store.ts';
+import type { AccountState, Command } from '../../../schemas/types.ts';
 
 const state: AccountState = { accountId: 'acc-1', ownerName: 'Ada', currency: 'EUR', balance: 500, status: 'OPEN', version: 3, openedAt: 1, updatedAt: 2, outgoingInFlight: 0, heldBalance: 0, overdraftLimit: 0 };
 const identity = { clusterId: 'test-cluster', topics: ['commands', 'account-state', 'outcomes', 'movements'], partition: 0 };
@@ -31,8 +32,7 @@ it('keeps a store of the current format: its checkpoint and states survive a reo
 
   const reopened = await PartitionStore.open(dataDir, identity, log);
   expect(await reopened.checkpoint()).toEqual({ stateOffset: '7', outcomesOffset: '4', movementsOffset: '0' });
-  await reopened.loadStates([state.accountId]);
-  expect(reopened.state(state.accountId)).toEqual(state);
+  expect((await reopened.states([state.accountId])).get(state.accountId)).toEqual(state);
   expect(warnings).toEqual([]);
   await reopened.close();
 });
@@ -49,8 +49,7 @@ it('wipes a store written in another format and opens it empty', async () => {
 
   const store = await PartitionStore.open(dataDir, identity, log);
   expect(await store.checkpoint()).toBeUndefined();
-  await store.loadStates([state.accountId]);
-  expect(store.state(state.accountId)).toBeUndefined();
+  expect((await store.states([state.accountId])).get(state.accountId)).toBeUndefined();
   expect(warnings).toEqual(['store has another format; wiping it']);
   await store.close();
 });
@@ -67,5 +66,22 @@ it('wipes a store LevelDB cannot open and opens it empty and usable', async () =
   expect(await store.checkpoint()).toBeUndefined();
   await store.write([state], [], { stateOffset: '1', outcomesOffset: '0', movementsOffset: '0' });
   expect(await store.checkpoint()).toEqual({ stateOffset: '1', outcomesOffset: '0', movementsOffset: '0' });
+  await store.close();
+});
+
+it('every account a chunk names is found, even when loading the chunk evicts it from the states cache (found by review: an existing account read as missing)', async () => {
+  const store = await PartitionStore.open(dataDir, identity, log);
+  const account = (accountId: string): AccountState => ({ ...state, accountId });
+  const checkpoint = { stateOffset: '1', outcomesOffset: '0', movementsOffset: '0' };
+  // Oldest first: 2,000 accounts, then `hot`, then enough to fill the cache and push the 2,000 out.
+  const cold = Array.from({ length: 2000 }, (_, i) => account(`cold-${i}`));
+  await store.write(cold, [], checkpoint);
+  await store.write([account('hot')], [], checkpoint);
+  await store.write(Array.from({ length: statesCachedMax - 1 }, (_, i) => account(`warm-${i}`)), [], checkpoint);
+  // A chunk naming `hot` (cached, now the oldest entry) and the 2,000 evicted ones.
+  const commands = ['hot', ...cold.map((c) => c.accountId)].map((accountId, i) => ({ commandId: `c-${i}`, accountId, issuedAt: 1, fingerprint: 'f', payload: { type: 'Deposit', amount: 1, reference: null }, actor: null, metadata: {} }) as Command);
+  const lookups = await lookupsFor(store, commands);
+  expect(lookups.state('hot')).toEqual(account('hot'));
+  expect(cold.filter((c) => lookups.state(c.accountId) === undefined)).toEqual([]);
   await store.close();
 });
