@@ -181,6 +181,7 @@ export class AccountProcessor {
       }
       const messages = batch.messages.filter((m) => BigInt(m.offset) >= BigInt(task.nextOffset));
       for (const chunk of chunksOf(messages)) {
+        if (!isRunning() || isStale()) return;
         const release = await whileHeartbeating(this.budget.acquire(chunk.length), heartbeat);
         let stats: ChunkStats;
         try {

@@ -19,7 +19,7 @@ interface EosManager {
   commit(): Promise<void>;
 }
 
-const codes = { notCoordinator: 16, concurrentTransactions: 51 };
+const codes = { loadInProgress: 14, notCoordinator: 16, concurrentTransactions: 51 };
 const protocolError = (code: number) => new KafkaJSProtocolError(createErrorFromCode(code));
 
 /** A cluster of two brokers whose coordinators answer FindCoordinator; `fail` makes one request fail once. */
@@ -115,6 +115,19 @@ describe('kafkajs transactional coordinators (patched)', () => {
     await expect(cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }])).rejects.toThrow();
     await cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }]);
     expect(cluster.finds).toEqual(['1:ledger.account.0']);
+  });
+
+  it('TxnOffsetCommit at a group coordinator still loading after a restart is retried there (kafkajs named code 14 GROUP_LOAD_IN_PROGRESS, its retry list COORDINATOR_LOAD_IN_PROGRESS)', async () => {
+    const cluster = standIn();
+    await cluster.eos.initProducerId();
+    cluster.fail('txnOffsetCommit', protocolError(codes.loadInProgress));
+    cluster.eos.beginTransaction();
+    await cluster.eos.sendOffsets({ consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset: '1' }] }] });
+    expect(cluster.sent.filter((s) => s.api === 'txnOffsetCommit')).toEqual([
+      { node: 1, api: 'txnOffsetCommit' },
+      { node: 1, api: 'txnOffsetCommit' },
+    ]);
+    expect(cluster.finds).toEqual(['1:ledger.account.0', '0:ledger.account']);
   });
 
   it('TxnOffsetCommit at a group coordinator that moved is retried at the new one (kafkajs named the errors it meant to retry wrongly)', async () => {
