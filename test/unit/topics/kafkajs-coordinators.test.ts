@@ -25,17 +25,14 @@ const protocolError = (code: number) => new KafkaJSProtocolError(createErrorFrom
 /** A cluster of two brokers whose coordinators answer FindCoordinator; `fail` makes one request fail once. */
 function standIn() {
   const finds: string[] = [];
-  const failures = new Map<string, Error>();
+  const failures = new Map<string, Error[]>();
   let coordinatorNode = 1;
   const sent: Array<{ node: number; api: string }> = [];
   const broker = (nodeId: number) => {
     const request = (api: string) => async () => {
       sent.push({ node: nodeId, api });
-      const failure = failures.get(api);
-      if (failure !== undefined) {
-        failures.delete(api);
-        throw failure;
-      }
+      const failure = failures.get(api)?.shift();
+      if (failure !== undefined) throw failure;
       return api === 'initProducerId' ? { producerId: 7, producerEpoch: 0 } : {};
     };
     return { nodeId, initProducerId: request('initProducerId'), addPartitionsToTxn: request('addPartitionsToTxn'), addOffsetsToTxn: request('addOffsetsToTxn'), txnOffsetCommit: request('txnOffsetCommit'), endTxn: request('endTxn') };
@@ -64,7 +61,8 @@ function standIn() {
     finds,
     sent,
     transaction,
-    fail: (api: string, error: Error) => failures.set(api, error),
+    /** The next request of `api` fails with each of `errors` in turn. */
+    fail: (api: string, ...errors: Error[]) => failures.set(api, errors),
     moveCoordinators: (node: number) => (coordinatorNode = node),
   };
 }
@@ -78,23 +76,35 @@ describe('kafkajs transactional coordinators (patched)', () => {
     expect(cluster.sent.filter((s) => s.api === 'endTxn')).toHaveLength(5);
   });
 
-  it('forgets a coordinator that answered NOT_COORDINATOR: the next attempt asks again and goes to the new one', async () => {
+  it('a coordinator that answers NOT_COORDINATOR is forgotten and the request sent once more to the one FindCoordinator names now', async () => {
     const cluster = standIn();
     await cluster.eos.initProducerId();
     await cluster.transaction();
     cluster.moveCoordinators(2);
     cluster.fail('addOffsetsToTxn', protocolError(codes.notCoordinator));
     cluster.eos.beginTransaction();
-    const offsets = { consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset: '2' }] }] };
-    await expect(cluster.eos.sendOffsets(offsets)).rejects.toThrow(/not the correct coordinator/);
-    await cluster.eos.sendOffsets(offsets);
+    await cluster.eos.sendOffsets({ consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset: '2' }] }] });
     await cluster.eos.commit();
     expect(cluster.finds).toEqual(['1:ledger.account.0', '0:ledger.account', '1:ledger.account.0']);
-    expect(cluster.sent.slice(-3)).toEqual([
+    expect(cluster.sent.slice(-4)).toEqual([
+      { node: 1, api: 'addOffsetsToTxn' },
       { node: 2, api: 'addOffsetsToTxn' },
+      // The group coordinator did not fail, so it is still the remembered one.
       { node: 1, api: 'txnOffsetCommit' },
       { node: 2, api: 'endTxn' },
     ]);
+  });
+
+  it('only once: a second NOT_COORDINATOR fails the step (the processor then re-initializes the partition)', async () => {
+    const cluster = standIn();
+    await cluster.eos.initProducerId();
+    cluster.fail('endTxn', protocolError(codes.notCoordinator), protocolError(codes.notCoordinator));
+    cluster.eos.beginTransaction();
+    await cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }]);
+    await expect(cluster.eos.commit()).rejects.toThrow(/not the correct coordinator/);
+    expect(cluster.sent.filter((s) => s.api === 'endTxn')).toHaveLength(2);
+    // Found at initialization, then again for the one retry.
+    expect(cluster.finds).toEqual(['1:ledger.account.0', '1:ledger.account.0']);
   });
 
   it('forgets a coordinator it lost the connection to', async () => {
