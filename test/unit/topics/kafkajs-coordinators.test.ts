@@ -50,20 +50,33 @@ function standIn() {
   };
   const logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
   const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'ledger.account.0' });
+  const addPartitions = () => eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }]);
+  const sendOffsets = (offset: string) => eos.sendOffsets({ consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset }] }] });
   const transaction = async () => {
     eos.beginTransaction();
-    await eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }]);
-    await eos.sendOffsets({ consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset: '1' }] }] });
+    await addPartitions();
+    await sendOffsets('1');
     await eos.commit();
+  };
+  /** The next requests of `api` fail with each of `errors` in turn. */
+  const fail = (api: string, ...errors: Error[]) => failures.set(api, errors);
+  /** One transaction done, then both coordinators move to node 2 and `api`'s next request fails with `error`; a new transaction begins. */
+  const afterCoordinatorsMove = async (api: string, error: Error) => {
+    await eos.initProducerId();
+    await transaction();
+    coordinatorNode = 2;
+    fail(api, error);
+    eos.beginTransaction();
   };
   return {
     eos,
     finds,
     sent,
     transaction,
-    /** The next request of `api` fails with each of `errors` in turn. */
-    fail: (api: string, ...errors: Error[]) => failures.set(api, errors),
-    moveCoordinators: (node: number) => (coordinatorNode = node),
+    addPartitions,
+    sendOffsets,
+    afterCoordinatorsMove,
+    fail,
   };
 }
 
@@ -78,12 +91,8 @@ describe('kafkajs transactional coordinators (patched)', () => {
 
   it('a coordinator that answers NOT_COORDINATOR is forgotten and the request sent once more to the one FindCoordinator names now', async () => {
     const cluster = standIn();
-    await cluster.eos.initProducerId();
-    await cluster.transaction();
-    cluster.moveCoordinators(2);
-    cluster.fail('addOffsetsToTxn', protocolError(codes.notCoordinator));
-    cluster.eos.beginTransaction();
-    await cluster.eos.sendOffsets({ consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset: '2' }] }] });
+    await cluster.afterCoordinatorsMove('addOffsetsToTxn', protocolError(codes.notCoordinator));
+    await cluster.sendOffsets('2');
     await cluster.eos.commit();
     expect(cluster.finds).toEqual(['1:ledger.account.0', '0:ledger.account', '1:ledger.account.0']);
     expect(cluster.sent.slice(-4)).toEqual([
@@ -100,7 +109,7 @@ describe('kafkajs transactional coordinators (patched)', () => {
     await cluster.eos.initProducerId();
     cluster.fail('endTxn', protocolError(codes.notCoordinator), protocolError(codes.notCoordinator));
     cluster.eos.beginTransaction();
-    await cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }]);
+    await cluster.addPartitions();
     await expect(cluster.eos.commit()).rejects.toThrow(/not the correct coordinator/);
     expect(cluster.sent.filter((s) => s.api === 'endTxn')).toHaveLength(2);
     // Found at initialization, then again for the one retry.
@@ -112,8 +121,8 @@ describe('kafkajs transactional coordinators (patched)', () => {
     await cluster.eos.initProducerId();
     cluster.fail('addPartitionsToTxn', new KafkaJSConnectionError('Connection error: ECONNRESET'));
     cluster.eos.beginTransaction();
-    await expect(cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }])).rejects.toThrow(/ECONNRESET/);
-    await cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }]);
+    await expect(cluster.addPartitions()).rejects.toThrow(/ECONNRESET/);
+    await cluster.addPartitions();
     expect(cluster.finds).toEqual(['1:ledger.account.0', '1:ledger.account.0']);
   });
 
@@ -122,8 +131,8 @@ describe('kafkajs transactional coordinators (patched)', () => {
     await cluster.eos.initProducerId();
     cluster.fail('addPartitionsToTxn', protocolError(codes.concurrentTransactions));
     cluster.eos.beginTransaction();
-    await expect(cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }])).rejects.toThrow();
-    await cluster.eos.addPartitionsToTransaction([{ topic: 'events', partitions: [{ partition: 0 }] }]);
+    await expect(cluster.addPartitions()).rejects.toThrow();
+    await cluster.addPartitions();
     expect(cluster.finds).toEqual(['1:ledger.account.0']);
   });
 
@@ -132,7 +141,7 @@ describe('kafkajs transactional coordinators (patched)', () => {
     await cluster.eos.initProducerId();
     cluster.fail('txnOffsetCommit', protocolError(codes.loadInProgress));
     cluster.eos.beginTransaction();
-    await cluster.eos.sendOffsets({ consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset: '1' }] }] });
+    await cluster.sendOffsets('1');
     expect(cluster.sent.filter((s) => s.api === 'txnOffsetCommit')).toEqual([
       { node: 1, api: 'txnOffsetCommit' },
       { node: 1, api: 'txnOffsetCommit' },
@@ -142,12 +151,8 @@ describe('kafkajs transactional coordinators (patched)', () => {
 
   it('TxnOffsetCommit at a group coordinator that moved is retried at the new one (kafkajs named the errors it meant to retry wrongly)', async () => {
     const cluster = standIn();
-    await cluster.eos.initProducerId();
-    await cluster.transaction();
-    cluster.moveCoordinators(2);
-    cluster.fail('txnOffsetCommit', protocolError(codes.notCoordinator));
-    cluster.eos.beginTransaction();
-    await cluster.eos.sendOffsets({ consumerGroupId: 'ledger.account', topics: [{ topic: 'commands', partitions: [{ partition: 0, offset: '2' }] }] });
+    await cluster.afterCoordinatorsMove('txnOffsetCommit', protocolError(codes.notCoordinator));
+    await cluster.sendOffsets('2');
     const commits = cluster.sent.filter((s) => s.api === 'txnOffsetCommit');
     expect(commits.slice(-2)).toEqual([
       { node: 1, api: 'txnOffsetCommit' },
