@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import kafkajs from 'kafkajs';
 import { endpoints, loadConfig, integerFromEnv } from '../topics/config.ts';
 import { createKafka } from '../topics/kafka.ts';
@@ -100,14 +101,13 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const instance = { child, totals: {} as Record<string, number>, peakRssMb: 0, peakHeapUsedMb: 0, peakExternalMb: 0 };
-    child.stdout.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line.includes('"msg":"progress"') && !line.includes('"msg":"stopped"')) continue;
-        const entry = JSON.parse(line) as Record<string, number> & { memoryMb?: Record<string, number> };
-        instance.totals = entry;
-        instance.peakHeapUsedMb = Math.max(instance.peakHeapUsedMb, entry.memoryMb?.heapUsed ?? 0);
-        instance.peakExternalMb = Math.max(instance.peakExternalMb, entry.memoryMb?.external ?? 0);
-      }
+    // Whole lines: a pipe's chunks can end mid-line, and half a JSON line does not parse.
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.includes('"msg":"progress"') && !line.includes('"msg":"stopped"')) return;
+      const entry = JSON.parse(line) as Record<string, number> & { memoryMb?: Record<string, number> };
+      instance.totals = entry;
+      instance.peakHeapUsedMb = Math.max(instance.peakHeapUsedMb, entry.memoryMb?.heapUsed ?? 0);
+      instance.peakExternalMb = Math.max(instance.peakExternalMb, entry.memoryMb?.external ?? 0);
     });
     return instance;
   });
