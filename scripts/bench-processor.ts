@@ -142,6 +142,9 @@ async function main(): Promise<void> {
   console.log(`wall time from process start (incl. JVM-free startup, group join, restore): ${(elapsedMs / 1000).toFixed(1)} s`);
   console.log(`throughput: ${throughput} commands/s${instances > 1 ? ` with ${instances} instances` : ''}`);
   console.log(`transactions: ${transactions}, commands per transaction: ${(processed / Math.max(1, transactions)).toFixed(0)}, mean transaction time (send+offsets+commit): ${(sum('transactionMs') / Math.max(1, transactions)).toFixed(1)} ms`);
+  // Per instance (ACCOUNT_TRANSACTIONS=instance) one Kafka transaction carries several partitions' chunks.
+  const ended = sum('ended');
+  if (ended > 0 && ended < transactions) console.log(`  (partition chunks; Kafka transactions ended: ${ended}, ${(processed / ended).toFixed(0)} commands each)`);
   console.log(`accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}`);
   mkdirSync('reports', { recursive: true });
   const results = readResults();

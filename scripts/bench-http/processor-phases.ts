@@ -29,7 +29,10 @@ export function processorPhases(before: string | undefined, after: string | unde
   const chunks = delta('account_chunk_phase_seconds_count{phase="commit"}');
   if (chunks <= 0) return undefined;
   const meanMs = Object.fromEntries(phaseNames.map((phase) => [phase, (delta(`account_chunk_phase_seconds_sum{phase="${phase}"}`) * 1000) / chunks]));
-  return { chunks, commandsPerChunk: delta('account_transaction_commands_sum') / Math.max(1, delta('account_transaction_commands_count')), meanMs, requestsPerTransaction: producerRequestsPer(before, after, chunks) };
+  // Every transaction ends with one EndTxn (a retried one is rare); per partition that is one per chunk.
+  const ended = delta('account_producer_requests_total{api="EndTxn"}');
+  const transactions = ended > 0 ? ended : chunks;
+  return { chunks, transactions, commandsPerChunk: delta('account_transaction_commands_sum') / Math.max(1, delta('account_transaction_commands_count')), meanMs, requestsPerTransaction: producerRequestsPer(before, after, transactions) };
 }
 
 const requestSeries = /^account_producer_requests_total\{api="([A-Za-z0-9]+)"\} /;

@@ -31,7 +31,10 @@ export interface PhaseReport {
 }
 
 export interface ProcessorPhases {
+  /** Partition chunks decided and committed (per partition, each its own transaction). */
   chunks: number;
+  /** Kafka transactions ended (EndTxn requests): fewer than chunks when one carries several (ACCOUNT_TRANSACTIONS=instance). */
+  transactions: number;
   commandsPerChunk: number;
   meanMs: Record<string, number>;
   /** Requests the transactional producers sent per transaction, by API (all of them: initialization and retries included). */
@@ -96,7 +99,8 @@ export function formatPhase(report: PhaseReport): string {
   if (report.processorPhases !== undefined) {
     const p = report.processorPhases;
     const steps = Object.entries(p.meanMs).map(([phase, ms]) => `${phase} ${ms.toFixed(2)}`).join(', ');
-    lines.push(`  processor: ${p.chunks} transactions, ${p.commandsPerChunk.toFixed(1)} commands each; mean ms per transaction: ${steps}`);
+    const carried = p.transactions === p.chunks ? `${p.chunks} transactions` : `${p.chunks} partition chunks in ${p.transactions} transactions (${(p.chunks / Math.max(1, p.transactions)).toFixed(1)} chunks each)`;
+    lines.push(`  processor: ${carried}, ${p.commandsPerChunk.toFixed(1)} commands per chunk; mean ms per chunk: ${steps}`);
     const requests = Object.entries(p.requestsPerTransaction);
     const total = requests.reduce((n, [, count]) => n + count, 0);
     if (requests.length > 0) lines.push(`  broker requests per transaction: ${total.toFixed(2)} (${requests.map(([api, count]) => `${api} ${count.toFixed(2)}`).join(', ')})`);
