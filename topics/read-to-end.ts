@@ -25,6 +25,12 @@ export interface ReadToEndOptions {
   timeoutMs: number;
   /** Ranges the caller already looked up with rangesToRead (saves a second round of metadata requests). */
   ranges?: Range[];
+  /**
+   * Where a range ends: `stable` (the default) at the last stable offset, before any transaction
+   * still open; `high-watermark` after everything written, so the read waits until the
+   * transactions open now have ended (their records read if committed, skipped if aborted).
+   */
+  end?: 'stable' | 'high-watermark';
 }
 
 export type Range = { topic: string; partition: number; start: bigint; end: bigint };
@@ -45,9 +51,10 @@ function assignExactly(wanted: Record<string, number[]>): PartitionAssigner {
   });
 }
 
-/** The [start, end) offsets to read, end being the partition's end offset now. */
+/** The [start, end) offsets to read, end being the partition's end offset now (see `end`). */
 export async function rangesToRead(options: ReadToEndOptions): Promise<Range[]> {
-  const admin = options.kafka.admin();
+  // kafkajs lists offsets read_committed unless told otherwise (patched: admin's readUncommitted).
+  const admin = options.kafka.admin({ readUncommitted: options.end === 'high-watermark' });
   await admin.connect();
   try {
     const ranges: Range[] = [];

@@ -1,6 +1,7 @@
 // The account processor's settings and named bounds, read once from the environment like the
 // gateway's and the query processor's; a bad value is a startup error naming the variable.
 import { endpoints, integerFromEnv, loadConfig, type LedgerConfig } from '../../topics/config.ts';
+import { transactionTimeoutMsDefault, type TransactionScope } from './task.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -22,6 +23,14 @@ export interface AccountSettings {
   shutdownTimeoutMs: number;
   /** How often the progress line is logged. */
   statsIntervalMs: number;
+  /**
+   * ACCOUNT_TRANSACTIONS: `partition` (default), a transactional producer per partition fenced
+   * by transactional id; `instance`, one per instance fenced by group generation (KIP-447), so
+   * one transaction carries all of an instance's partitions' chunks. Experimental: see README.
+   */
+  transactions: TransactionScope;
+  /** ACCOUNT_TRANSACTION_TIMEOUT_MS: 60 s per partition, 10 s per instance unless given. */
+  transactionTimeoutMs: number;
 }
 
 export interface AccountConfig {
@@ -31,6 +40,7 @@ export interface AccountConfig {
 
 export function loadAccountConfig(env: Env = process.env): AccountConfig {
   const ledger = loadConfig(env);
+  const transactions = transactionScopeFromEnv(env);
   return {
     // With no KAFKA_BROKERS / SCHEMA_REGISTRY_URL: the embedded stack's addresses.
     ledger: { ...ledger, ...endpoints(ledger) },
@@ -41,8 +51,16 @@ export function loadAccountConfig(env: Env = process.env): AccountConfig {
       clockOffsetMs: integerFromEnv(env, 'ACCOUNT_CLOCK_OFFSET_MS', 0, -365 * dayMs, 365 * dayMs),
       shutdownTimeoutMs: 30_000,
       statsIntervalMs: integerFromEnv(env, 'ACCOUNT_STATS_INTERVAL_MS', 10_000, 100, 3_600_000),
+      transactions,
+      transactionTimeoutMs: integerFromEnv(env, 'ACCOUNT_TRANSACTION_TIMEOUT_MS', transactionTimeoutMsDefault[transactions], 1000, 900_000),
     },
   };
+}
+
+function transactionScopeFromEnv(env: Env): TransactionScope {
+  const value = env.ACCOUNT_TRANSACTIONS || 'partition';
+  if (value !== 'partition' && value !== 'instance') throw new Error(`ACCOUNT_TRANSACTIONS must be partition or instance, not ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** Date.now, moved by the configured offset. */

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     await admin.disconnect();
   }
   const codecs = await createCodecs(new LedgerRegistry(registryUrl), config.topicPrefix);
-  const totals = { commands: 0, accepted: 0, rejected: 0, deadLettered: 0, transactions: 0, transactionMs: 0 };
+  // transactions: partition chunks committed (each its own transaction per partition); ended: EndTxn requests (Kafka transactions).
+  const totals = { commands: 0, accepted: 0, rejected: 0, deadLettered: 0, transactions: 0, transactionMs: 0, ended: 0 };
   const metrics = new ProcessorMetrics();
   const metricsServer = metricsPort === 0 ? undefined : await serveMetrics(metrics, metricsPort, settings.metricsHost);
   let stopping = false;
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
     topics: topicNames(config.topicPrefix),
     partitions: config.partitions,
     sessionTimeoutMs: settings.sessionTimeoutMs,
+    transactions: settings.transactions,
+    transactionTimeoutMs: settings.transactionTimeoutMs,
     codecs,
     log,
     clock: clockOf(settings),
@@ -43,7 +46,10 @@ async function main(): Promise<void> {
     },
     onReady: (partition, restored) => metrics.restoredRecords.inc([String(partition)], restored),
     onFailure: (partition) => metrics.partitionFailures.inc([String(partition)]),
-    onProducerRequest: (api) => metrics.producerRequests.inc([api]),
+    onProducerRequest: (api) => {
+      metrics.producerRequests.inc([api]);
+      if (api === 'EndTxn') totals.ended += 1;
+    },
     onChunk: (partition, stats) => {
       metrics.chunk(partition, stats);
       totals.commands += stats.commands;
@@ -78,7 +84,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   await processor.start();
-  log.info('account processor started', { brokers, registryUrl, appId: config.appId, prefix: config.topicPrefix, dataDir: config.dataDir, metricsPort });
+  log.info('account processor started', { brokers, registryUrl, appId: config.appId, prefix: config.topicPrefix, dataDir: config.dataDir, metricsPort, transactions: settings.transactions });
 }
 
 main().catch((error: Error) => {

@@ -1,8 +1,10 @@
 // The account processor: consumer group `<appId>.account` on the commands topic, one
 // PartitionTask per assigned partition, partitions processed concurrently. Exactly-once comes
-// from the tasks' transactions; this file decides when a task (re)initializes, how a batch is
-// cut into transactions, and what happens after a failure (seek back to the last commit, back
-// off, and after too many failures in a row, stop the process so it restarts from Kafka).
+// from the transactions: each partition's own (the default), or with ACCOUNT_TRANSACTIONS=instance
+// the instance's one, carrying every partition's chunk decided meanwhile (instance-transactions.ts).
+// This file decides when a task (re)initializes, how a batch is cut into transactions, and what
+// happens after a failure (seek back to the last commit, back off, and after too many failures
+// in a row, stop the process so it restarts from Kafka).
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { TopicNames } from '../../topics/topics.ts';
@@ -10,7 +12,9 @@ import type { Logger } from '../log.ts';
 import { InvariantViolation } from './domain/index.ts';
 import { CommandBudget } from './command-budget.ts';
 import { HoldExpiry } from './hold-expiry.ts';
-import { PartitionTask, type ChunkStats } from './task.ts';
+import { InstanceTransactions } from './instance-transactions.ts';
+import { PartitionTask, type ChunkStats, type TransactionScope } from './task.ts';
+import type { GroupGeneration } from './transaction.ts';
 
 /** Commands per transaction: large transactions amortize the commit, bounded to keep each produce request well under 1 MB per partition. */
 export const transactionCommandsMax = 2000;
@@ -54,6 +58,10 @@ export interface ProcessorOptions {
   clock: () => number;
   /** Every request a partition's transactional producer sends to a broker, by kafkajs API name (metrics). */
   onProducerRequest?: (apiName: string) => void;
+  /** ACCOUNT_TRANSACTIONS: a transactional producer per partition (default) or one per instance. */
+  transactions: TransactionScope;
+  /** ACCOUNT_TRANSACTION_TIMEOUT_MS. */
+  transactionTimeoutMs: number;
 }
 
 /** Cuts a batch into transactions of at most transactionCommandsMax commands and transactionInputBytesMax bytes. */
@@ -93,8 +101,12 @@ export class AccountProcessor {
   private readonly tasks = new Map<number, PartitionTask>();
   private readonly failures = new Map<number, number>();
   private readonly budget = new CommandBudget(commandsInFlightMax);
+  private readonly instance: InstanceTransactions | undefined;
+  /** The group generation we joined last, and what it assigned us (per-instance transactions are fenced by it). */
+  private generation: (GroupGeneration & { assigned: Set<number> }) | undefined;
 
   constructor(private readonly options: ProcessorOptions) {
+    this.instance = options.transactions === 'instance' ? new InstanceTransactions(options, `${options.appId}.account`, options.log) : undefined;
     this.holdExpiry = new HoldExpiry(options.kafka, options.topics.commands, options.codecs, options.log, () => [...this.tasks.values()], options.clock);
     this.consumer = options.kafka.consumer({
       groupId: `${options.appId}.account`,
@@ -106,7 +118,11 @@ export class AccountProcessor {
       retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 10 },
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
-      void this.onAssignment(event.payload.memberAssignment[options.topics.commands] ?? []);
+      const assigned = event.payload.memberAssignment[options.topics.commands] ?? [];
+      // Synchronous: kafkajs emits this before it fetches for the new generation.
+      const { generationId, memberId } = event.payload as typeof event.payload & { generationId: number };
+      this.generation = { generationId, memberId, assigned: new Set(assigned) };
+      void this.onAssignment(assigned);
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       if (!event.payload.restart) options.onFatal(event.payload.error);
@@ -114,6 +130,7 @@ export class AccountProcessor {
   }
 
   async start(): Promise<void> {
+    await this.instance?.start();
     this.holdExpiry.start();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topics.commands, fromBeginning: true });
@@ -128,6 +145,7 @@ export class AccountProcessor {
   async stop(): Promise<void> {
     await this.holdExpiry.stop();
     await this.consumer.disconnect();
+    await this.instance?.stop();
     await Promise.all([...this.tasks.values()].map((t) => t.reset()));
     this.tasks.clear();
   }
@@ -166,6 +184,9 @@ export class AccountProcessor {
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    // Per instance, a chunk's offsets are committed under the generation that assigned its partition.
+    const generation = this.generation;
+    if (this.instance !== undefined && (generation === undefined || !generation.assigned.has(batch.partition))) return;
     const task = this.task(batch.partition);
     try {
       // The initialization may have started at assignment without this batch's heartbeat: keep
@@ -186,7 +207,8 @@ export class AccountProcessor {
         let stats: ChunkStats;
         try {
           if (!isRunning() || isStale()) return;
-          stats = await task.process(chunk, batch.highWatermark);
+          if (this.instance === undefined || generation === undefined) stats = await task.process(chunk, batch.highWatermark);
+          else stats = await whileHeartbeating(this.instance.commit(task, await task.prepare(chunk, batch.highWatermark), generation), heartbeat);
         } finally {
           release();
         }

@@ -1,10 +1,14 @@
-// One assigned partition of the commands topic: its store and its transactional producer
-// (transactional id `<appId>.account.<partition>`, which fences any zombie owner). Every
+// One assigned partition of the commands topic: its store and, by default, its transactional
+// producer (transactional id `<appId>.account.<partition>`, which fences any zombie owner). Every
 // transaction carries a chunk's events, states, outcomes, follow-up commands, dead letters and
 // the consumer offset; the store is written only after the commit. A failed or fenced producer
 // is thrown away and the task re-initialized: fence, restore, re-read the committed offset.
+// With ACCOUNT_TRANSACTIONS=instance the task has no producer: the instance's one transaction
+// carries its chunks (instance-transactions.ts), fenced by group generation, and initialization
+// waits out the previous owner instead of fencing it (see init).
 import { eventKey } from '../../topics/record-keys.ts';
 import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
+import { committedOffset } from './committed-offset.ts';
 import { DecodeError } from '../../schemas/codec.ts';
 import { sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Codecs } from '../../schemas/registry.ts';
@@ -14,6 +18,7 @@ import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
 import { routingProblem } from './routing.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
+import { runTransaction, type PreparedChunk, type TransactionMarks } from './transaction.ts';
 import { lookupsFor } from './lookups.ts';
 import { restorePartition } from './restore.ts';
 import { emptyCheckpoint, PartitionStore, type Checkpoint } from './store.ts';
@@ -24,8 +29,16 @@ import { emptyCheckpoint, PartitionStore, type Checkpoint } from './store.ts';
  * throughput and the store stays bounded by the window (DESIGN §8), while one pass stays short.
  */
 export const outcomeExpiryRecordsMax = 4_000;
-/** A transaction that is not committed within this is aborted by the broker. */
-export const transactionTimeoutMs = 60_000;
+/**
+ * A transaction that is not committed within this is aborted by the broker (ACCOUNT_TRANSACTION_TIMEOUT_MS).
+ * Per partition, a new owner fences the old one at once, so it only bounds a hung transaction.
+ * Per instance nothing fences a dead owner's open transaction but this, and the partition's new
+ * owner waits for it: Kafka Streams' exactly_once_v2 uses 10 s for the same reason.
+ */
+export const transactionTimeoutMsDefault = { partition: 60_000, instance: 10_000 } as const;
+
+/** `partition`: one transactional producer per partition (the default); `instance`: one per instance, fenced by group generation (KIP-447). */
+export type TransactionScope = 'partition' | 'instance';
 
 export interface TaskContext {
   kafka: Kafka;
@@ -40,6 +53,8 @@ export interface TaskContext {
   clock: () => number;
   /** Every request the transactional producer sends, by kafkajs API name: what a transaction costs the broker. */
   onProducerRequest?: (apiName: string) => void;
+  transactions: TransactionScope;
+  transactionTimeoutMs: number;
 }
 
 export interface ChunkStats {
@@ -97,29 +112,32 @@ export class PartitionTask {
     return this.initializing;
   }
 
-  /** Fences the previous owner, restores the store and reads where the group left off. */
+  /**
+   * Makes the previous owner's last transaction final, restores the store and reads where the
+   * group left off. Per partition: our producer's initialization fences the previous owner (and
+   * aborts its open transaction), so the changelogs' last stable offsets are final. Per instance
+   * nothing fences it; instead the committed offset is read stable (a transaction that already
+   * sent this partition's offsets is waited for), and the store is restored up to the changelogs'
+   * high watermarks, waiting out any transaction still open on them: it either committed its
+   * offsets in time (and was waited for) or is refused them by generation and aborts.
+   */
   private async init(heartbeat: () => Promise<void>): Promise<void> {
     const { kafka, appId, dataDir, topics, codecs, log, clock } = this.context;
+    const perInstance = this.context.transactions === 'instance';
     await this.reset();
     // The store records whose it is: another cluster, other topics or another partition's store is wiped (DESIGN §8).
     const identity = { clusterId: await this.clusterId(), topics: [topics.commands, topics.accountState, topics.outcomes, topics.movements], partition: this.partition };
     this.store = await PartitionStore.open(dataDir, identity, log.warn);
-    this.producer = kafka.producer({
-      transactionalId: `${appId}.account.${this.partition}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: transactionTimeoutMs,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // The next transaction after a commit often meets CONCURRENT_TRANSACTIONS while the
-      // coordinator writes markers; kafkajs' default 300 ms first retry would throttle us.
-      retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 12 },
-    });
-    const onRequest = this.context.onProducerRequest;
-    if (onRequest !== undefined) this.producer.on(this.producer.events.REQUEST, (event) => onRequest(event.payload.apiName));
-    await this.producer.connect();
-    const fence = await this.producer.transaction();
-    await fence.abort();
+    if (perInstance) {
+      this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, stable: true, waitMs: this.context.transactionTimeoutMs * 2, heartbeat });
+    } else {
+      this.producer = transactionalProducer(this.context, `${appId}.account.${this.partition}`);
+      await this.producer.connect();
+      const fence = await this.producer.transaction();
+      await fence.abort();
+    }
     const restored = await restorePartition({
+      untilHighWatermark: perInstance,
       kafka,
       appId,
       partition: this.partition,
@@ -134,7 +152,8 @@ export class PartitionTask {
     });
     this.checkpoint = restored.checkpoint;
     this.restoredRecords = restored.states + restored.outcomes + restored.movements;
-    this.nextOffset = await this.committedOffset();
+    // Stable here too: the fenced owner's last commit may still be materializing in the group coordinator.
+    if (!perInstance) this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, stable: true, waitMs: this.context.transactionTimeoutMs, heartbeat });
     this.positionVerified = false;
     this.ready = true;
     this.onReady(this.restoredRecords);
@@ -146,20 +165,6 @@ export class PartitionTask {
     await admin.connect();
     try {
       return (await admin.describeCluster()).clusterId;
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
-  private async committedOffset(): Promise<string> {
-    const admin = this.context.kafka.admin();
-    await admin.connect();
-    try {
-      const [committed] = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.context.topics.commands] });
-      const offset = committed?.partitions.find((p) => p.partition === this.partition)?.offset ?? '-1';
-      const bounds = (await admin.fetchTopicOffsets(this.context.topics.commands)).find((p) => p.partition === this.partition);
-      const low = bounds?.low ?? '0';
-      return offset === '-1' || BigInt(offset) < BigInt(low) ? low : offset;
     } finally {
       await admin.disconnect();
     }
@@ -182,13 +187,27 @@ export class PartitionTask {
     return decoded;
   }
 
-  /** Processes one chunk in one transaction. Throws on any failure; the caller resets the task. */
+  /** Processes one chunk in its own transaction (per partition). Throws on any failure; the caller resets the task. */
   async process(messages: KafkaMessage[], highWatermark: string): Promise<ChunkStats> {
-    const store = this.store;
     const producer = this.producer;
+    if (producer === undefined) throw new Error(`partition ${this.partition} has no producer`);
+    const prepared = await this.prepare(messages, highWatermark);
+    let committed: { metadata: RecordMetadata[]; marks: TransactionMarks };
+    try {
+      committed = await runTransaction(producer, [prepared], { groupId: this.groupId, commandsTopic: this.context.topics.commands, log: this.context.log });
+    } catch (error) {
+      this.ready = false;
+      throw error;
+    }
+    return this.afterCommit(prepared, committed.metadata, committed.marks);
+  }
+
+  /** Decodes and decides a chunk against the store: what its transaction will carry. Reads only. */
+  async prepare(messages: KafkaMessage[], highWatermark: string): Promise<PreparedChunk> {
+    const store = this.store;
     const last = messages[messages.length - 1];
-    if (!this.ready || store === undefined || producer === undefined) throw new Error(`partition ${this.partition} is not initialized`);
-    if (last === undefined) throw new Error('process() needs at least one message');
+    if (!this.ready || store === undefined) throw new Error(`partition ${this.partition} is not initialized`);
+    if (last === undefined) throw new Error('prepare() needs at least one message');
     const fetchedAt = Date.now();
     const decoded = await this.decode(messages);
     const commands = decoded.flatMap((d) => (d.kind === 'command' ? [d.command] : []));
@@ -196,44 +215,43 @@ export class PartitionTask {
     const now = this.context.clock();
     const decidedFrom = Date.now();
     const result = processBatch(decoded, lookups, now);
-    const started = Date.now();
-    const marks = { sent: started, offsets: started };
-    const transaction = await producer.transaction();
-    let metadata: RecordMetadata[];
-    try {
-      metadata = await transaction.sendBatch({ topicMessages: this.records(result, fetchedAt) });
-      marks.sent = Date.now();
-      // LOG_LEVEL=debug: what this still-open transaction wrote, so a test can show it fenced (zombie test).
-      this.context.log.debug?.('transaction open', { partition: this.partition, firstOffset: messages[0]?.offset, lastOffset: last.offset, events: result.events.length, states: result.states.size, outcomes: result.outcomes.length, written: metadata.map(({ topicName, partition, baseOffset }) => ({ topicName, partition, baseOffset })) });
-      if (crashPointsArmed) crashPoint('after-send');
-      const nextOffset = String(BigInt(last.offset) + 1n);
-      await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: this.context.topics.commands, partitions: [{ partition: this.partition, offset: nextOffset }] }] });
-      marks.offsets = Date.now();
-      if (crashPointsArmed) crashPoint('after-offsets');
-      await transaction.commit();
-      this.nextOffset = nextOffset;
-    } catch (error) {
-      this.ready = false;
-      if (transaction.isActive()) await transaction.abort().catch(() => undefined);
-      throw error;
-    }
-    const committed = Date.now();
-    const transactionMs = committed - started;
+    const records = this.records(result, fetchedAt);
+    return { partition: this.partition, messages, result, records, nextOffset: String(BigInt(last.offset) + 1n), now, fetchedAt, decidedFrom, decided: Date.now(), highWatermark };
+  }
+
+  /** The chunk's transaction committed: the store catches up, and the next chunk starts after it. */
+  async afterCommit(prepared: PreparedChunk, metadata: RecordMetadata[], marks: TransactionMarks): Promise<ChunkStats> {
+    const store = this.store;
+    if (store === undefined) throw new Error(`partition ${this.partition} was reset while its transaction committed`);
+    const { result, now } = prepared;
+    this.nextOffset = prepared.nextOffset;
     this.checkpoint = this.nextCheckpoint(metadata, result);
     if (crashPointsArmed) crashPoint('after-commit');
     await store.write(result.states.values(), result.newOutcomes, this.checkpoint, [...result.movements.values(), ...result.postings.values()]);
     await store.expireOutcomes(now - idempotencyWindowMs, outcomeExpiryRecordsMax);
-    const phases: ChunkPhases = { read: decidedFrom - fetchedAt, decide: started - decidedFrom, send: marks.sent - started, offsets: marks.offsets - marks.sent, commit: committed - marks.offsets, store: Date.now() - committed };
+    const phases: ChunkPhases = {
+      read: prepared.decidedFrom - prepared.fetchedAt,
+      decide: prepared.decided - prepared.decidedFrom,
+      send: marks.sent - marks.started,
+      offsets: marks.offsets - marks.sent,
+      commit: marks.committed - marks.offsets,
+      store: Date.now() - marks.committed,
+    };
     return {
       phases,
-      commands: messages.length,
+      commands: prepared.messages.length,
       accepted: result.accepted,
       rejected: result.rejected,
       rejectedByCode: result.rejectedByCode,
       deadLettered: result.deadLetters.length,
-      transactionMs,
-      lag: Math.max(0, Number(BigInt(highWatermark) - BigInt(this.nextOffset))),
+      transactionMs: marks.committed - marks.started,
+      lag: Math.max(0, Number(BigInt(prepared.highWatermark) - BigInt(this.nextOffset))),
     };
+  }
+
+  /** The transaction carrying this task's chunk failed: re-initialize before the next chunk. */
+  failed(): void {
+    this.ready = false;
   }
 
   /**
@@ -306,4 +324,21 @@ export class PartitionTask {
     if (producer !== undefined) await producer.disconnect().catch(() => undefined);
     if (store !== undefined) await store.close().catch(() => undefined);
   }
+}
+
+/** A transactional producer for the processor's transactions, its requests counted (metrics). */
+export function transactionalProducer(context: TaskContext, transactionalId: string): Producer {
+  const producer = context.kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: context.transactionTimeoutMs,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // The next transaction after a commit often meets CONCURRENT_TRANSACTIONS while the
+    // coordinator writes markers; kafkajs' default 300 ms first retry would throttle us.
+    retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 12 },
+  });
+  const onRequest = context.onProducerRequest;
+  if (onRequest !== undefined) producer.on(producer.events.REQUEST, (event) => onRequest(event.payload.apiName));
+  return producer;
 }

@@ -1,0 +1,63 @@
+// ACCOUNT_TRANSACTIONS=instance: one transactional producer per processor instance, fenced by
+// consumer group generation (KIP-447) instead of by a per-partition transactional id. The same
+// rebalances as processor-rebalance.test.ts: a killed instance hands its partitions over with
+// nothing applied twice; a frozen instance (SIGSTOP) with a transaction open is not fenced by
+// the partition's new owner, which waits for that transaction to end; woken, the zombie's
+// offsets are refused for its stale generation, its transaction aborts, and nothing it wrote is
+// visible.
+import { expect, it } from 'vitest';
+import { baseOffset, freezeWithTransactionOpen, lastStableOffset, RebalanceHarness, SliceFeeder } from '../support/rebalance.ts';
+
+const h = new RebalanceHarness('processor-rebalance-instance', { ACCOUNT_TRANSACTIONS: 'instance' });
+
+/**
+ * The zombie's transaction must still be open when it wakes, to show the generation refusing it:
+ * longer than the freeze (session timeout, rebalance, the checks below) lasts.
+ */
+const zombieTransactionTimeoutMs = 60_000;
+
+/** Whether a transaction has sent offsets for the partition and not ended (a stable offset read is refused). */
+async function offsetsPending(partition: number): Promise<boolean> {
+  const { ledger } = h;
+  try {
+    await ledger.admin.fetchOffsets({ groupId: `${ledger.config.appId}.account`, topics: [{ topic: ledger.topics.commands, partitions: [partition] }], requireStable: true });
+    return false;
+  } catch (error) {
+    if ((error as { type?: string }).type === 'UNSTABLE_OFFSET_COMMIT') return true;
+    throw error;
+  }
+}
+
+it('a killed instance hands its partitions over and nothing is applied twice', async () => {
+  // The killed instance's open transaction ends only by the transaction timeout (10 s per instance).
+  await h.killOneOfTwo(21);
+}, 300_000);
+
+it('a frozen instance is refused its offsets by generation once its partitions moved, and nothing it wrote is visible', async () => {
+  const { ledger } = h;
+  const { survivor, zombie, feeder } = await h.survivorAndZombie(22, { ACCOUNT_TRANSACTION_TIMEOUT_MS: String(zombieTransactionTimeoutMs) });
+  // Slices fed one after another, so the zombie runs many small transactions, one of which we freeze.
+  // Frozen before it sent the partition's offsets: a transaction that already had would commit
+  // on waking, rightly, since its generation was current when the coordinator took them.
+  const { open, survivorMark, feeding } = await freezeWithTransactionOpen({ zombie, survivor, feeder, admin: ledger.admin, topics: ledger.topics, stillOpen: async (o) => !(await offsetsPending(o.partition)) });
+  const p = open.partition;
+  const outcomesBase = baseOffset(open, ledger.topics.outcomes);
+
+  // The zombie's session expires and the survivor is given its partitions. Nothing fences the
+  // zombie's transaction: the survivor's restore waits for it, and the partition stays held back.
+  await survivor.waitForLine(new RegExp(`"msg":"partitions assigned","partitions":\\[[^\\]]*\\b${p}\\b`), { since: survivorMark, timeoutMs: 90_000 });
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  expect(await lastStableOffset(ledger.admin, ledger.topics.outcomes, p)).toBeLessThanOrEqual(outcomesBase);
+  expect(survivor.linesSince(survivorMark).filter((l) => new RegExp(`"msg":"partition ready","partition":${p},`).test(l))).toEqual([]);
+
+  // Awake, the zombie's offsets are refused for its generation, and it aborts.
+  const wokeAt = zombie.mark();
+  zombie.child.kill('SIGCONT');
+  const refused = await zombie.waitForLine(new RegExp(`"msg":"partition failed[^"]*","partition":${p},`), { since: wokeAt, timeoutMs: 60_000 });
+  expect(JSON.parse(refused).errorType, refused).toMatch(/^(ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID)$/);
+  // The abort frees the partition: the survivor's restore finishes past it.
+  await survivor.waitForLine(new RegExp(`"msg":"partition ready","partition":${p},`), { since: survivorMark, timeoutMs: 60_000 });
+  expect(await lastStableOffset(ledger.admin, ledger.topics.outcomes, p)).toBeGreaterThan(outcomesBase);
+
+  await h.finish(feeder, feeding, open);
+}, 400_000);
