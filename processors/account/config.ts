@@ -1,7 +1,7 @@
 // The account processor's settings and named bounds, read once from the environment like the
 // gateway's and the query processor's; a bad value is a startup error naming the variable.
 import { endpoints, integerFromEnv, loadConfig, type LedgerConfig } from '../../topics/config.ts';
-import { transactionTimeoutMsDefault, type TransactionScope } from './task.ts';
+import { transactionTimeoutMsDefault, transactionTimeoutMsMax, type TransactionScope } from './task.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -52,7 +52,7 @@ export function loadAccountConfig(env: Env = process.env): AccountConfig {
       shutdownTimeoutMs: 30_000,
       statsIntervalMs: integerFromEnv(env, 'ACCOUNT_STATS_INTERVAL_MS', 10_000, 100, 3_600_000),
       transactions,
-      transactionTimeoutMs: integerFromEnv(env, 'ACCOUNT_TRANSACTION_TIMEOUT_MS', transactionTimeoutMsDefault[transactions], 1000, 900_000),
+      transactionTimeoutMs: integerFromEnv(env, 'ACCOUNT_TRANSACTION_TIMEOUT_MS', transactionTimeoutMsDefault[transactions], 1000, transactionTimeoutMsMax),
     },
   };
 }

@@ -5,7 +5,7 @@
 // This file decides when a task (re)initializes, how a batch is cut into transactions, and what
 // happens after a failure (seek back to the last commit, back off, and after too many failures
 // in a row, stop the process so it restarts from Kafka).
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { PartitionAssigners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { TopicNames } from '../../topics/topics.ts';
 import type { Logger } from '../log.ts';
@@ -83,6 +83,16 @@ export function chunksOf(messages: KafkaMessage[]): KafkaMessage[][] {
   return chunks;
 }
 
+/**
+ * Round robin under another protocol name when transactions are per instance. The two fencing
+ * schemes must not share a group (a per-partition zombie's offsets carry no generation; a
+ * per-instance zombie is not fenced by a per-partition owner), and the group coordinator refuses a
+ * member whose assignment protocols match none of the group's (INCONSISTENT_GROUP_PROTOCOL): so
+ * switching ACCOUNT_TRANSACTIONS takes stopping every instance, and a rolling restart fails loudly.
+ */
+export const instanceAssignerName = 'LedgerInstanceTransactions';
+const instanceAssigner: PartitionAssigner = (config) => ({ ...PartitionAssigners.roundRobin(config), name: instanceAssignerName });
+
 /** While awaiting work inside eachBatch, the group session must stay alive. */
 const heartbeatIntervalMs = 3000;
 
@@ -116,13 +126,17 @@ export class AccountProcessor {
       maxBytesPerPartition: fetchBytesPerPartitionMax,
       maxBytes: fetchBytesMax,
       retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 10 },
+      ...(this.instance === undefined ? {} : { partitionAssigners: [instanceAssigner] }),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       const assigned = event.payload.memberAssignment[options.topics.commands] ?? [];
       // Synchronous: kafkajs emits this before it fetches for the new generation.
       const { generationId, memberId } = event.payload as typeof event.payload & { generationId: number };
+      const previous = this.generation;
+      // The generation right after ours, joined as the same member: nobody else owned our partitions in between.
+      const continued = previous !== undefined && previous.memberId === memberId && generationId === previous.generationId + 1 ? previous.assigned : new Set<number>();
       this.generation = { generationId, memberId, assigned: new Set(assigned) };
-      void this.onAssignment(assigned);
+      void this.onAssignment(assigned, continued);
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       if (!event.payload.restart) options.onFatal(event.payload.error);
@@ -152,10 +166,16 @@ export class AccountProcessor {
 
   /**
    * Partitions taken away are closed (their new owner fences our producer anyway); partitions
-   * given to us restore their stores now rather than on their first command.
+   * given to us restore their stores now rather than on their first command. Per instance,
+   * nothing fences us: a partition we kept is kept only if we owned it in the generation just
+   * before (`continued`); otherwise another owner may have worked it since, and it re-initializes
+   * before deciding anything (per partition, that owner's fence fails our next transaction).
    */
-  private async onAssignment(assigned: number[]): Promise<void> {
+  private async onAssignment(assigned: number[], continued: Set<number>): Promise<void> {
     this.options.log.info('partitions assigned', { partitions: assigned });
+    if (this.instance !== undefined) {
+      for (const [partition, task] of this.tasks) if (!continued.has(partition)) task.failed();
+    }
     const keep = new Set(assigned);
     for (const [partition, task] of this.tasks) {
       if (keep.has(partition)) continue;

@@ -36,6 +36,13 @@ export const outcomeExpiryRecordsMax = 4_000;
  * owner waits for it: Kafka Streams' exactly_once_v2 uses 10 s for the same reason.
  */
 export const transactionTimeoutMsDefault = { partition: 60_000, instance: 10_000 } as const;
+/** The most ACCOUNT_TRANSACTION_TIMEOUT_MS may be: well inside restoreTimeoutMs, which may wait out such a transaction. */
+export const transactionTimeoutMsMax = 300_000;
+/**
+ * How long a stable read of the committed offset waits for a transaction with the partition's
+ * offsets pending: any instance's transaction timeout (they may differ) and the broker's abort check (10 s).
+ */
+const stableOffsetWaitMs = transactionTimeoutMsMax + 30_000;
 
 /** `partition`: one transactional producer per partition (the default); `instance`: one per instance, fenced by group generation (KIP-447). */
 export type TransactionScope = 'partition' | 'instance';
@@ -88,7 +95,13 @@ export class PartitionTask {
   ready = false;
   /** False until the first batch after (re)initialization confirmed the fetch position. */
   positionVerified = false;
-  private initializing: Promise<void> | undefined;
+  private initializing: { epoch: number; done: Promise<void> } | undefined;
+  /**
+   * Bumped by failed(): what the task knew is stale (its transaction failed, or per instance a
+   * generation went by without us). An initialization begun before the bump must not make the
+   * task ready with what it read then.
+   */
+  private epoch = 0;
   /** Records restored from the changelogs by the last initialization (metrics). */
   restoredRecords = 0;
   private readonly partitionOf: (accountId: string) => number;
@@ -108,8 +121,18 @@ export class PartitionTask {
   /** Initializes once, however many callers (assignment and first batch) ask at the same time. */
   ensureReady(heartbeat: () => Promise<void>): Promise<void> {
     if (this.ready) return Promise.resolve();
-    this.initializing ??= this.init(heartbeat).finally(() => (this.initializing = undefined));
-    return this.initializing;
+    const current = this.initializing;
+    if (current !== undefined && current.epoch === this.epoch) return current.done;
+    // A superseded initialization still running ends first (it fails), so two never hold the store.
+    const epoch = this.epoch;
+    const done = (current?.done ?? Promise.resolve()).catch(() => undefined).then(() => this.init(heartbeat, epoch));
+    const entry = { epoch, done };
+    this.initializing = entry;
+    const settled = () => {
+      if (this.initializing === entry) this.initializing = undefined;
+    };
+    done.then(settled, settled);
+    return done;
   }
 
   /**
@@ -121,7 +144,7 @@ export class PartitionTask {
    * high watermarks, waiting out any transaction still open on them: it either committed its
    * offsets in time (and was waited for) or is refused them by generation and aborts.
    */
-  private async init(heartbeat: () => Promise<void>): Promise<void> {
+  private async init(heartbeat: () => Promise<void>, epoch: number): Promise<void> {
     const { kafka, appId, dataDir, topics, codecs, log, clock } = this.context;
     const perInstance = this.context.transactions === 'instance';
     await this.reset();
@@ -129,7 +152,7 @@ export class PartitionTask {
     const identity = { clusterId: await this.clusterId(), topics: [topics.commands, topics.accountState, topics.outcomes, topics.movements], partition: this.partition };
     this.store = await PartitionStore.open(dataDir, identity, log.warn);
     if (perInstance) {
-      this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, stable: true, waitMs: this.context.transactionTimeoutMs * 2, heartbeat });
+      this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, stable: true, waitMs: stableOffsetWaitMs, heartbeat });
     } else {
       this.producer = transactionalProducer(this.context, `${appId}.account.${this.partition}`);
       await this.producer.connect();
@@ -153,8 +176,9 @@ export class PartitionTask {
     this.checkpoint = restored.checkpoint;
     this.restoredRecords = restored.states + restored.outcomes + restored.movements;
     // Stable here too: the fenced owner's last commit may still be materializing in the group coordinator.
-    if (!perInstance) this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, stable: true, waitMs: this.context.transactionTimeoutMs, heartbeat });
+    if (!perInstance) this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, stable: true, waitMs: stableOffsetWaitMs, heartbeat });
     this.positionVerified = false;
+    if (epoch !== this.epoch) throw new Error(`partition ${this.partition} went stale while it initialized; initializing again`);
     this.ready = true;
     this.onReady(this.restoredRecords);
     log.info('partition ready', { partition: this.partition, nextOffset: this.nextOffset, restoredStates: restored.states, restoredOutcomes: restored.outcomes, restoredMovements: restored.movements });
@@ -249,9 +273,13 @@ export class PartitionTask {
     };
   }
 
-  /** The transaction carrying this task's chunk failed: re-initialize before the next chunk. */
+  /**
+   * What the task knew is stale (its transaction failed, or per instance a generation went by
+   * without us): re-initialize before the next chunk; an initialization already under way does not count.
+   */
   failed(): void {
     this.ready = false;
+    this.epoch += 1;
   }
 
   /**

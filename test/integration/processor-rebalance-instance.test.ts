@@ -6,7 +6,8 @@
 // offsets are refused for its stale generation, its transaction aborts, and nothing it wrote is
 // visible.
 import { expect, it } from 'vitest';
-import { baseOffset, freezeWithTransactionOpen, lastStableOffset, RebalanceHarness, SliceFeeder } from '../support/rebalance.ts';
+import { exitWithin } from '../support/exit.ts';
+import { alive, baseOffset, freezeWithTransactionOpen, lastStableOffset, RebalanceHarness, SliceFeeder } from '../support/rebalance.ts';
 
 const h = new RebalanceHarness('processor-rebalance-instance', { ACCOUNT_TRANSACTIONS: 'instance' });
 
@@ -61,3 +62,20 @@ it('a frozen instance is refused its offsets by generation once its partitions m
 
   await h.finish(feeder, feeding, open);
 }, 400_000);
+
+it('an instance dropped from the group while frozen and given partitions back does not decide on what it kept of them', async () => {
+  // Nothing fences it per instance: a generation it missed means another owner worked its partitions.
+  await h.killAll();
+  await h.frozenIdleAndReturned(23);
+}, 400_000);
+
+it('an instance of the other transaction scope is refused by the group: switching scopes takes stopping every instance', async () => {
+  const member = h.running.find(alive) ?? h.processor();
+  await member.waitForLine(/partition ready/, { since: 0, timeoutMs: 60_000 });
+  // Per partition beside per instance would mix fencing schemes that do not fence each other.
+  const mixed = h.processor({ ACCOUNT_TRANSACTIONS: 'partition' });
+  expect(await exitWithin(mixed, 90_000)).toBe(1);
+  expect(mixed.lines.join('\n')).toMatch(/INCONSISTENT_GROUP_PROTOCOL|incompatible/);
+  expect(mixed.lines.filter((l) => l.includes('partition ready'))).toEqual([]);
+  expect(alive(member)).toBe(true);
+}, 200_000);

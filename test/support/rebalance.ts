@@ -36,14 +36,19 @@ export class RebalanceHarness {
       await this.client.start();
     });
     afterAll(async () => {
-      for (const p of this.running) {
-        p.child.kill('SIGCONT');
-        await p.kill('SIGKILL');
-      }
+      await this.killAll();
       await this.client?.stop();
       await this.ledger?.close();
       for (const dir of this.dataDirs) rmSync(dir, { recursive: true, force: true });
     });
+  }
+
+  /** Kills every processor started so far (thawing frozen ones first). */
+  async killAll(): Promise<void> {
+    for (const p of this.running.splice(0)) {
+      p.child.kill('SIGCONT');
+      await p.kill('SIGKILL');
+    }
   }
 
   processor(env: Record<string, string> = {}): ServiceProcess {
@@ -86,6 +91,41 @@ export class RebalanceHarness {
     await waitFor(() => (this.client.outcomes.size >= 1500 ? true : undefined), { what: '1500 outcomes before the kill', timeoutMs: 60_000 });
     await a.kill('SIGKILL');
     await this.client.settled(commands);
+    this.expectConsistent(await this.readAll(), commands);
+  }
+
+  /**
+   * An instance frozen while idle until the group drops it, its partitions worked by the other
+   * meanwhile, then woken: it rejoins and is given partitions back. Whatever it kept of them from
+   * before (stores, positions) is stale and must not decide anything.
+   */
+  async frozenIdleAndReturned(seed: number): Promise<void> {
+    const partitions = this.ledger.config.partitions;
+    const assignedAll = (line: string) => (JSON.parse(line) as { partitions: number[] }).partitions.length === partitions;
+    const a = this.processor();
+    const b = this.processor();
+    await waitFor(() => (a.lines.some((l) => l.includes('partition ready')) && b.lines.some((l) => l.includes('partition ready')) ? true : undefined), {
+      what: 'both instances owning partitions',
+      timeoutMs: 60_000,
+    });
+    const commands = generateWorkload({ seed, commands: 3000, accounts: 200 });
+    const thirds = [commands.slice(0, 1000), commands.slice(1000, 2000), commands.slice(2000)] as const;
+    await this.client.send(...thirds[0]);
+    await this.client.settled(thirds[0]);
+    // Idle (every command answered), so no transaction of a's is open when it freezes.
+    const bMark = b.mark();
+    a.child.kill('SIGSTOP');
+    const takeover = await b.waitForLine(/"msg":"partitions assigned"/, { since: bMark, timeoutMs: 90_000 });
+    expect(assignedAll(takeover), takeover).toBe(true);
+    await this.client.send(...thirds[1]);
+    await this.client.settled(thirds[1]);
+    // Woken, a finds itself out of the group, rejoins, and the next assignment shares the partitions again.
+    const aMark = a.mark();
+    a.child.kill('SIGCONT');
+    const back = await a.waitForLine(/"msg":"partitions assigned","partitions":\[\d/, { since: aMark, timeoutMs: 90_000 });
+    expect(assignedAll(back), back).toBe(false);
+    await this.client.send(...thirds[2]);
+    await this.client.settled(thirds[2]);
     this.expectConsistent(await this.readAll(), commands);
   }
 
