@@ -1,6 +1,7 @@
 // Named crash points, for fault tests only: `LEDGER_CRASH_POINT=<name>[:<n>]` makes the process
 // SIGKILL itself the n-th time (default 1) it reaches the named step — a power cut at exactly that
-// moment, with no finally blocks, no shutdown hooks and no flushes. Read once at start-up; unset
+// moment, with no finally blocks, no shutdown hooks and no flushes. `<name>[:<n>]:stop` freezes it
+// there instead (SIGSTOP): a zombie caught at exactly that step, which the test wakes with SIGCONT. Read once at start-up; unset
 // (production), every call site is one test of a constant false:
 //
 //   if (crashPointsArmed) crashPoint('after-send');
@@ -27,21 +28,23 @@ export interface CrashPlan {
   name: CrashPointName;
   /** The process dies the n-th time it reaches the point (counted across partitions). */
   at: number;
+  /** SIGKILL (dies) or SIGSTOP (freezes, a zombie until SIGCONT). */
+  signal: 'SIGKILL' | 'SIGSTOP';
 }
 
 function isCrashPointName(name: string): name is CrashPointName {
   return (crashPointNames as readonly string[]).includes(name);
 }
 
-/** Parses `<name>[:<n>]`; undefined when unset or empty; throws on anything else. */
+/** Parses `<name>[:<n>][:stop]`; undefined when unset or empty; throws on anything else. */
 export function parseCrashPlan(value: string | undefined): CrashPlan | undefined {
   if (value === undefined || value === '') return undefined;
-  const match = /^([a-z-]+)(?::([1-9][0-9]{0,8}))?$/.exec(value);
+  const match = /^([a-z-]+)(?::([1-9][0-9]{0,8}))?(:stop)?$/.exec(value);
   const name = match?.[1];
   if (match === null || name === undefined || !isCrashPointName(name)) {
-    throw new Error(`${crashPointVariable}=${value} is not <name>[:<n>] with a name among ${crashPointNames.join(', ')} and n ≥ 1`);
+    throw new Error(`${crashPointVariable}=${value} is not <name>[:<n>][:stop] with a name among ${crashPointNames.join(', ')} and n ≥ 1`);
   }
-  return { name, at: match[2] === undefined ? 1 : Number(match[2]) };
+  return { name, at: match[2] === undefined ? 1 : Number(match[2]), signal: match[3] === undefined ? 'SIGKILL' : 'SIGSTOP' };
 }
 
 const plan = parseCrashPlan(process.env[crashPointVariable]);
@@ -57,6 +60,7 @@ export function crashPoint(name: CrashPointName): void {
   reached += 1;
   if (reached < plan.at) return;
   // Synchronous on a pipe or file (Linux), so the line is out before the signal lands.
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'warn', component: 'crash-point', msg: 'crash point reached; killing the process', point: name, reached }) + '\n');
-  process.kill(process.pid, 'SIGKILL');
+  const msg = plan.signal === 'SIGKILL' ? 'crash point reached; killing the process' : 'crash point reached; freezing the process';
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'warn', component: 'crash-point', msg, point: name, reached }) + '\n');
+  process.kill(process.pid, plan.signal);
 }

@@ -5,7 +5,7 @@
 // This file decides when a task (re)initializes, how a batch is cut into transactions, and what
 // happens after a failure (seek back to the last commit, back off, and after too many failures
 // in a row, stop the process so it restarts from Kafka).
-import { PartitionAssigners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { TopicNames } from '../../topics/topics.ts';
 import type { Logger } from '../log.ts';
@@ -83,16 +83,6 @@ export function chunksOf(messages: KafkaMessage[]): KafkaMessage[][] {
   return chunks;
 }
 
-/**
- * Round robin under another protocol name when transactions are per instance. The two fencing
- * schemes must not share a group (a per-partition zombie's offsets carry no generation; a
- * per-instance zombie is not fenced by a per-partition owner), and the group coordinator refuses a
- * member whose assignment protocols match none of the group's (INCONSISTENT_GROUP_PROTOCOL): so
- * switching ACCOUNT_TRANSACTIONS takes stopping every instance, and a rolling restart fails loudly.
- */
-export const instanceAssignerName = 'LedgerInstanceTransactions';
-const instanceAssigner: PartitionAssigner = (config) => ({ ...PartitionAssigners.roundRobin(config), name: instanceAssignerName });
-
 /** While awaiting work inside eachBatch, the group session must stay alive. */
 const heartbeatIntervalMs = 3000;
 
@@ -126,7 +116,6 @@ export class AccountProcessor {
       maxBytesPerPartition: fetchBytesPerPartitionMax,
       maxBytes: fetchBytesMax,
       retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 10 },
-      ...(this.instance === undefined ? {} : { partitionAssigners: [instanceAssigner] }),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       const assigned = event.payload.memberAssignment[options.topics.commands] ?? [];

@@ -1,8 +1,7 @@
 // Brings a partition's store up to date from its changelogs (account-state, outcomes and
-// movements, read read_committed) before the partition processes any command. Per partition, the
-// caller fences the previous owner first (initTransactions), so the changelogs' last stable
-// offsets are final while we read; per instance it cannot, and the read goes to the high
-// watermarks, waiting out transactions still open (untilHighWatermark).
+// movements, read read_committed) before the partition processes any command. The caller fences
+// a per-partition previous owner first (initTransactions); a per-instance one cannot be fenced,
+// so the read goes to the high watermarks, waiting out transactions still open (untilHighWatermark).
 import { readToEnd, rangesToRead } from '../../topics/read-to-end.ts';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Codecs } from '../../schemas/registry.ts';

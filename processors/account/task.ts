@@ -136,13 +136,17 @@ export class PartitionTask {
   }
 
   /**
-   * Makes the previous owner's last transaction final, restores the store and reads where the
-   * group left off. Per partition: our producer's initialization fences the previous owner (and
-   * aborts its open transaction), so the changelogs' last stable offsets are final. Per instance
-   * nothing fences it; instead the committed offset is read stable (a transaction that already
-   * sent this partition's offsets is waited for), and the store is restored up to the changelogs'
-   * high watermarks, waiting out any transaction still open on them: it either committed its
-   * offsets in time (and was waited for) or is refused them by generation and aborts.
+   * Makes the previous owner's last transaction final, then reads where the group left off and
+   * restores the store, the same way in both transaction scopes, so instances of both can share
+   * the group (a rolling switch of ACCOUNT_TRANSACTIONS):
+   * 1. initializing the partition's transactional id `<appId>.account.<p>` fences a per-partition
+   *    zombie and aborts its open transaction (per partition the producer is then ours to use);
+   * 2. nothing fences a per-instance zombie: the committed offset is read stable, so a
+   *    transaction that already sent this partition's offsets is waited for (it commits or aborts);
+   * 3. the store is restored up to the changelogs' high watermarks, not their last stable offsets,
+   *    waiting out any transaction still open on them: it either sent its offsets in time (and was
+   *    waited for in 2, so its records are below the high watermark) or is refused them by
+   *    generation and aborts.
    */
   private async init(heartbeat: () => Promise<void>, epoch: number): Promise<void> {
     const { kafka, appId, dataDir, topics, codecs, log, clock } = this.context;
@@ -151,16 +155,20 @@ export class PartitionTask {
     // The store records whose it is: another cluster, other topics or another partition's store is wiped (DESIGN §8).
     const identity = { clusterId: await this.clusterId(), topics: [topics.commands, topics.accountState, topics.outcomes, topics.movements], partition: this.partition };
     this.store = await PartitionStore.open(dataDir, identity, log.warn);
-    if (perInstance) {
-      this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, stable: true, waitMs: stableOffsetWaitMs, heartbeat });
-    } else {
-      this.producer = transactionalProducer(this.context, `${appId}.account.${this.partition}`);
-      await this.producer.connect();
-      const fence = await this.producer.transaction();
+    const producer = transactionalProducer(this.context, `${appId}.account.${this.partition}`);
+    try {
+      await producer.connect();
+      const fence = await producer.transaction();
       await fence.abort();
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
     }
+    if (perInstance) await producer.disconnect();
+    else this.producer = producer;
+    this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, stable: true, waitMs: stableOffsetWaitMs, heartbeat });
     const restored = await restorePartition({
-      untilHighWatermark: perInstance,
+      untilHighWatermark: true,
       kafka,
       appId,
       partition: this.partition,
@@ -175,8 +183,6 @@ export class PartitionTask {
     });
     this.checkpoint = restored.checkpoint;
     this.restoredRecords = restored.states + restored.outcomes + restored.movements;
-    // Stable here too: the fenced owner's last commit may still be materializing in the group coordinator.
-    if (!perInstance) this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, stable: true, waitMs: stableOffsetWaitMs, heartbeat });
     this.positionVerified = false;
     if (epoch !== this.epoch) throw new Error(`partition ${this.partition} went stale while it initialized; initializing again`);
     this.ready = true;

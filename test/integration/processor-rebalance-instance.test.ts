@@ -4,10 +4,11 @@
 // nothing applied twice; a frozen instance (SIGSTOP) with a transaction open is not fenced by
 // the partition's new owner, which waits for that transaction to end; woken, the zombie's
 // offsets are refused for its stale generation, its transaction aborts, and nothing it wrote is
-// visible.
-import { expect, it } from 'vitest';
-import { exitWithin } from '../support/exit.ts';
-import { alive, baseOffset, freezeWithTransactionOpen, lastStableOffset, RebalanceHarness, SliceFeeder } from '../support/rebalance.ts';
+// visible; an instance dropped from the group and given partitions back restores them. And both
+// scopes in one group (a rolling switch): a per-partition owner waits for a per-instance zombie's
+// pending commit, a per-instance owner fences a per-partition zombie.
+import { describe, expect, it } from 'vitest';
+import { baseOffset, freezeWithTransactionOpen, lastStableOffset, RebalanceHarness } from '../support/rebalance.ts';
 
 const h = new RebalanceHarness('processor-rebalance-instance', { ACCOUNT_TRANSACTIONS: 'instance' });
 
@@ -69,13 +70,41 @@ it('an instance dropped from the group while frozen and given partitions back do
   await h.frozenIdleAndReturned(23);
 }, 400_000);
 
-it('an instance of the other transaction scope is refused by the group: switching scopes takes stopping every instance', async () => {
-  const member = h.running.find(alive) ?? h.processor();
-  await member.waitForLine(/partition ready/, { since: 0, timeoutMs: 60_000 });
-  // Per partition beside per instance would mix fencing schemes that do not fence each other.
-  const mixed = h.processor({ ACCOUNT_TRANSACTIONS: 'partition' });
-  expect(await exitWithin(mixed, 90_000)).toBe(1);
-  expect(mixed.lines.join('\n')).toMatch(/INCONSISTENT_GROUP_PROTOCOL|incompatible/);
-  expect(mixed.lines.filter((l) => l.includes('partition ready'))).toEqual([]);
-  expect(alive(member)).toBe(true);
-}, 200_000);
+describe('both transaction scopes in one group (a rolling switch of ACCOUNT_TRANSACTIONS)', () => {
+  it('a per-partition owner waits for a frozen per-instance zombie whose offsets were taken, and restores what it commits on waking', async () => {
+    await h.killAll();
+    const survivor = h.processor({ ACCOUNT_TRANSACTIONS: 'partition' });
+    await survivor.waitForLine(/partition ready/, { since: 0, timeoutMs: 60_000 });
+    // Frozen by itself right after its offsets were sent (the third time), its transaction open.
+    const { zombie, feeder } = await h.survivorAndZombie(25, { LEDGER_CRASH_POINT: 'after-offsets:3:stop', ACCOUNT_TRANSACTION_TIMEOUT_MS: String(zombieTransactionTimeoutMs) });
+    const survivorMark = survivor.mark();
+    const frozen = zombie.waitForLine(/crash point reached; freezing/, { timeoutMs: 120_000 });
+    const feeding = (async () => {
+      while (!feeder.done && zombie.child.signalCode === null && !zombie.lines.some((l) => l.includes('freezing the process'))) await feeder.next().catch(() => undefined);
+    })();
+    await frozen;
+    // The group drops it; the survivor is given its partitions but cannot fence its transaction.
+    const assigned = await survivor.waitForLine(/"msg":"partitions assigned"/, { since: survivorMark, timeoutMs: 90_000 });
+    expect((JSON.parse(assigned) as { partitions: number[] }).partitions).toHaveLength(h.ledger.config.partitions);
+    const pending = [];
+    for (let p = 0; p < h.ledger.config.partitions; p += 1) if (await offsetsPending(p)) pending.push(p);
+    expect(pending.length, 'partitions whose offsets the frozen transaction holds').toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    for (const p of pending) expect(survivor.linesSince(survivorMark).filter((l) => l.includes(`"msg":"partition ready","partition":${p},`)), `partition ${p} waits`).toEqual([]);
+    // Woken, the zombie commits: its generation was current when the coordinator took its offsets.
+    zombie.child.kill('SIGCONT');
+    for (const p of pending) await survivor.waitForLine(new RegExp(`"msg":"partition ready","partition":${p},`), { since: survivorMark, timeoutMs: 90_000 });
+    await feeding;
+    await feeder.rest();
+    await h.client.settled(feeder.commands);
+    h.expectConsistent(await h.readAll(), feeder.commands);
+  }, 400_000);
+
+  it('a per-instance owner fences a frozen per-partition zombie at once, and nothing it wrote is visible', async () => {
+    await h.killAll();
+    const survivor = h.processor();
+    await survivor.waitForLine(/partition ready/, { since: 0, timeoutMs: 60_000 });
+    const { zombie, feeder } = await h.survivorAndZombie(26, { ACCOUNT_TRANSACTIONS: 'partition' });
+    await h.fencedByTransactionalId(survivor, zombie, feeder, await freezeWithTransactionOpen({ zombie, survivor, feeder, admin: h.ledger.admin, topics: h.ledger.topics }));
+  }, 400_000);
+});

@@ -137,10 +137,27 @@ export class RebalanceHarness {
     return { survivor, zombie, feeder: new SliceFeeder(this.client, generateWorkload({ seed, commands: 6000, accounts: 200 })) };
   }
 
+  /**
+   * A zombie frozen with a transaction open on a per-partition producer: the new owner's fence
+   * (initializing `<appId>.account.<p>`, done in both scopes) aborts it at once; woken, its commit is
+   * refused as coming from a fenced producer, and nothing it wrote becomes visible.
+   */
+  async fencedByTransactionalId(survivor: ServiceProcess, zombie: ServiceProcess, feeder: SliceFeeder, { open, survivorMark, feeding }: Frozen): Promise<void> {
+    const p = open.partition;
+    await survivor.waitForLine(new RegExp(`"msg":"partition ready","partition":${p},`), { since: survivorMark, timeoutMs: 90_000 });
+    // The new owner's fence aborted the open transaction: the partition is readable past it again.
+    expect(await lastStableOffset(this.ledger.admin, this.ledger.topics.outcomes, p)).toBeGreaterThan(baseOffset(open, this.ledger.topics.outcomes));
+    const wokeAt = zombie.mark();
+    zombie.child.kill('SIGCONT');
+    const refused = await zombie.waitForLine(new RegExp(`"msg":"partition failed[^"]*","partition":${p},`), { since: wokeAt, timeoutMs: 60_000 });
+    expect(JSON.parse(refused).errorType, refused).toMatch(/^(INVALID_PRODUCER_EPOCH|PRODUCER_FENCED)$/);
+    await this.finish(feeder, feeding, open);
+  }
+
   /** After the zombie woke: the rest of the workload fed and answered, the ledger consistent, nothing of the zombie's transaction visible. */
   async finish(feeder: SliceFeeder, feeding: Promise<void>, open: OpenTransaction): Promise<void> {
     await feeding;
-    while (!feeder.done) await feeder.next();
+    await feeder.rest();
     await this.client.settled(feeder.commands);
     const snapshot = await this.readAll();
     this.expectConsistent(snapshot, feeder.commands);
@@ -188,6 +205,13 @@ export class SliceFeeder {
 
   get done(): boolean {
     return this.fed >= this.commands.length;
+  }
+
+  /** The commands not fed yet, all at once (the slow slice-by-slice feeding is only for catching a transaction). */
+  async rest(): Promise<void> {
+    const rest = this.commands.slice(this.fed);
+    this.fed = this.commands.length;
+    await this.client.send(...rest);
   }
 
   async next(): Promise<void> {

@@ -23,8 +23,10 @@ describe('parseCrashPlan', () => {
   });
 
   it('reads a name, with the first visit as the default', () => {
-    expect(parseCrashPlan('after-commit')).toEqual({ name: 'after-commit', at: 1 });
-    expect(parseCrashPlan('mid-restore:3')).toEqual({ name: 'mid-restore', at: 3 });
+    expect(parseCrashPlan('after-commit')).toEqual({ name: 'after-commit', at: 1, signal: 'SIGKILL' });
+    expect(parseCrashPlan('mid-restore:3')).toEqual({ name: 'mid-restore', at: 3, signal: 'SIGKILL' });
+    expect(parseCrashPlan('after-offsets:2:stop')).toEqual({ name: 'after-offsets', at: 2, signal: 'SIGSTOP' });
+    expect(parseCrashPlan('after-offsets:stop')).toEqual({ name: 'after-offsets', at: 1, signal: 'SIGSTOP' });
   });
 
   it('knows every documented point, the reserved mid-expiry included', () => {
