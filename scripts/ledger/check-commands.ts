@@ -64,13 +64,14 @@ export function indexOutcomes(outcomes: Located<CommandOutcome>[], violations: V
     if (key !== value.commandId) violations.add('outcome', `outcome at partition ${partition} offset ${offset}: key ${key} holds the outcome of ${value.commandId}`);
     const previous = index.byCommand.get(key);
     // A duplicate command re-emits its original outcome: one command, one outcome, however often
-    // sent. A transfer initiation's record may move once from pending to its final status (and
-    // is then re-emitted as that); nothing else of it may change.
+    // sent. A transfer initiation's record may move once from pending to its final status, and a
+    // hold's record from ACTIVE to how the hold ended (each then re-emitted as that); nothing else
+    // of them may change.
     if (previous !== undefined && sameOutcome(previous, value) === false) {
       violations.add('outcome', `command ${key}: two different outcomes (${previous.status}${previous.code ? ` ${previous.code}` : ''} v${previous.version} and ${value.status}${value.code ? ` ${value.code}` : ''} v${value.version})`);
     }
     if (previous === undefined) index.partitions.set(key, partition);
-    if (previous === undefined || previous.transferStatus === 'pending') index.byCommand.set(key, value);
+    if (previous === undefined || previous.transferStatus === 'pending' || previous.holdStatus === 'ACTIVE') index.byCommand.set(key, value);
   }
   return index;
 }
@@ -78,13 +79,16 @@ export function indexOutcomes(outcomes: Located<CommandOutcome>[], violations: V
 /**
  * Whether a later record of a command agrees with an earlier one. What may change: a transfer's
  * status may land; a transfer's record says how its reversals went (DESIGN §10); a transfer
- * reversal's record may land once, with the balance and version after its credit.
+ * reversal's record may land once, with the balance and version after its credit; a hold's
+ * record (its PlaceHold outcome) may go from ACTIVE to how the hold ended, with what was captured.
  */
 function sameOutcome(earlier: CommandOutcome, later: CommandOutcome): boolean {
   const mayChange = (outcome: CommandOutcome): string => {
     const fields: CommandOutcome = { ...outcome };
     if (earlier.transferStatus === 'pending' && later.transferStatus !== null) Object.assign(fields, { transferStatus: null, transferCode: null });
     if (earlier.transferStatus !== null) Object.assign(fields, { reversalId: null, reversalStatus: null, reversalCode: null });
+    // A hold's record (the PlaceHold outcome) carries the hold's status: it may end once, and say what was captured.
+    if (earlier.holdStatus === 'ACTIVE' && later.holdStatus !== null && later.holdStatus !== 'ACTIVE') Object.assign(fields, { holdStatus: null, capturedAmount: null });
     if (earlier.reversalStatus === 'pending' && (earlier.reversedCommandId ?? null) !== null) {
       Object.assign(fields, { reversalStatus: null, reversalCode: null, balance: null, version: null, availableBalance: null, overdraftLimit: null });
     }

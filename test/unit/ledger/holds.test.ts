@@ -6,7 +6,7 @@ import { checkLedger } from '../../../scripts/ledger/check.ts';
 import { foldAccounts, type AccountFold } from '../../../scripts/ledger/check-accounts.ts';
 import { checkHolds } from '../../../scripts/ledger/check-holds.ts';
 import { Violations } from '../../../scripts/ledger/violations.ts';
-import type { AccountEvent, AccountState, EventPayload } from '../../../schemas/types.ts';
+import type { AccountEvent, AccountState, CommandOutcome, EventPayload } from '../../../schemas/types.ts';
 import { A, ev, numbered } from '../domain/given.ts';
 import { appendState, command, deposit, ledgerOf, open, withdraw } from './given.ts';
 
@@ -144,4 +144,44 @@ it('the fold the checker builds carries heldBalance for checkHolds (no stale cop
   expect(fold.folded.get(A)?.heldBalance).toBe(300);
   checkHolds(fold, violations);
   expect(violations.details).toEqual([]);
+});
+
+describe('a hold’s record as replayed', () => {
+  const place = (id: string) => command('account-a', { type: 'PlaceHold', holdId: id, amount: 100, expiresInSeconds: 3600, reference: null }, `place-${id}`);
+  const violationsOf = (commands: Parameters<typeof ledgerOf>[0]) => checkLedger(ledgerOf(commands)).violations;
+
+  it('a PlaceHold retried after its hold was voided or captured is answered with the record as it stands, and that is no second outcome', () => {
+    // The record carries the hold's current status (processors/account/hold-records.ts), as a
+    // transfer initiation's carries its transfer's: a retry seen in the fault campaign.
+    const voided = place('h-void');
+    const captured = place('h-capture');
+    expect(
+      violationsOf([
+        open('account-a', 1000),
+        voided,
+        command('account-a', { type: 'VoidHold', holdId: 'h-void' }),
+        voided,
+        captured,
+        command('account-a', { type: 'CaptureHold', holdId: 'h-capture', amount: 40 }),
+        captured,
+      ]),
+    ).toEqual([]);
+  });
+
+  it('anything else of a hold’s record changing is still a second outcome', () => {
+    const placed = place('h-1');
+    const snapshot = ledgerOf([open('account-a', 1000), placed]);
+    const original = snapshot.outcomes.find((l) => l.key === placed.commandId)?.value;
+    if (original === undefined) throw new Error('no outcome');
+    const last = snapshot.outcomes[snapshot.outcomes.length - 1];
+    if (last === undefined) throw new Error('no outcomes');
+    const replayed = (value: CommandOutcome, offset: string) => snapshot.outcomes.push({ ...last, offset, value });
+    replayed({ ...original, holdStatus: 'VOIDED', holdAmount: 99 }, '997');
+    expect(checkLedger(snapshot).violations).toContainEqual(`command ${placed.commandId}: two different outcomes (ACCEPTED v2 and ACCEPTED v2)`);
+    // Ended, it does not come back.
+    snapshot.outcomes.pop();
+    replayed({ ...original, holdStatus: 'VOIDED' }, '998');
+    replayed(original, '999');
+    expect(checkLedger(snapshot).violations).toEqual([`command ${placed.commandId}: two different outcomes (ACCEPTED v2 and ACCEPTED v2)`]);
+  });
 });
