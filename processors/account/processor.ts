@@ -120,7 +120,7 @@ export class AccountProcessor {
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       const assigned = event.payload.memberAssignment[options.topics.commands] ?? [];
       // Synchronous: kafkajs emits this before it fetches for the new generation.
-      const { generationId, memberId } = event.payload as typeof event.payload & { generationId: number };
+      const { generationId, memberId } = event.payload;
       const previous = this.generation;
       // The generation right after ours, joined as the same member: nobody else owned our partitions in between.
       const continued = previous !== undefined && previous.memberId === memberId && generationId === previous.generationId + 1 ? previous.assigned : new Set<number>();
