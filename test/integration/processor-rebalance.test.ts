@@ -6,7 +6,8 @@
 import { it } from 'vitest';
 import { freezeWithTransactionOpen, RebalanceHarness } from '../support/rebalance.ts';
 
-const h = new RebalanceHarness('processor-rebalance', {});
+// Pinned, so the file tests per-partition fencing whatever ACCOUNT_TRANSACTIONS the run has.
+const h = new RebalanceHarness('processor-rebalance', { ACCOUNT_TRANSACTIONS: 'partition' });
 
 it('a killed instance hands its partitions over and nothing is applied twice', async () => {
   await h.killOneOfTwo(11);
