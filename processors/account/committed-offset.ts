@@ -1,6 +1,6 @@
-// Where the account processor's group left off in one partition of the commands topic. Read
-// stable (KIP-447's require_stable), the answer waits while another transaction has sent offsets
-// for the partition and not yet ended: reading before it ends could re-process its commands.
+// Where the account processor's group left off in one partition of the commands topic, read
+// stable (KIP-447's require_stable): the answer waits while another transaction has sent offsets
+// for the partition and not yet ended, since reading before it ends could re-process its commands.
 import type { Kafka } from 'kafkajs';
 
 /** Between two stable reads that found the partition's offsets pending. */
@@ -11,8 +11,6 @@ export interface CommittedOffsetOptions {
   groupId: string;
   topic: string;
   partition: number;
-  /** Wait for pending transactional offsets (OffsetFetch v7 require_stable). */
-  stable: boolean;
   /** How long a stable read waits for a pending transaction to end before failing. */
   waitMs: number;
   heartbeat: () => Promise<void>;
@@ -20,7 +18,7 @@ export interface CommittedOffsetOptions {
 
 /** The committed offset, or the log start when nothing is committed or it was deleted. */
 export async function committedOffset(options: CommittedOffsetOptions): Promise<string> {
-  const { kafka, groupId, topic, partition, stable } = options;
+  const { kafka, groupId, topic, partition } = options;
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -29,11 +27,11 @@ export async function committedOffset(options: CommittedOffsetOptions): Promise<
     for (;;) {
       try {
         // Only this partition: a stable read is refused while any asked partition has offsets pending.
-        const [committed] = await admin.fetchOffsets({ groupId, topics: [{ topic, partitions: [partition] }], ...(stable ? { requireStable: true } : {}) });
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [{ topic, partitions: [partition] }], requireStable: true });
         offset = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
         break;
       } catch (error) {
-        if (!stable || !isUnstable(error) || Date.now() > deadline) throw error;
+        if (!isUnstable(error) || Date.now() > deadline) throw error;
         await options.heartbeat().catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, unstableRetryMs));
       }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../log.ts';
 import { runTransaction, type GroupGeneration, type PreparedChunk } from './transaction.ts';
-import { transactionalProducer, type ChunkStats, type PartitionTask, type TaskContext } from './task.ts';
+import { fencingProducer, type ChunkStats, type PartitionTask, type TaskContext } from './task.ts';
 
 /**
  * Commands in one instance transaction, at most: the in-flight budget's worth. Each partition's
@@ -35,7 +35,8 @@ interface Job {
 export class InstanceTransactions {
   private producer: Producer | undefined;
   private readonly queue: Job[] = [];
-  private running = false;
+  /** The transaction cycle under way, if any (one at a time). */
+  private cycling: Promise<void> | undefined;
   private stopped = false;
   private transactionalId: string | undefined;
 
@@ -76,7 +77,7 @@ export class InstanceTransactions {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    while (this.running) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (this.cycling !== undefined) await this.cycling;
     for (const job of this.queue.splice(0)) job.reject(new Error('the instance transactions are stopped'));
     const producer = this.producer;
     this.producer = undefined;
@@ -84,10 +85,9 @@ export class InstanceTransactions {
   }
 
   private kick(): void {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
+    if (this.cycling !== undefined || this.queue.length === 0) return;
     // One event-loop turn: chunks decided in the same turn ride along.
-    setImmediate(() => void this.cycle());
+    this.cycling = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.cycle());
   }
 
   /** The queued chunks of the first one's generation, up to the bound; the rest wait for the next cycle. */
@@ -140,20 +140,14 @@ export class InstanceTransactions {
         }
       }
     } finally {
-      this.running = false;
+      this.cycling = undefined;
       if (!this.stopped) this.kick();
     }
   }
 
   private async ensureProducer(): Promise<Producer> {
-    if (this.producer !== undefined) return this.producer;
-    const producer = transactionalProducer(this.context, await this.id());
-    await producer.connect();
-    // initTransactions: fences any earlier producer with our id and aborts its open transaction.
-    const fence = await producer.transaction();
-    await fence.abort();
-    this.producer = producer;
-    return producer;
+    this.producer ??= await fencingProducer(this.context, await this.id());
+    return this.producer;
   }
 
   private async replaceProducer(): Promise<void> {

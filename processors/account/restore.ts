@@ -1,7 +1,7 @@
 // Brings a partition's store up to date from its changelogs (account-state, outcomes and
 // movements, read read_committed) before the partition processes any command. The caller fences
 // a per-partition previous owner first (initTransactions); a per-instance one cannot be fenced,
-// so the read goes to the high watermarks, waiting out transactions still open (untilHighWatermark).
+// so the read goes to the high watermarks, waiting out transactions still open on them.
 import { readToEnd, rangesToRead } from '../../topics/read-to-end.ts';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Codecs } from '../../schemas/registry.ts';
@@ -29,8 +29,6 @@ export interface RestoreOptions {
    * never brings them back, whatever retention has not yet deleted from the topic (DESIGN §8).
    */
   outcomesCutoff: number;
-  /** Read to the high watermarks rather than the last stable offsets (no fence ended the previous owner's transaction). */
-  untilHighWatermark?: boolean;
 }
 
 export interface RestoreResult {
@@ -51,7 +49,7 @@ export async function restorePartition(options: RestoreOptions): Promise<Restore
   const changelogOf = new Map<string, Changelog>([[stateTopic, 'state'], [outcomesTopic, 'outcomes'], [movementsTopic, 'movements']]);
   let checkpoint = (await store.checkpoint()) ?? emptyCheckpoint;
   let rebuilt = Object.values(checkpoint).every((offset) => offset === '0');
-  const read = { kafka: options.kafka, groupIdPrefix: `${options.appId}.account.restore.p${partition}`, topics: [...changelogOf.keys()], partitions: [partition], timeoutMs: restoreTimeoutMs, end: options.untilHighWatermark === true ? ('high-watermark' as const) : ('stable' as const) };
+  const read = { kafka: options.kafka, groupIdPrefix: `${options.appId}.account.restore.p${partition}`, topics: [...changelogOf.keys()], partitions: [partition], timeoutMs: restoreTimeoutMs, end: 'high-watermark' as const };
   // Read once: [log start, end) per changelog; the end offsets are final: fenced, or waited for.
   const bounds = await rangesToRead({ ...read, onBatch: async () => {} });
   const endOf = (changelog: Changelog): bigint => bounds.find((r) => changelogOf.get(r.topic) === changelog)?.end ?? 0n;

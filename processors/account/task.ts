@@ -4,8 +4,8 @@
 // the consumer offset; the store is written only after the commit. A failed or fenced producer
 // is thrown away and the task re-initialized: fence, restore, re-read the committed offset.
 // With ACCOUNT_TRANSACTIONS=instance the task has no producer: the instance's one transaction
-// carries its chunks (instance-transactions.ts), fenced by group generation, and initialization
-// waits out the previous owner instead of fencing it (see init).
+// carries its chunks (instance-transactions.ts), fenced by group generation. Initialization is
+// the same in both scopes: fence a per-partition owner, wait out a per-instance one (see init).
 import { eventKey } from '../../topics/record-keys.ts';
 import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import { committedOffset } from './committed-offset.ts';
@@ -155,20 +155,11 @@ export class PartitionTask {
     // The store records whose it is: another cluster, other topics or another partition's store is wiped (DESIGN §8).
     const identity = { clusterId: await this.clusterId(), topics: [topics.commands, topics.accountState, topics.outcomes, topics.movements], partition: this.partition };
     this.store = await PartitionStore.open(dataDir, identity, log.warn);
-    const producer = transactionalProducer(this.context, `${appId}.account.${this.partition}`);
-    try {
-      await producer.connect();
-      const fence = await producer.transaction();
-      await fence.abort();
-    } catch (error) {
-      await producer.disconnect().catch(() => undefined);
-      throw error;
-    }
+    const producer = await fencingProducer(this.context, `${appId}.account.${this.partition}`);
     if (perInstance) await producer.disconnect();
     else this.producer = producer;
-    this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, stable: true, waitMs: stableOffsetWaitMs, heartbeat });
+    this.nextOffset = await committedOffset({ kafka, groupId: this.groupId, topic: topics.commands, partition: this.partition, waitMs: stableOffsetWaitMs, heartbeat });
     const restored = await restorePartition({
-      untilHighWatermark: true,
       kafka,
       appId,
       partition: this.partition,
@@ -360,8 +351,12 @@ export class PartitionTask {
   }
 }
 
-/** A transactional producer for the processor's transactions, its requests counted (metrics). */
-export function transactionalProducer(context: TaskContext, transactionalId: string): Producer {
+/**
+ * A connected transactional producer for the processor's transactions, its requests counted
+ * (metrics). Connecting initializes the transactional id, which fences any earlier producer with
+ * that id and aborts its open transaction.
+ */
+export async function fencingProducer(context: TaskContext, transactionalId: string): Promise<Producer> {
   const producer = context.kafka.producer({
     transactionalId,
     idempotent: true,
@@ -374,5 +369,13 @@ export function transactionalProducer(context: TaskContext, transactionalId: str
   });
   const onRequest = context.onProducerRequest;
   if (onRequest !== undefined) producer.on(producer.events.REQUEST, (event) => onRequest(event.payload.apiName));
+  try {
+    await producer.connect();
+    const fence = await producer.transaction();
+    await fence.abort();
+  } catch (error) {
+    await producer.disconnect().catch(() => undefined);
+    throw error;
+  }
   return producer;
 }
