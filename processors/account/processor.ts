@@ -210,6 +210,10 @@ export class AccountProcessor {
         }
       }
       const messages = batch.messages.filter((m) => BigInt(m.offset) >= BigInt(task.nextOffset));
+      // After a rejoin kafkajs starts from a plain read of the committed offset, which may not yet
+      // show our last transaction's: commands below the task's position are done. A batch wholly
+      // below must still move kafkajs past it, or it fetches the same records again at once.
+      if (messages.length === 0 && batch.messages.length > 0) resolveOffset(batch.lastOffset());
       for (const chunk of chunksOf(messages)) {
         if (!isRunning() || isStale()) return;
         const release = await whileHeartbeating(this.budget.acquire(chunk.length), heartbeat);
