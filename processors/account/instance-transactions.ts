@@ -133,7 +133,7 @@ export class InstanceTransactions {
       }
       for (const job of jobs) {
         try {
-          job.resolve(await job.task.afterCommit(job.chunk, committed.metadata, committed.marks));
+          job.resolve(await job.task.afterCommit(job.chunk, committed));
         } catch (error) {
           job.task.failed();
           job.reject(error as Error);

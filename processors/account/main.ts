@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   }
   const codecs = await createCodecs(new LedgerRegistry(registryUrl), config.topicPrefix);
   // transactions: partition chunks committed (each its own transaction per partition); ended: EndTxn requests (Kafka transactions).
-  const totals = { commands: 0, accepted: 0, rejected: 0, deadLettered: 0, transactions: 0, transactionMs: 0, ended: 0 };
+  const totals = { commands: 0, accepted: 0, rejected: 0, deadLettered: 0, transactions: 0, transactionMs: 0, ended: 0, /** The most commands one chunk (one partition's share of a transaction) carried. */ chunkCommandsMax: 0 };
   const metrics = new ProcessorMetrics();
   const metricsServer = metricsPort === 0 ? undefined : await serveMetrics(metrics, metricsPort, settings.metricsHost);
   let stopping = false;
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       totals.rejected += stats.rejected;
       totals.deadLettered += stats.deadLettered;
       totals.transactions += 1;
+      totals.chunkCommandsMax = Math.max(totals.chunkCommandsMax, stats.commands);
       totals.transactionMs += stats.transactionMs;
     },
   });

@@ -18,7 +18,7 @@ import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
 import { routingProblem } from './routing.ts';
 import { processBatch, type BatchResult, type DecodedRecord } from './batch.ts';
-import { runTransaction, type PreparedChunk, type TransactionMarks } from './transaction.ts';
+import { endKey, runTransaction, type CommittedTransaction, type PreparedChunk } from './transaction.ts';
 import { lookupsFor } from './lookups.ts';
 import { restorePartition } from './restore.ts';
 import { emptyCheckpoint, PartitionStore, type Checkpoint } from './store.ts';
@@ -213,14 +213,14 @@ export class PartitionTask {
     const producer = this.producer;
     if (producer === undefined) throw new Error(`partition ${this.partition} has no producer`);
     const prepared = await this.prepare(messages, highWatermark);
-    let committed: { metadata: RecordMetadata[]; marks: TransactionMarks };
+    let committed: CommittedTransaction;
     try {
       committed = await runTransaction(producer, [prepared], { groupId: this.groupId, commandsTopic: this.context.topics.commands, log: this.context.log });
     } catch (error) {
       this.ready = false;
       throw error;
     }
-    return this.afterCommit(prepared, committed.metadata, committed.marks);
+    return this.afterCommit(prepared, committed);
   }
 
   /** Decodes and decides a chunk against the store: what its transaction will carry. Reads only. */
@@ -241,12 +241,12 @@ export class PartitionTask {
   }
 
   /** The chunk's transaction committed: the store catches up, and the next chunk starts after it. */
-  async afterCommit(prepared: PreparedChunk, metadata: RecordMetadata[], marks: TransactionMarks): Promise<ChunkStats> {
+  async afterCommit(prepared: PreparedChunk, { ends, marks }: Pick<CommittedTransaction, 'ends' | 'marks'>): Promise<ChunkStats> {
     const store = this.store;
     if (store === undefined) throw new Error(`partition ${this.partition} was reset while its transaction committed`);
     const { result, now } = prepared;
     this.nextOffset = prepared.nextOffset;
-    this.checkpoint = this.nextCheckpoint(metadata, result);
+    this.checkpoint = this.nextCheckpoint(ends);
     if (crashPointsArmed) crashPoint('after-commit');
     await store.write(result.states.values(), result.newOutcomes, this.checkpoint, [...result.movements.values(), ...result.postings.values()]);
     await store.expireOutcomes(now - idempotencyWindowMs, outcomeExpiryRecordsMax);
@@ -325,17 +325,13 @@ export class PartitionTask {
     return byTopic.filter((t) => t.messages.length > 0);
   }
 
-  /** The changelog offsets the store reflects once this transaction's records are applied. */
-  private nextCheckpoint(metadata: RecordMetadata[], result: BatchResult): Checkpoint {
-    const after = (topic: string, count: number, previous: string): string => {
-      const meta = metadata.find((m) => m.topicName === topic && m.partition === this.partition);
-      if (count === 0 || meta?.baseOffset === undefined) return previous;
-      return String(BigInt(meta.baseOffset) + BigInt(count));
-    };
+  /** The changelog offsets the store reflects once this transaction's records are applied: where our records end on each. */
+  private nextCheckpoint(ends: Map<string, string>): Checkpoint {
+    const after = (topic: string, previous: string): string => ends.get(endKey(topic, this.partition)) ?? previous;
     return {
-      stateOffset: after(this.context.topics.accountState, result.states.size, this.checkpoint.stateOffset),
-      outcomesOffset: after(this.context.topics.outcomes, result.outcomes.length, this.checkpoint.outcomesOffset),
-      movementsOffset: after(this.context.topics.movements, result.movements.size + result.postings.size, this.checkpoint.movementsOffset),
+      stateOffset: after(this.context.topics.accountState, this.checkpoint.stateOffset),
+      outcomesOffset: after(this.context.topics.outcomes, this.checkpoint.outcomesOffset),
+      movementsOffset: after(this.context.topics.movements, this.checkpoint.movementsOffset),
     };
   }
 

@@ -3,7 +3,7 @@
 // partition); with several it is an instance's (ACCOUNT_TRANSACTIONS=instance), whose offsets
 // carry the consumer group generation so the group coordinator refuses them from a member that
 // lost its partitions (KIP-447). Any failure aborts what it can and is thrown: the caller resets.
-import type { KafkaMessage, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
+import type { KafkaMessage, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';
 import type { BatchResult } from './batch.ts';
@@ -61,12 +61,86 @@ export function mergedRecords(chunks: PreparedChunk[]): TopicMessages[] {
   return [...byTopic.values()];
 }
 
-export async function runTransaction(producer: Producer, chunks: PreparedChunk[], options: TransactionOptions): Promise<{ metadata: RecordMetadata[]; marks: TransactionMarks }> {
+/**
+ * Estimated bytes of one topic-partition's records in one produce request. A broker refuses a
+ * record batch over the topic's max.message.bytes (1 MiB by default, the commands topic's
+ * commandBatchBytesMax) with MESSAGE_TOO_LARGE, and kafkajs writes each partition's records of a
+ * request as one batch; a full chunk's outcomes alone come to over 1 MiB. Half of it leaves room
+ * for what the estimate leaves out.
+ */
+export const producedBytesPerPartitionMax = 512 * 1024;
+/** Per record, over its key, value and headers: the varint lengths, attributes and deltas (at most 21 bytes in record format v2) and the header count. */
+const recordOverheadBytes = 32;
+
+function estimatedBytes(message: Message): number {
+  let bytes = recordOverheadBytes + bufferLength(message.key) + bufferLength(message.value);
+  for (const [key, value] of Object.entries(message.headers ?? {})) bytes += 8 + Buffer.byteLength(key) + (Array.isArray(value) ? value.reduce((n: number, v) => n + bufferLength(v), 0) : bufferLength(value));
+  return bytes;
+}
+
+function bufferLength(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+/**
+ * Splits a transaction's records into produce requests of at most `bytesMax` (estimated) per
+ * topic-partition. Each partition's records keep their order: its n-th slice goes in the n-th
+ * request, and the requests are sent one after another. Records without a partition (follow-ups,
+ * placed by the partitioner) count against their topic as a whole.
+ */
+export function producedParts(records: TopicMessages[], bytesMax: number = producedBytesPerPartitionMax): TopicMessages[][] {
+  const parts: Map<string, TopicMessages>[] = [];
+  for (const { topic, messages } of records) {
+    const slices = new Map<string, { part: number; bytes: number }>();
+    for (const message of messages) {
+      const group = message.partition === undefined ? '*' : String(message.partition);
+      const size = estimatedBytes(message);
+      let slice = slices.get(group);
+      if (slice === undefined) slices.set(group, (slice = { part: 0, bytes: 0 }));
+      else if (slice.bytes > 0 && slice.bytes + size > bytesMax) slice = Object.assign(slice, { part: slice.part + 1, bytes: 0 });
+      slice.bytes += size;
+      const part = parts[slice.part] ?? (parts[slice.part] = new Map());
+      const entry = part.get(topic) ?? part.set(topic, { topic, messages: [] }).get(topic)!;
+      entry.messages.push(message);
+    }
+  }
+  return parts.map((part) => [...part.values()]);
+}
+
+/**
+ * Where each topic-partition written with an explicit partition ends after these requests: the
+ * last request's base offset there plus the records it carried there.
+ */
+function endOffsets(sent: { part: TopicMessages[]; metadata: RecordMetadata[] }[]): Map<string, string> {
+  const ends = new Map<string, string>();
+  for (const { part, metadata } of sent) {
+    for (const { topicName, partition, baseOffset } of metadata) {
+      if (baseOffset === undefined) continue;
+      const count = part.find((t) => t.topic === topicName)?.messages.filter((m) => m.partition === partition).length ?? 0;
+      if (count > 0) ends.set(endKey(topicName, partition), String(BigInt(baseOffset) + BigInt(count)));
+    }
+  }
+  return ends;
+}
+
+export const endKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+/** What a committed transaction wrote: every request's record metadata, and where each explicitly partitioned topic-partition ends (endKey). */
+export interface CommittedTransaction {
+  metadata: RecordMetadata[];
+  ends: Map<string, string>;
+  marks: TransactionMarks;
+}
+
+export async function runTransaction(producer: Producer, chunks: PreparedChunk[], options: TransactionOptions): Promise<CommittedTransaction> {
   const started = Date.now();
   const marks: TransactionMarks = { started, sent: started, offsets: started, committed: started };
   const transaction = await producer.transaction();
   try {
-    const metadata = await transaction.sendBatch({ topicMessages: mergedRecords(chunks) });
+    const sent: { part: TopicMessages[]; metadata: RecordMetadata[] }[] = [];
+    for (const part of producedParts(mergedRecords(chunks))) sent.push({ part, metadata: await transaction.sendBatch({ topicMessages: part }) });
+    const metadata = sent.flatMap((s) => s.metadata);
     marks.sent = Date.now();
     // LOG_LEVEL=debug: what this still-open transaction wrote, so a test can show it fenced (zombie test).
     if (options.log.debug !== undefined) {
@@ -91,7 +165,7 @@ export async function runTransaction(producer: Producer, chunks: PreparedChunk[]
     if (crashPointsArmed) crashPoint('after-offsets');
     await transaction.commit();
     marks.committed = Date.now();
-    return { metadata, marks };
+    return { metadata, ends: endOffsets(sent), marks };
   } catch (error) {
     if (transaction.isActive()) await transaction.abort().catch(() => undefined);
     throw error;

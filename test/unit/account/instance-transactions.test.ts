@@ -77,7 +77,7 @@ function task(partition: number) {
   const seen = { committed: [] as string[], failed: 0 };
   const stand = {
     partition,
-    afterCommit: async (chunk: PreparedChunk, _metadata: RecordMetadata[], marks: TransactionMarks): Promise<ChunkStats> => {
+    afterCommit: async (chunk: PreparedChunk, { marks }: { marks: TransactionMarks }): Promise<ChunkStats> => {
       seen.committed.push(chunk.nextOffset);
       return { commands: chunk.messages.length, transactionMs: marks.committed - marks.started } as ChunkStats;
     },
