@@ -10,15 +10,17 @@
 // that never comes.
 
 /**
- * Every named step, in the order a command meets them. Account processor (task.ts process(), one
- * transaction per chunk): `after-send` (records sent, offsets not yet), `after-offsets` (offsets
- * sent, not committed), `after-commit` (committed, the local store not yet written); restore.ts:
+ * Every named step, in the order a command meets them. Account processor (transaction.ts, one
+ * transaction per chunk, or per instance cycle): `before-send` (decided, nothing of the
+ * transaction sent yet), `after-send` (records written; a one-request transaction's offsets go at
+ * the same time, so they may be sent too), `after-offsets` (records and offsets sent, not
+ * committed), `after-commit` (committed, the local store not yet written); restore.ts:
  * `mid-restore` (a restored batch written to the store, the changelogs not yet read to the end);
  * hold-expiry.ts: `mid-expiry` (one partition's ExpireHold commands produced, the pass not done).
  * Query processor (consumer.ts): `query-after-write` (a chunk's views and checkpoint written, the
  * group offset not yet committed).
  */
-export const crashPointNames = ['after-send', 'after-offsets', 'after-commit', 'mid-restore', 'mid-expiry', 'query-after-write'] as const;
+export const crashPointNames = ['before-send', 'after-send', 'after-offsets', 'after-commit', 'mid-restore', 'mid-expiry', 'query-after-write'] as const;
 
 export type CrashPointName = (typeof crashPointNames)[number];
 

@@ -254,8 +254,10 @@ export class PartitionTask {
       read: prepared.decidedFrom - prepared.fetchedAt,
       decide: prepared.decided - prepared.decidedFrom,
       send: marks.sent - marks.started,
-      offsets: marks.offsets - marks.sent,
-      commit: marks.committed - marks.offsets,
+      // A one-request transaction's offsets go while its records are written: only what they
+      // took past the records counts here, and the commit starts after whichever ended last.
+      offsets: Math.max(0, marks.offsets - marks.sent),
+      commit: marks.committed - Math.max(marks.sent, marks.offsets),
       store: Date.now() - marks.committed,
     };
     return {

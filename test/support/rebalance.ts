@@ -155,13 +155,13 @@ export class RebalanceHarness {
   }
 
   /** After the zombie woke: the rest of the workload fed and answered, the ledger consistent, nothing of the zombie's transaction visible. */
-  async finish(feeder: SliceFeeder, feeding: Promise<void>, open: OpenTransaction): Promise<void> {
+  async finish(feeder: SliceFeeder, feeding: Promise<void>, ...open: OpenTransaction[]): Promise<void> {
     await feeding;
     await feeder.rest();
     await this.client.settled(feeder.commands);
     const snapshot = await this.readAll();
     this.expectConsistent(snapshot, feeder.commands);
-    expectNothingVisible(snapshot, open, this.ledger.topics);
+    for (const transaction of open) expectNothingVisible(snapshot, transaction, this.ledger.topics);
   }
 }
 
