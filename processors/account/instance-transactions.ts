@@ -90,19 +90,25 @@ export class InstanceTransactions {
     this.cycling = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.cycle());
   }
 
-  /** The queued chunks of the first one's generation, up to the bound; the rest wait for the next cycle. */
+  /**
+   * The queued chunks of the first one's generation, up to the bound, at most one per partition
+   * (a task's checkpoint is where the transaction's records end on its partition, which is right
+   * only for the partition's last chunk); the rest wait for the next cycle.
+   */
   private take(): Job[] {
     const first = this.queue[0];
     if (first === undefined) return [];
     const taken: Job[] = [];
+    const partitions = new Set<number>();
     let commands = 0;
     for (let i = 0; i < this.queue.length; ) {
       const job = this.queue[i] as Job;
       const same = job.generation.generationId === first.generation.generationId && job.generation.memberId === first.generation.memberId;
-      if (!same || (taken.length > 0 && commands + job.chunk.messages.length > instanceTransactionCommandsMax)) {
+      if (!same || partitions.has(job.chunk.partition) || (taken.length > 0 && commands + job.chunk.messages.length > instanceTransactionCommandsMax)) {
         i += 1;
         continue;
       }
+      partitions.add(job.chunk.partition);
       taken.push(job);
       commands += job.chunk.messages.length;
       this.queue.splice(i, 1);

@@ -13,6 +13,7 @@ import { generateWorkload } from '../../scripts/workload.ts';
 import { auditLedger } from '../../scripts/ledger/audit.ts';
 import { checkLedger } from '../../scripts/ledger/check.ts';
 import { readLedger } from '../../scripts/ledger/read.ts';
+import { freePort } from '../../scripts/services.ts';
 
 let ledger: TestLedger;
 
@@ -37,7 +38,8 @@ for (const scope of ['partition', 'instance'] as const) {
     await producer.disconnect();
 
     const appId = `${ledger.config.appId}-${scope}`;
-    const processor = startService('processors/account/main.ts', { ...ledger.env, ACCOUNT_TRANSACTIONS: scope, APP_ID: appId, DATA_DIR: `${ledger.config.dataDir}/${scope}`, ACCOUNT_STATS_INTERVAL_MS: '500' });
+    const metricsPort = await freePort();
+    const processor = startService('processors/account/main.ts', { ...ledger.env, ACCOUNT_TRANSACTIONS: scope, APP_ID: appId, DATA_DIR: `${ledger.config.dataDir}/${scope}`, ACCOUNT_STATS_INTERVAL_MS: '500', ACCOUNT_METRICS_PORT: String(metricsPort), ACCOUNT_METRICS_HOST: '127.0.0.1' });
     let exit: number | string = 'running';
     try {
       await processor.waitForLine(/account processor started/);
@@ -59,6 +61,11 @@ for (const scope of ['partition', 'instance'] as const) {
       expect(largest, 'a chunk of at least 1,500 commands was decided').toBeGreaterThanOrEqual(1500);
       const failures = processor.lines.filter((l) => l.includes('partition failed') || l.includes('cannot continue'));
       expect(failures).toEqual([]);
+      // And some transactions did need several produce requests.
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const requests = (api: string) => Number(new RegExp(`^account_producer_requests_total\\{api="${api}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+      expect(requests('EndTxn')).toBeGreaterThan(0);
+      expect(requests('Produce'), 'produce requests, against as many transactions').toBeGreaterThan(requests('EndTxn'));
     } finally {
       exit = await processor.kill('SIGTERM');
     }

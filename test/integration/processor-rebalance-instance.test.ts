@@ -36,10 +36,11 @@ it('a killed instance hands its partitions over and nothing is applied twice', a
 
 it('a frozen instance is refused its offsets by generation once its partitions moved, and nothing it wrote is visible', async () => {
   const { ledger } = h;
-  // Frozen by itself as its fifth transaction begins, decided but nothing of it sent. (A freeze
-  // once its records are written cannot be caught before its offsets: a one-request transaction
-  // sends both at once. A transaction whose offsets were taken commits on waking, rightly, since
-  // its generation was current then; the mixed-scope test below shows the new owner waiting for it.)
+  // Frozen by itself as its fifth transaction begins, decided but nothing of it sent. (Frozen from
+  // outside once its records are written, it has nearly always sent its offsets too: a
+  // one-request transaction asks for them at the same time, and they follow the records within a
+  // millisecond. A transaction whose offsets were taken commits on waking, rightly, since its
+  // generation was current then; the mixed-scope test below shows the new owner waiting for it.)
   const { survivor, zombie, feeder } = await h.survivorAndZombie(22, { LEDGER_CRASH_POINT: 'before-send:5:stop' });
   const survivorMark = survivor.mark();
   const frozen = zombie.waitForLine(/crash point reached; freezing/, { timeoutMs: 120_000 });

@@ -132,6 +132,16 @@ describe('InstanceTransactions: one transaction for an instance’s partitions',
     ]);
   });
 
+  it('two chunks of one partition never share a transaction: the store checkpoint is where the transaction ends on the partition', async () => {
+    const { transactions, state } = setup();
+    await transactions.start();
+    const [a, b] = [task(0), task(1)];
+    await Promise.all([transactions.commit(a.task, chunk(0, 2, 1), gen(4)), transactions.commit(b.task, chunk(1, 1), gen(4)), transactions.commit(a.task, chunk(0, 2, 3), gen(4))]);
+    const carried = state.transactions.filter((t) => t.offsets.length > 0);
+    expect(carried.map((t) => t.offsets.map((o) => `${o.partition}@${o.offset}`))).toEqual([['0@2', '1@1'], ['0@4']]);
+    expect(a.seen.committed).toEqual(['2', '4']);
+  });
+
   it(`a transaction carries at most ${instanceTransactionCommandsMax} commands; the rest wait for the next`, async () => {
     const { transactions, state } = setup();
     await transactions.start();

@@ -3,7 +3,7 @@
 // records in their order, and a transaction that fits is one request as before.
 import { describe, expect, it } from 'vitest';
 import type { Message, TopicMessages } from 'kafkajs';
-import { producedParts } from '../../../processors/account/transaction.ts';
+import { endKey, endOffsets, producedParts } from '../../../processors/account/transaction.ts';
 
 const record = (partition: number | undefined, n: number, valueBytes = 100): Message => ({ partition, key: `k${n}`, value: Buffer.alloc(valueBytes, n % 256) });
 
@@ -51,6 +51,24 @@ describe('producedParts', () => {
   it('records the partitioner places count against their topic as a whole', () => {
     const records: TopicMessages[] = [{ topic: 'commands', messages: Array.from({ length: 4 }, (_, i) => record(undefined, i, 1500)) }];
     expect(layout(producedParts(records, 3100))).toEqual([{ commands: ['*:k0', '*:k1'] }, { commands: ['*:k2', '*:k3'] }]);
+  });
+
+  it('a topic with records the partitioner places is one sequence, whatever partitions some records name', () => {
+    const records: TopicMessages[] = [{ topic: 'commands', messages: [record(0, 1, 1500), record(undefined, 2, 1500), record(0, 3, 1500)] }];
+    expect(layout(producedParts(records, 3100))).toEqual([{ commands: ['0:k1', '*:k2'] }, { commands: ['0:k3'] }]);
+  });
+
+  it('where the records end: the last request carrying a topic-partition, its base offset plus its records there', () => {
+    const parts = producedParts([{ topic: 'outcomes', messages: [...Array.from({ length: 5 }, (_, i) => record(0, i, 1000)), record(1, 9, 10)] }], 2100);
+    expect(layout(parts)).toEqual([{ outcomes: ['0:k0', '0:k1', '1:k9'] }, { outcomes: ['0:k2', '0:k3'] }, { outcomes: ['0:k4'] }]);
+    // Another writer's records may lie between our requests (offsets 42–49 here): the end counts from the last one.
+    const metadata = [
+      [{ topicName: 'outcomes', partition: 0, errorCode: 0, baseOffset: '40' }, { topicName: 'outcomes', partition: 1, errorCode: 0, baseOffset: '7' }],
+      [{ topicName: 'outcomes', partition: 0, errorCode: 0, baseOffset: '50' }],
+      [{ topicName: 'outcomes', partition: 0, errorCode: 0, baseOffset: '52' }],
+    ];
+    const ends = endOffsets(parts.map((part, i) => ({ part, metadata: metadata[i]! })));
+    expect(Object.fromEntries(ends)).toEqual({ [endKey('outcomes', 0)]: '53', [endKey('outcomes', 1)]: '8' });
   });
 
   it('headers count, and a record over the bound goes alone rather than nowhere', () => {

@@ -1,10 +1,13 @@
-// The kafkajs patch (patches/kafkajs+2.2.4.patch) that lets a transaction's offsets go while its
-// records are being written: sendOffsets waits only for the AddPartitionsToTxn of the sends begun
-// before it (the coordinator answers an AddOffsetsToTxn sent during one with
-// CONCURRENT_TRANSACTIONS), then AddOffsetsToTxn and TxnOffsetCommit go while the Produce is still
-// in flight. kafkajs' own send path (sendMessages) and transaction manager are driven here with a
-// stand-in cluster whose answers the test releases one by one; against the real broker the
-// processor's transactions run this way in every integration test.
+// The kafkajs patch (patches/kafkajs+2.2.4.patch) that lets a transaction's offsets be asked for
+// while its records are being written: sendOffsets waits for the AddPartitionsToTxn of the sends
+// begun before it, so the transaction's first coordinator request is still the records'
+// AddPartitionsToTxn. That matters because the coordinator answers a transaction's first request
+// with CONCURRENT_TRANSACTIONS while the previous one's markers are written, and kafkajs retries
+// that for AddPartitionsToTxn (inside the send) but not for AddOffsetsToTxn. kafkajs sends one
+// request at a time per broker (maxInFlightRequests 1), so what the overlap saves is the client's
+// own time between the steps. kafkajs' send path (sendMessages) and transaction manager are driven
+// here with a stand-in cluster whose answers the test releases one by one; against the real broker
+// the processor's transactions run this way in every integration test.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
@@ -12,7 +15,9 @@ const require = createRequire(import.meta.url);
 const createEosManager = require('kafkajs/src/producer/eosManager') as (options: object) => EosManager;
 const createSendMessages = require('kafkajs/src/producer/sendMessages') as (options: object) => (request: object) => Promise<unknown[]>;
 const createRetry = require('kafkajs/src/retry') as (options: object) => unknown;
-const { KafkaJSNonRetriableError } = require('kafkajs/src/errors') as { KafkaJSNonRetriableError: new (message: string) => Error };
+const { KafkaJSNonRetriableError, KafkaJSProtocolError } = require('kafkajs/src/errors') as { KafkaJSNonRetriableError: new (message: string) => Error; KafkaJSProtocolError: new (e: Error) => Error };
+const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => Error };
+const concurrentTransactions = 51;
 
 interface EosManager {
   initProducerId(): Promise<void>;
@@ -94,7 +99,7 @@ async function bothStarted() {
 describe('kafkajs: offsets while the records are written (patched)', () => {
   it('AddOffsetsToTxn waits for the records AddPartitionsToTxn, then goes with the Produce still in flight', async () => {
     const { c, records, offsets } = await bothStarted();
-    // Only the records' AddPartitionsToTxn: an AddOffsetsToTxn now would be refused (CONCURRENT_TRANSACTIONS).
+    // Only the records' AddPartitionsToTxn: the transaction's first coordinator request, the one kafkajs retries.
     expect(c.inFlight()).toEqual(['addPartitionsToTxn']);
     await c.answer('addPartitionsToTxn');
     expect(c.inFlight().sort()).toEqual(['addOffsetsToTxn', 'produce']);
@@ -127,6 +132,24 @@ describe('kafkajs: offsets while the records are written (patched)', () => {
     await c.answer('addOffsetsToTxn');
     await c.answer('txnOffsetCommit');
     expect(offsets).toEqual({ done: true, error: undefined });
+  });
+
+  it('a retried AddPartitionsToTxn (CONCURRENT_TRANSACTIONS while the previous markers are written) keeps the offsets waiting', async () => {
+    const { c, records, offsets } = await bothStarted();
+    await c.answer('addPartitionsToTxn', new KafkaJSProtocolError(createErrorFromCode(concurrentTransactions)));
+    // kafkajs' send retries after its backoff (1–5 ms here); the offsets still wait.
+    for (let waited = 0; !c.inFlight().includes('addPartitionsToTxn'); waited += 1) {
+      if (waited > 1000) throw new Error(`no retried AddPartitionsToTxn (sent: ${c.sent.join(', ')})`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(c.inFlight()).toEqual(['addPartitionsToTxn']);
+    await c.answer('addPartitionsToTxn');
+    expect(c.inFlight().sort()).toEqual(['addOffsetsToTxn', 'produce']);
+    await c.answer('produce');
+    await c.answer('addOffsetsToTxn');
+    await c.answer('txnOffsetCommit');
+    expect([records, offsets]).toEqual([{ done: true, error: undefined }, { done: true, error: undefined }]);
+    expect(c.sent.filter((api) => api === 'addOffsetsToTxn')).toHaveLength(1);
   });
 
   it('a send that fails before its partitions are added does not leave the offsets waiting', async () => {
