@@ -1,7 +1,8 @@
 // Named crash points, for fault tests only: `LEDGER_CRASH_POINT=<name>[:<n>]` makes the process
 // SIGKILL itself the n-th time (default 1) it reaches the named step — a power cut at exactly that
 // moment, with no finally blocks, no shutdown hooks and no flushes. `<name>[:<n>]:stop` freezes it
-// there instead (SIGSTOP): a zombie caught at exactly that step, which the test wakes with SIGCONT. Read once at start-up; unset
+// there instead (SIGSTOP): a zombie caught at exactly that step, which the test wakes with SIGCONT
+// and which then runs on (later visits do not freeze it again). Read once at start-up; unset
 // (production), every call site is one test of a constant false:
 //
 //   if (crashPointsArmed) crashPoint('after-send');
@@ -60,7 +61,7 @@ let reached = 0;
 export function crashPoint(name: CrashPointName): void {
   if (plan === undefined || plan.name !== name) return;
   reached += 1;
-  if (reached < plan.at) return;
+  if (reached !== plan.at) return;
   // Synchronous on a pipe or file (Linux), so the line is out before the signal lands.
   const msg = plan.signal === 'SIGKILL' ? 'crash point reached; killing the process' : 'crash point reached; freezing the process';
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'warn', component: 'crash-point', msg, point: name, reached }) + '\n');

@@ -182,9 +182,12 @@ export async function runTransaction(producer: Producer, chunks: PreparedChunk[]
 /** LOG_LEVEL=debug: what this still-open transaction wrote, so a test can show it fenced (zombie tests). */
 function logOpen(chunks: PreparedChunk[], sent: { metadata: RecordMetadata[] }[], options: TransactionOptions): void {
   const metadata = sent.flatMap((s) => s.metadata);
-  for (const { partition, messages, result } of chunks) {
+  for (const [index, { partition, messages, result }] of chunks.entries()) {
     options.log.debug?.('transaction open', {
       partition,
+      // This line is the chunk-th of the transaction's `chunks` (one per chunk, logged together).
+      chunk: index + 1,
+      chunks: chunks.length,
       firstOffset: messages[0]?.offset,
       lastOffset: messages[messages.length - 1]?.offset,
       events: result.events.length,

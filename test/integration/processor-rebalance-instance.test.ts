@@ -7,7 +7,7 @@
 // scopes in one group (a rolling switch): a per-partition owner waits for a per-instance zombie's
 // pending commit, a per-instance owner fences a per-partition zombie.
 import { describe, expect, it } from 'vitest';
-import { freezeWithTransactionOpen, RebalanceHarness, type OpenTransaction } from '../support/rebalance.ts';
+import { baseOffset, freezeWithTransactionOpen, lastStableOffset, RebalanceHarness, visibleRecords, type OpenTransaction } from '../support/rebalance.ts';
 
 const h = new RebalanceHarness('processor-rebalance-instance', { ACCOUNT_TRANSACTIONS: 'instance' });
 
@@ -40,14 +40,10 @@ it('a frozen instance is refused its offsets by generation once its partitions m
   // outside once its records are written, it has nearly always sent its offsets too: a
   // one-request transaction asks for them at the same time, and they follow the records within a
   // millisecond. A transaction whose offsets were taken commits on waking, rightly, since its
-  // generation was current then; the mixed-scope test below shows the new owner waiting for it.)
+  // generation was current then; the next test shows the new owner waiting for it.)
   const { survivor, zombie, feeder } = await h.survivorAndZombie(22, { LEDGER_CRASH_POINT: 'before-send:5:stop' });
   const survivorMark = survivor.mark();
-  const frozen = zombie.waitForLine(/crash point reached; freezing/, { timeoutMs: 120_000 });
-  const feeding = (async () => {
-    while (!feeder.done && zombie.child.signalCode === null && !zombie.lines.some((l) => l.includes('freezing the process'))) await feeder.next().catch(() => undefined);
-  })();
-  await frozen;
+  const { feeding } = await h.feedUntilFrozen(zombie, feeder);
 
   // The zombie's session expires and the survivor is given every partition; nothing of the
   // zombie's is pending, so it takes the zombie's over at once.
@@ -70,6 +66,46 @@ it('a frozen instance is refused its offsets by generation once its partitions m
   await h.finish(feeder, feeding, ...written);
 }, 400_000);
 
+it('a frozen instance with its records written holds its partitions’ new owner until its transaction ends, whichever way it ends', async () => {
+  const { ledger } = h;
+  await h.killAll();
+  const survivor = h.processor();
+  await survivor.waitForLine(/partition ready/, { since: 0, timeoutMs: 60_000 });
+  // Frozen by itself once its fifth transaction's records are written. Its offsets, asked for at
+  // the same time, may or may not have reached the coordinator; either way the new owner must wait:
+  // pending offsets hold its stable offset read, open records hold its restore to the high watermark.
+  const { zombie, feeder } = await h.survivorAndZombie(24, { LEDGER_CRASH_POINT: 'after-send:5:stop', ACCOUNT_TRANSACTION_TIMEOUT_MS: String(zombieTransactionTimeoutMs) });
+  const survivorMark = survivor.mark();
+  const { feeding } = await h.feedUntilFrozen(zombie, feeder);
+  const opened = zombie.lines.filter((l) => l.includes('"msg":"transaction open"')).map((l) => JSON.parse(l) as OpenTransaction);
+  const last = opened.at(-1);
+  if (last === undefined) throw new Error('the zombie logged no transaction');
+  const open = opened.slice(-last.chunks);
+  expect(open.map((o) => o.chunk)).toEqual(open.map((_, i) => i + 1));
+
+  const assigned = await survivor.waitForLine(/"msg":"partitions assigned"/, { since: survivorMark, timeoutMs: 90_000 });
+  expect((JSON.parse(assigned) as { partitions: number[] }).partitions).toHaveLength(ledger.config.partitions);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  for (const o of open) {
+    expect(survivor.linesSince(survivorMark).filter((l) => l.includes(`"msg":"partition ready","partition":${o.partition},`)), `partition ${o.partition} waits`).toEqual([]);
+    if (o.outcomes > 0) expect(await lastStableOffset(ledger.admin, ledger.topics.outcomes, o.partition)).toBeLessThanOrEqual(baseOffset(o, ledger.topics.outcomes));
+  }
+
+  // Woken, the zombie either commits (its offsets were taken under a current generation; it then
+  // finds itself out of the group at its next heartbeat) or is refused them and aborts; the new
+  // owner then takes the partitions over from what was committed.
+  zombie.child.kill('SIGCONT');
+  for (const o of open) await survivor.waitForLine(new RegExp(`"msg":"partition ready","partition":${o.partition},`), { since: survivorMark, timeoutMs: 90_000 });
+  // Either way the ledger is consistent (every command answered once), and the transaction was
+  // all or nothing: every record of every chunk in it visible, or none.
+  await h.finish(feeder, feeding);
+  const snapshot = await h.readAll();
+  const seen = open.map((o) => visibleRecords(snapshot, o, ledger.topics));
+  const visible = seen.reduce((n, s) => n + s.visible.length, 0);
+  const written = seen.reduce((n, s) => n + s.written, 0);
+  expect([0, written], `visible records of the frozen transaction (${written} written): ${JSON.stringify(seen.map((s) => s.visible.length))}`).toContain(visible);
+}, 400_000);
+
 it('an instance dropped from the group while frozen and given partitions back does not decide on what it kept of them', async () => {
   // Nothing fences it per instance: a generation it missed means another owner worked its partitions.
   await h.killAll();
@@ -84,11 +120,7 @@ describe('both transaction scopes in one group (a rolling switch of ACCOUNT_TRAN
     // Frozen by itself right after its offsets were sent (the third time), its transaction open.
     const { zombie, feeder } = await h.survivorAndZombie(25, { LEDGER_CRASH_POINT: 'after-offsets:3:stop', ACCOUNT_TRANSACTION_TIMEOUT_MS: String(zombieTransactionTimeoutMs) });
     const survivorMark = survivor.mark();
-    const frozen = zombie.waitForLine(/crash point reached; freezing/, { timeoutMs: 120_000 });
-    const feeding = (async () => {
-      while (!feeder.done && zombie.child.signalCode === null && !zombie.lines.some((l) => l.includes('freezing the process'))) await feeder.next().catch(() => undefined);
-    })();
-    await frozen;
+    const { feeding } = await h.feedUntilFrozen(zombie, feeder);
     // The group drops it; the survivor is given its partitions but cannot fence its transaction.
     const assigned = await survivor.waitForLine(/"msg":"partitions assigned"/, { since: survivorMark, timeoutMs: 90_000 });
     expect((JSON.parse(assigned) as { partitions: number[] }).partitions).toHaveLength(h.ledger.config.partitions);

@@ -129,6 +129,19 @@ export class RebalanceHarness {
     this.expectConsistent(await this.readAll(), commands);
   }
 
+  /**
+   * Feeds slices until the zombie freezes itself at its armed crash point (`<name>:<n>:stop`);
+   * the returned promise ends the feeding (await it before the rest of the workload).
+   */
+  async feedUntilFrozen(zombie: ServiceProcess, feeder: SliceFeeder): Promise<{ feeding: Promise<void> }> {
+    const frozen = zombie.waitForLine(/crash point reached; freezing/, { timeoutMs: 120_000 });
+    const feeding = (async () => {
+      while (!feeder.done && zombie.child.signalCode === null && !zombie.lines.some((l) => l.includes('freezing the process'))) await feeder.next().catch(() => undefined);
+    })();
+    await frozen;
+    return { feeding };
+  }
+
   /** A survivor (an instance left running, or a new one) and a zombie-to-be owning partitions, and a feeder of the seed's workload. */
   async survivorAndZombie(seed: number, zombieEnv: Record<string, string> = {}): Promise<{ survivor: ServiceProcess; zombie: ServiceProcess; feeder: SliceFeeder }> {
     const survivor = this.running.find(alive) ?? this.processor();
@@ -173,6 +186,9 @@ const freezeAttemptsMax = 40;
 /** A 'transaction open' debug line: what one transaction wrote for one partition before its commit. */
 export interface OpenTransaction {
   partition: number;
+  /** Which of the transaction's chunks (one line each, logged together). */
+  chunk: number;
+  chunks: number;
   firstOffset: string;
   lastOffset: string;
   events: number;
@@ -267,18 +283,26 @@ export async function freezeWithTransactionOpen(options: {
   }
 }
 
-/** Nothing the fenced transaction wrote became visible: none of its records is in the committed log. */
-export function expectNothingVisible(snapshot: LedgerSnapshot, open: OpenTransaction, topics: TopicNames): void {
+/** Which of a transaction's records (per its 'transaction open' line) are in the committed log, and how many it wrote. */
+export function visibleRecords(snapshot: LedgerSnapshot, open: OpenTransaction, topics: TopicNames): { written: number; visible: string[] } {
   const p = open.partition;
   const ranges = [
     { topic: topics.events, located: snapshot.events, count: open.events },
     { topic: topics.accountState, located: snapshot.states, count: open.states },
     { topic: topics.outcomes, located: snapshot.outcomes, count: open.outcomes },
   ];
+  let written = 0;
+  const visible: string[] = [];
   for (const { topic, located, count } of ranges) {
     if (count === 0) continue;
+    written += count;
     const from = baseOffset(open, topic);
-    const visible = located.filter((r) => r.partition === p && BigInt(r.offset) >= from && BigInt(r.offset) < from + BigInt(count));
-    expect(visible.map((r) => `${topic}/${p}@${r.offset}`), 'records of the fenced transaction').toEqual([]);
+    for (const r of located) if (r.partition === p && BigInt(r.offset) >= from && BigInt(r.offset) < from + BigInt(count)) visible.push(`${topic}/${p}@${r.offset}`);
   }
+  return { written, visible };
+}
+
+/** Nothing the fenced transaction wrote became visible: none of its records is in the committed log. */
+export function expectNothingVisible(snapshot: LedgerSnapshot, open: OpenTransaction, topics: TopicNames): void {
+  expect(visibleRecords(snapshot, open, topics).visible, 'records of the fenced transaction').toEqual([]);
 }
