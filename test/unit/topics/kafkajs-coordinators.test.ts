@@ -104,6 +104,18 @@ describe('kafkajs transactional coordinators (patched)', () => {
     ]);
   });
 
+  it('an AddOffsetsToTxn answered CONCURRENT_TRANSACTIONS (the previous transaction\'s markers still being written) is retried, as the Java client does', async () => {
+    const cluster = standIn();
+    await cluster.eos.initProducerId();
+    await cluster.transaction();
+    // The next transaction begins with its offsets (nothing to send): its first coordinator request.
+    cluster.fail('addOffsetsToTxn', protocolError(codes.concurrentTransactions), protocolError(codes.concurrentTransactions));
+    cluster.eos.beginTransaction();
+    await cluster.sendOffsets('2');
+    await cluster.eos.commit();
+    expect(cluster.sent.slice(-5).map((s) => s.api)).toEqual(['addOffsetsToTxn', 'addOffsetsToTxn', 'addOffsetsToTxn', 'txnOffsetCommit', 'endTxn']);
+  });
+
   it('only once: a second NOT_COORDINATOR fails the step (the processor then re-initializes the partition)', async () => {
     const cluster = standIn();
     await cluster.eos.initProducerId();
