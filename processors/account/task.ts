@@ -7,7 +7,7 @@
 // carries its chunks (instance-transactions.ts), fenced by group generation. Initialization is
 // the same in both scopes: fence a per-partition owner, wait out a per-instance one (see init).
 import { eventKey } from '../../topics/record-keys.ts';
-import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
+import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { committedOffset } from './committed-offset.ts';
 import { DecodeError } from '../../schemas/codec.ts';
 import { sharedPartitionOf } from '../../topics/partitioner.ts';
@@ -241,7 +241,7 @@ export class PartitionTask {
   }
 
   /** The chunk's transaction committed: the store catches up, and the next chunk starts after it. */
-  async afterCommit(prepared: PreparedChunk, { ends, marks }: Pick<CommittedTransaction, 'ends' | 'marks'>): Promise<ChunkStats> {
+  async afterCommit(prepared: PreparedChunk, { ends, marks }: CommittedTransaction): Promise<ChunkStats> {
     const store = this.store;
     if (store === undefined) throw new Error(`partition ${this.partition} was reset while its transaction committed`);
     const { result, now } = prepared;

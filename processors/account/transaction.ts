@@ -1,6 +1,6 @@
 // One Kafka transaction carrying decided chunks: their records and their consumer offsets (at the
-// same time when the records fit one produce request), then the commit. With one chunk it is a partition's own transaction (transactional id per
-// partition); with several it is an instance's (ACCOUNT_TRANSACTIONS=instance), whose offsets
+// same time when the records fit one produce request), then the commit. With one chunk it is a
+// partition's own transaction (transactional id per partition); with several it is an instance's (ACCOUNT_TRANSACTIONS=instance), whose offsets
 // carry the consumer group generation so the group coordinator refuses them from a member that
 // lost its partitions (KIP-447). Any failure aborts what it can and is thrown: the caller resets.
 import type { KafkaMessage, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
@@ -47,20 +47,6 @@ export interface TransactionOptions {
   generation?: GroupGeneration;
 }
 
-/** Records of several chunks, one entry per topic (kafkajs sends one produce request per broker either way). */
-export function mergedRecords(chunks: PreparedChunk[]): TopicMessages[] {
-  if (chunks.length === 1) return chunks[0]?.records ?? [];
-  const byTopic = new Map<string, TopicMessages>();
-  for (const chunk of chunks) {
-    for (const { topic, messages } of chunk.records) {
-      const merged = byTopic.get(topic);
-      if (merged === undefined) byTopic.set(topic, { topic, messages: [...messages] });
-      else merged.messages.push(...messages);
-    }
-  }
-  return [...byTopic.values()];
-}
-
 /**
  * Estimated bytes of one topic-partition's records in one produce request. A broker refuses a
  * record batch over the topic's max.message.bytes (1 MiB by default, the commands topic's
@@ -84,19 +70,19 @@ function bufferLength(value: Buffer | string | null | undefined): number {
 }
 
 /**
- * Splits a transaction's records into produce requests of at most `bytesMax` (estimated) per
- * topic-partition. Each partition's records keep their order: its n-th slice goes in the n-th
- * request, and the requests are sent one after another. A topic with records the partitioner
- * places (follow-ups) counts as a whole, as one sequence, since any of them may land on any
- * partition.
+ * Splits a transaction's records (several chunks' lists, one topic may come more than once) into
+ * produce requests of at most `bytesMax` (estimated) per topic-partition, one entry per topic in
+ * each. Each partition's records keep their order: its n-th slice goes in the n-th request, and
+ * the requests are sent one after another. A topic with records the partitioner places
+ * (follow-ups) counts as a whole, as one sequence, since any of them may land on any partition.
  */
 export function producedParts(records: TopicMessages[], bytesMax: number = producedBytesPerPartitionMax): TopicMessages[][] {
   const parts: Map<string, TopicMessages>[] = [];
+  const placed = new Set(records.filter(({ messages }) => messages.some((m) => m.partition === undefined)).map(({ topic }) => topic));
+  const slices = new Map<string, { part: number; bytes: number }>();
   for (const { topic, messages } of records) {
-    const slices = new Map<string, { part: number; bytes: number }>();
-    const placed = messages.some((m) => m.partition === undefined);
     for (const message of messages) {
-      const group = placed ? '*' : String(message.partition);
+      const group = `${topic}\u0000${placed.has(topic) ? '*' : String(message.partition)}`;
       const size = estimatedBytes(message);
       let slice = slices.get(group);
       if (slice === undefined) slices.set(group, (slice = { part: 0, bytes: 0 }));
@@ -110,11 +96,17 @@ export function producedParts(records: TopicMessages[], bytesMax: number = produ
   return parts.map((part) => [...part.values()]);
 }
 
+/** One produce request of a transaction: what it carried and what the broker answered. */
+export interface SentRequest {
+  part: TopicMessages[];
+  metadata: RecordMetadata[];
+}
+
 /**
  * Where each topic-partition written with an explicit partition ends after these requests: the
  * last request's base offset there plus the records it carried there.
  */
-export function endOffsets(sent: { part: TopicMessages[]; metadata: RecordMetadata[] }[]): Map<string, string> {
+export function endOffsets(sent: SentRequest[]): Map<string, string> {
   const ends = new Map<string, string>();
   for (const { part, metadata } of sent) {
     for (const { topicName, partition, baseOffset } of metadata) {
@@ -128,9 +120,8 @@ export function endOffsets(sent: { part: TopicMessages[]; metadata: RecordMetada
 
 export const endKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
-/** What a committed transaction wrote: every request's record metadata, and where each explicitly partitioned topic-partition ends (endKey). */
+/** What a committed transaction wrote: where each explicitly partitioned topic-partition ends (endKey), and when its steps ended. */
 export interface CommittedTransaction {
-  metadata: RecordMetadata[];
   ends: Map<string, string>;
   marks: TransactionMarks;
 }
@@ -147,8 +138,8 @@ export async function runTransaction(producer: Producer, chunks: PreparedChunk[]
     marks.offsets = Date.now();
   };
   try {
-    const parts = producedParts(mergedRecords(chunks));
-    const sent: { part: TopicMessages[]; metadata: RecordMetadata[] }[] = [];
+    const parts = producedParts(chunks.flatMap((c) => c.records));
+    const sent: SentRequest[] = [];
     const sendRecords = async (): Promise<void> => {
       for (const part of parts) sent.push({ part, metadata: await transaction.sendBatch({ topicMessages: part }) });
       marks.sent = Date.now();
@@ -157,11 +148,11 @@ export async function runTransaction(producer: Producer, chunks: PreparedChunk[]
     };
     if (parts.length <= 1) {
       // One request: the offsets are asked for while the records are written. The patched kafkajs
-      // sends AddOffsetsToTxn once the records' AddPartitionsToTxn is answered (that one is
-      // retried on CONCURRENT_TRANSACTIONS, AddOffsetsToTxn is not), and kafkajs sends one request
-      // at a time per broker, so what this saves is our own time between the steps: about 2 ms of
-      // a command's 13 at concurrency 1. Several requests go one after another, then the offsets,
-      // so a later request's AddPartitionsToTxn never comes after the offsets'.
+      // sends AddOffsetsToTxn once the records' AddPartitionsToTxn is answered (the Java client's
+      // order), and kafkajs sends one request at a time per broker, so what this saves is our own
+      // time between the steps: about 2 ms of a command's 13 at concurrency 1. Several requests
+      // go one after another, then the offsets, so a later request's AddPartitionsToTxn never
+      // comes after the offsets'.
       const steps = await Promise.allSettled([sendRecords(), sendOffsets()]);
       const failed = steps.find((step): step is PromiseRejectedResult => step.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
@@ -172,7 +163,7 @@ export async function runTransaction(producer: Producer, chunks: PreparedChunk[]
     if (crashPointsArmed) crashPoint('after-offsets');
     await transaction.commit();
     marks.committed = Date.now();
-    return { metadata: sent.flatMap((s) => s.metadata), ends: endOffsets(sent), marks };
+    return { ends: endOffsets(sent), marks };
   } catch (error) {
     if (transaction.isActive()) await transaction.abort().catch(() => undefined);
     throw error;
@@ -180,7 +171,7 @@ export async function runTransaction(producer: Producer, chunks: PreparedChunk[]
 }
 
 /** LOG_LEVEL=debug: what this still-open transaction wrote, so a test can show it fenced (zombie tests). */
-function logOpen(chunks: PreparedChunk[], sent: { metadata: RecordMetadata[] }[], options: TransactionOptions): void {
+function logOpen(chunks: PreparedChunk[], sent: SentRequest[], options: TransactionOptions): void {
   const metadata = sent.flatMap((s) => s.metadata);
   for (const [index, { partition, messages, result }] of chunks.entries()) {
     options.log.debug?.('transaction open', {

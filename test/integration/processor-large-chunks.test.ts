@@ -39,7 +39,8 @@ for (const scope of ['partition', 'instance'] as const) {
 
     const appId = `${ledger.config.appId}-${scope}`;
     const metricsPort = await freePort();
-    const processor = startService('processors/account/main.ts', { ...ledger.env, ACCOUNT_TRANSACTIONS: scope, APP_ID: appId, DATA_DIR: `${ledger.config.dataDir}/${scope}`, ACCOUNT_STATS_INTERVAL_MS: '500', ACCOUNT_METRICS_PORT: String(metricsPort), ACCOUNT_METRICS_HOST: '127.0.0.1' });
+    const env = { ...ledger.env, ACCOUNT_TRANSACTIONS: scope, APP_ID: appId, DATA_DIR: `${ledger.config.dataDir}/${scope}` };
+    const processor = startService('processors/account/main.ts', { ...env, ACCOUNT_STATS_INTERVAL_MS: '500', ACCOUNT_METRICS_PORT: String(metricsPort), ACCOUNT_METRICS_HOST: '127.0.0.1' });
     let exit: number | string = 'running';
     try {
       await processor.waitForLine(/account processor started/);
@@ -72,7 +73,7 @@ for (const scope of ['partition', 'instance'] as const) {
     expect(exit).toBe(0);
     // The store's checkpoint is where the last request of each transaction ended: restarted on the
     // same store, no partition reads a changelog record again (only the commit markers follow it).
-    const again = startService('processors/account/main.ts', { ...ledger.env, ACCOUNT_TRANSACTIONS: scope, APP_ID: appId, DATA_DIR: `${ledger.config.dataDir}/${scope}` });
+    const again = startService('processors/account/main.ts', env);
     try {
       const ready = await waitFor(() => {
         const lines = again.lines.filter((l) => l.includes('partition ready'));

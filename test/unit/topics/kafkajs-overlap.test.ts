@@ -1,9 +1,9 @@
 // The kafkajs patch (patches/kafkajs+2.2.4.patch) that lets a transaction's offsets be asked for
 // while its records are being written: sendOffsets waits for the AddPartitionsToTxn of the sends
-// begun before it, so the transaction's first coordinator request is still the records'
-// AddPartitionsToTxn. That matters because the coordinator answers a transaction's first request
-// with CONCURRENT_TRANSACTIONS while the previous one's markers are written, and kafkajs retries
-// that for AddPartitionsToTxn (inside the send) but not for AddOffsetsToTxn. kafkajs sends one
+// begun before it, so the records' partitions join the transaction before its offsets do, as the
+// Java client orders them, and the transaction's first coordinator request (the one that meets
+// CONCURRENT_TRANSACTIONS while the previous one's markers are written) is still the records'
+// AddPartitionsToTxn, retried inside the send. kafkajs sends one
 // request at a time per broker (maxInFlightRequests 1), so what the overlap saves is the client's
 // own time between the steps. kafkajs' send path (sendMessages) and transaction manager are driven
 // here with a stand-in cluster whose answers the test releases one by one; against the real broker
@@ -99,7 +99,7 @@ async function bothStarted() {
 describe('kafkajs: offsets while the records are written (patched)', () => {
   it('AddOffsetsToTxn waits for the records AddPartitionsToTxn, then goes with the Produce still in flight', async () => {
     const { c, records, offsets } = await bothStarted();
-    // Only the records' AddPartitionsToTxn: the transaction's first coordinator request, the one kafkajs retries.
+    // Only the records' AddPartitionsToTxn: the transaction's first coordinator request.
     expect(c.inFlight()).toEqual(['addPartitionsToTxn']);
     await c.answer('addPartitionsToTxn');
     expect(c.inFlight().sort()).toEqual(['addOffsetsToTxn', 'produce']);
