@@ -21,7 +21,7 @@ import { formatIdle, formatPhase, phaseReport, type PhaseReport } from './bench-
 import { processorPhases, producerRequestsPerSecond, scrapeProcessor } from './bench-http/processor-phases.ts';
 
 const generatorScript = fileURLToPath(new URL('./bench-http/load-generator.ts', import.meta.url));
-const profileDir = 'reports/profile-gateway';
+const profileDirs = { gateway: 'reports/profile-gateway', processor: 'reports/profile-processor' };
 const logFile = 'reports/bench-http.log';
 /** A request the gateway has not answered by then is an error: its own bound is COMMAND_TIMEOUT_MS (5 s). */
 const requestTimeoutMs = 15_000;
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   stackWatch.unref();
   if (stack !== undefined && !stack.kafka.running) throw new Error('the embedded stack is not running: `npm run stack -- start` (or set KAFKA_BROKERS and SCHEMA_REGISTRY_URL)');
   mkdirSync(dirname(options.output), { recursive: true });
-  const booted = await bootLedger({ gatewayPort: options.gatewayPort, profileDir: options.profile ? profileDir : undefined, logFile, say });
+  const booted = await bootLedger({ gatewayPort: options.gatewayPort, profileDirs: options.profile ? profileDirs : undefined, logFile, say });
   ledger = booted;
   const pids = () => ({
     gateway: booted.gateway.child?.pid,
@@ -156,9 +156,11 @@ async function main(): Promise<void> {
   if (metrics !== undefined) writeFileSync('reports/bench-http-metrics.txt', metrics);
   say('stopping the services and deleting the bench topics');
   await booted.stop();
-  let profile: { file: string; byOwner: SelfTime[]; top: SelfTime[] } | undefined;
-  const profileFile = options.profile ? newestProfile(profileDir) : undefined;
-  if (profileFile !== undefined) profile = { file: profileFile, byOwner: selfTimeByOwner(profileFile), top: topSelfTime(profileFile, 25) };
+  const profiles: Record<string, { file: string; byOwner: SelfTime[]; top: SelfTime[] }> = {};
+  for (const [service, directory] of Object.entries(options.profile ? profileDirs : {})) {
+    const file = newestProfile(directory);
+    if (file !== undefined) profiles[service] = { file, byOwner: selfTimeByOwner(file), top: topSelfTime(file, 25) };
+  }
 
   const report = {
     at: new Date().toISOString(),
@@ -170,15 +172,15 @@ async function main(): Promise<void> {
     phases,
     incidents: Object.fromEntries(booted.incidents),
     ...(metrics === undefined ? {} : { gatewayMetrics: 'reports/bench-http-metrics.txt' }),
-    ...(profile === undefined ? {} : { profile }),
+    ...(Object.keys(profiles).length === 0 ? {} : { profiles }),
   };
   writeFileSync(options.output, `${JSON.stringify(report, null, 2)}\n`);
   console.log('');
   if (idle !== undefined) console.log(`${formatIdle(idle.cpu, idle.requestsPerSecond)}\n`);
   for (const phase of phases) console.log(`${formatPhase(phase)}\n`);
-  if (profile !== undefined) {
-    console.log(`gateway CPU profile ${profile.file} (open in Chrome DevTools), self time by owner:\n${formatSelfTime(profile.byOwner.slice(0, 10))}`);
-    console.log(`top functions by self time:\n${formatSelfTime(profile.top)}\n`);
+  for (const [service, profile] of Object.entries(profiles)) {
+    console.log(`${service} CPU profile ${profile.file} (open in Chrome DevTools), self time by owner:\n${formatSelfTime(profile.byOwner.slice(0, 10))}`);
+    console.log(`${service}: top functions by self time:\n${formatSelfTime(profile.top)}\n`);
   }
   if (booted.incidents.size > 0) {
     const lines = [...booted.incidents].map(([message, count]) => `${String(count).padStart(7)}  ${message.slice(0, 160)}`);

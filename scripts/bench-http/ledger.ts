@@ -40,7 +40,8 @@ export interface BenchLedger {
 
 export interface LedgerOptions {
   gatewayPort: number;
-  profileDir: string | undefined;
+  /** With --profile: a folder per service for its V8 CPU profile (written on a graceful exit). */
+  profileDirs: { gateway: string; processor: string } | undefined;
   logFile: string;
   say: (line: string) => void;
 }
@@ -87,9 +88,10 @@ export async function bootLedger(options: LedgerOptions): Promise<BenchLedger> {
     incidents.set(`${name} ${reason}`, 1);
     options.say(`${name} ${reason}; see ${options.logFile}`);
   };
-  const processor = new ServiceProcess({ name: 'processor', script: 'processors/account/main.ts', env }, write, giveUp);
-  const profile = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
-  const gateway = new ServiceProcess({ name: 'gateway', script: 'gateway/main.ts', env, nodeArgs: profile }, write, giveUp);
+  const profile = (service: 'gateway' | 'processor'): string[] =>
+    options.profileDirs === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDirs[service]}`];
+  const processor = new ServiceProcess({ name: 'processor', script: 'processors/account/main.ts', env, nodeArgs: profile('processor') }, write, giveUp);
+  const gateway = new ServiceProcess({ name: 'gateway', script: 'gateway/main.ts', env, nodeArgs: profile('gateway') }, write, giveUp);
   const ledger: BenchLedger = {
     prefix,
     baseUrl: `http://127.0.0.1:${options.gatewayPort}`,
@@ -99,7 +101,7 @@ export async function bootLedger(options: LedgerOptions): Promise<BenchLedger> {
     processorMetricsUrl: `http://127.0.0.1:${processorMetricsPort}/metrics`,
     incidents,
     stop: () => (stopped ??= (async () => {
-      // The gateway first: a graceful exit is what writes its CPU profile.
+      // The gateway first (it still waits on outcomes); a graceful exit is what writes a CPU profile.
       await gateway.stop().catch(() => {});
       await processor.stop().catch(() => {});
       await admin.deleteTopics({ topics: Object.values(topicNames(prefix)) }).catch((error: Error) => options.say(`could not delete the bench topics: ${error.message}`));
