@@ -63,6 +63,9 @@ const outcomeKey = (commandId: string) => `o!${commandId}`;
  */
 const movementKey = (commandId: string) => `M!${commandId}`;
 const expiryKey = (processedAt: number, commandId: string) => `x!${String(processedAt).padStart(15, '0')}!${commandId}`;
+const expiryKeyTime = (key: string): number => Number(key.slice(2, 17));
+/** Past every expiry key (`x!…`): the index's upper bound. */
+const expiryKeysEnd = 'x"';
 /** transferId → commandId of its initiation (a movement, kept forever). */
 const transferKey = (transferId: string) => `t!${transferId}`;
 /** holdId → commandId of the command that placed it (a movement, kept forever). */
@@ -82,6 +85,16 @@ const sameIdentity = (a: StoreIdentity, b: StoreIdentity): boolean =>
 export class PartitionStore {
   /** Recently used account states (at most statesCachedMax): a shortcut past LevelDB, never the answer itself. */
   private readonly cachedStates = new Map<string, AccountState>();
+  /**
+   * No idempotency record in the store was processed before this (epoch ms; Infinity: none at
+   * all), or undefined when not known. Lets the expiry pass, which runs after every commit, skip
+   * its LevelDB scan until a record can be due: in steady state there is nothing to expire for
+   * days, and an iterator per transaction was a fixed cost of every cycle (issue 13).
+   */
+  private oldestOutcomeAt: number | undefined;
+  /** Writes begun (and not yet ended): an expiry scan learns its bound only if none overlapped it. */
+  private writesBegun = 0;
+  private writesRunning = 0;
 
   private constructor(
     readonly path: string,
@@ -243,9 +256,11 @@ export class PartitionStore {
       ops.push({ type: 'put', key: stateKey(state.accountId), value: state });
       this.remember(state);
     }
+    let oldestWritten = Infinity;
     for (const outcome of outcomes) {
       ops.push({ type: 'put', key: outcomeKey(outcome.commandId), value: outcome });
       ops.push({ type: 'put', key: expiryKey(outcome.processedAt, outcome.commandId), value: '' });
+      oldestWritten = Math.min(oldestWritten, outcome.processedAt);
     }
     for (const movement of movements) {
       if (isPostingRecord(movement)) {
@@ -264,17 +279,42 @@ export class PartitionStore {
       }
     }
     ops.push({ type: 'put', key: checkpointKey, value: { ...checkpoint, format: storeFormat } });
-    await this.db.batch(ops);
+    // Lowered before the write, so an expiry pass that runs beside it cannot skip these records.
+    if (this.oldestOutcomeAt !== undefined) this.oldestOutcomeAt = Math.min(this.oldestOutcomeAt, oldestWritten);
+    this.writesBegun += 1;
+    this.writesRunning += 1;
+    try {
+      await this.db.batch(ops);
+    } finally {
+      this.writesRunning -= 1;
+    }
   }
 
-  /** Forgets idempotency records processed before `cutoff` (epoch ms): the outcomes topic's retention. */
+  /**
+   * Forgets idempotency records processed before `cutoff` (epoch ms): the outcomes topic's
+   * retention. At most `recordsMax` a call; returns how many it forgot. Scans only when a record
+   * can be due (`oldestOutcomeAt`), and learns from each scan when the next one can be.
+   */
   async expireOutcomes(cutoff: number, recordsMax: number): Promise<number> {
+    if (this.oldestOutcomeAt !== undefined && cutoff <= this.oldestOutcomeAt) return 0;
+    const writesBefore = this.writesRunning === 0 ? this.writesBegun : undefined;
     const ops: BatchOp[] = [];
-    for await (const key of this.db.keys({ gte: 'x!', lt: expiryKey(cutoff, ''), limit: recordsMax })) {
+    // The first record not due, if the scan reaches it: none is older until one is written.
+    let firstKept: number | undefined;
+    for await (const key of this.db.keys({ gte: 'x!', lt: expiryKeysEnd, limit: recordsMax + 1 })) {
+      const processedAt = expiryKeyTime(key);
+      if (processedAt >= cutoff || ops.length / 2 === recordsMax) {
+        firstKept = processedAt;
+        break;
+      }
       ops.push({ type: 'del', key });
       ops.push({ type: 'del', key: outcomeKey(key.slice(key.indexOf('!', 2) + 1)) });
     }
     if (ops.length > 0) await this.db.batch(ops);
+    // The scan saw every record only if no write ran beside it (its iterator reads a snapshot);
+    // otherwise the bound stays what write() kept it, still a lower bound, as deleting only raises
+    // the oldest record's time.
+    if (writesBefore !== undefined && writesBefore === this.writesBegun) this.oldestOutcomeAt = firstKept ?? Infinity;
     return ops.length / 2;
   }
 

@@ -3,7 +3,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PartitionStore, emptyCheckpoint, type StoreIdentity } from '../../../processors/account/store.ts';
 import { outcomeExpiryRecordsMax } from '../../../processors/account/task.ts';
 import { transactionCommandsMax } from '../../../processors/account/processor.ts';
@@ -86,6 +86,55 @@ describe('idempotency records are bounded by the window, movements are kept fore
     // The transfer initiation is older than every expired record and is still there.
     expect((await store.initiations(['transfer-1'])).get('transfer-1')).toMatchObject({ commandId: 'transfer-cmd' });
     expect((await store.outcomes(['transfer-cmd'])).size).toBe(1);
+    await store.close();
+  });
+
+  // The pass runs after every commit: it scans LevelDB only when a record can be due (issue 13).
+  const scansOf = (store: PartitionStore) => vi.spyOn((store as unknown as { db: { keys: (...args: unknown[]) => unknown } }).db, 'keys');
+  const kept = async (store: PartitionStore, ids: string[]) => [...(await store.outcomes(ids)).keys()].sort();
+
+  it('skips the scan until a record can be due, and still forgets a record written older than the rest', async () => {
+    const store = await PartitionStore.open(dataDir(), identity, quiet);
+    const scans = scansOf(store);
+    await store.write([], [outcome('a', 1_000), outcome('b', 2_000)], emptyCheckpoint);
+    expect(await store.expireOutcomes(1_500, outcomeExpiryRecordsMax)).toBe(1);
+    expect(scans).toHaveBeenCalledTimes(1);
+    // Nothing is due before 2,000: no scan.
+    expect(await store.expireOutcomes(1_900, outcomeExpiryRecordsMax)).toBe(0);
+    expect(await store.expireOutcomes(2_000, outcomeExpiryRecordsMax)).toBe(0);
+    expect(scans).toHaveBeenCalledTimes(1);
+    // A record older than every other (a restore writes in any order) is due again at once.
+    await store.write([], [outcome('c', 1_200)], emptyCheckpoint);
+    expect(await store.expireOutcomes(1_300, outcomeExpiryRecordsMax)).toBe(1);
+    expect(scans).toHaveBeenCalledTimes(2);
+    expect(await kept(store, ['a', 'b', 'c'])).toEqual(['b']);
+    expect(await store.expireOutcomes(2_001, outcomeExpiryRecordsMax)).toBe(1);
+    // The store is empty of records: no scan until one is written.
+    expect(await store.expireOutcomes(9_000, outcomeExpiryRecordsMax)).toBe(0);
+    expect(scans).toHaveBeenCalledTimes(3);
+    await store.write([], [outcome('d', 5_000)], emptyCheckpoint);
+    expect(await store.expireOutcomes(9_000, outcomeExpiryRecordsMax)).toBe(1);
+    expect(await kept(store, ['a', 'b', 'c', 'd'])).toEqual([]);
+    await store.close();
+  });
+
+  it('a pass that stops at its bound leaves the rest due, and the next pass takes it', async () => {
+    const store = await PartitionStore.open(dataDir(), identity, quiet);
+    await store.write([], Array.from({ length: 5 }, (_, i) => outcome(`r-${i}`, 1_000 + i)), emptyCheckpoint);
+    expect(await store.expireOutcomes(2_000, 3)).toBe(3);
+    expect(await store.expireOutcomes(2_000, 3)).toBe(2);
+    expect(await store.expireOutcomes(2_000, 3)).toBe(0);
+    await store.close();
+  });
+
+  it('a record written while a pass scans is not taken for absent', async () => {
+    const store = await PartitionStore.open(dataDir(), identity, quiet);
+    // The scan's iterator reads a snapshot taken before the write lands.
+    const pass = store.expireOutcomes(1_000, outcomeExpiryRecordsMax);
+    await store.write([], [outcome('late', 3_000)], emptyCheckpoint);
+    expect(await pass).toBe(0);
+    expect(await store.expireOutcomes(4_000, outcomeExpiryRecordsMax)).toBe(1);
+    expect(await kept(store, ['late'])).toEqual([]);
     await store.close();
   });
 });
