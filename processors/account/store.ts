@@ -292,30 +292,46 @@ export class PartitionStore {
 
   /**
    * Forgets idempotency records processed before `cutoff` (epoch ms): the outcomes topic's
-   * retention. At most `recordsMax` a call; returns how many it forgot. Scans only when a record
+   * retention. At most `recordsMax` index entries a call; returns how many records it forgot. Scans only when a record
    * can be due (`oldestOutcomeAt`), and learns from each scan when the next one can be.
    */
   async expireOutcomes(cutoff: number, recordsMax: number): Promise<number> {
+    // Not a time (a broken clock): nothing is due, as the key range below it was empty before.
+    if (!Number.isFinite(cutoff)) return 0;
     if (this.oldestOutcomeAt !== undefined && cutoff <= this.oldestOutcomeAt) return 0;
     const writesBefore = this.writesRunning === 0 ? this.writesBegun : undefined;
-    const ops: BatchOp[] = [];
+    const due: string[] = [];
     // The first record not due, if the scan reaches it: none is older until one is written.
     let firstKept: number | undefined;
     for await (const key of this.db.keys({ gte: 'x!', lt: expiryKeysEnd, limit: recordsMax + 1 })) {
       const processedAt = expiryKeyTime(key);
-      if (processedAt >= cutoff || ops.length / 2 === recordsMax) {
+      if (processedAt >= cutoff || due.length === recordsMax) {
         firstKept = processedAt;
         break;
       }
-      ops.push({ type: 'del', key });
-      ops.push({ type: 'del', key: outcomeKey(key.slice(key.indexOf('!', 2) + 1)) });
+      due.push(key);
     }
-    if (ops.length > 0) await this.db.batch(ops);
+    let forgotten = 0;
+    if (due.length > 0) {
+      // An index entry names the record it was written with: a newer record of the same command
+      // (decided again after this one expired, both restored by an instance whose clock is behind)
+      // has an entry of its own, and stays until that one is due.
+      const commandIds = due.map((key) => key.slice(key.indexOf('!', 2) + 1));
+      const records = await this.db.getMany(commandIds.map(outcomeKey));
+      const ops: BatchOp[] = due.map((key) => ({ type: 'del', key }));
+      commandIds.forEach((commandId, i) => {
+        const record = records[i] as CommandOutcome | undefined;
+        if (record === undefined || record.processedAt !== expiryKeyTime(due[i] as string)) return;
+        ops.push({ type: 'del', key: outcomeKey(commandId) });
+        forgotten += 1;
+      });
+      await this.db.batch(ops);
+    }
     // The scan saw every record only if no write ran beside it (its iterator reads a snapshot);
     // otherwise the bound stays what write() kept it, still a lower bound, as deleting only raises
     // the oldest record's time.
     if (writesBefore !== undefined && writesBefore === this.writesBegun) this.oldestOutcomeAt = firstKept ?? Infinity;
-    return ops.length / 2;
+    return forgotten;
   }
 
   async close(): Promise<void> {

@@ -127,6 +127,48 @@ describe('idempotency records are bounded by the window, movements are kept fore
     await store.close();
   });
 
+  it('a write still running when a pass begins is not taken for absent', async () => {
+    const store = await PartitionStore.open(dataDir(), identity, quiet);
+    // The store is known to be empty of records.
+    expect(await store.expireOutcomes(1, outcomeExpiryRecordsMax)).toBe(0);
+    const db = (store as unknown as { db: { batch: (ops: unknown) => Promise<void> } }).db;
+    const batch = db.batch.bind(db);
+    let release = () => {};
+    vi.spyOn(db, 'batch').mockImplementationOnce(async (ops) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return batch(ops);
+    });
+    const write = store.write([], [outcome('old', 500)], emptyCheckpoint);
+    // The pass's snapshot is taken before the write lands.
+    expect(await store.expireOutcomes(1_000, outcomeExpiryRecordsMax)).toBe(0);
+    release();
+    await write;
+    expect(await store.expireOutcomes(1_000, outcomeExpiryRecordsMax)).toBe(1);
+    await store.close();
+  });
+
+  it("an older record's index entry does not take a newer record of the same command with it", async () => {
+    // A retry decided again after its first record expired, then both versions restored by an
+    // instance whose clock is behind: the newer record is stored, and the older index entry stays.
+    const store = await PartitionStore.open(dataDir(), identity, quiet);
+    await store.write([], [outcome('c', 1_000)], emptyCheckpoint);
+    await store.write([], [outcome('c', 9_000)], emptyCheckpoint);
+    expect(await store.expireOutcomes(5_000, outcomeExpiryRecordsMax)).toBe(0);
+    expect((await store.outcomes(['c'])).get('c')?.processedAt).toBe(9_000);
+    expect(await store.expireOutcomes(9_001, outcomeExpiryRecordsMax)).toBe(1);
+    expect(await kept(store, ['c'])).toEqual([]);
+    await store.close();
+  });
+
+  it('a cutoff that is not a number forgets nothing, as before', async () => {
+    const store = await PartitionStore.open(dataDir(), identity, quiet);
+    await store.write([], [outcome('a', 1_000)], emptyCheckpoint);
+    expect(await store.expireOutcomes(Number.NaN, outcomeExpiryRecordsMax)).toBe(0);
+    expect(await store.expireOutcomes(Number.POSITIVE_INFINITY, outcomeExpiryRecordsMax)).toBe(0);
+    expect(await kept(store, ['a'])).toEqual(['a']);
+    await store.close();
+  });
+
   it('a record written while a pass scans is not taken for absent', async () => {
     const store = await PartitionStore.open(dataDir(), identity, quiet);
     // The scan's iterator reads a snapshot taken before the write lands.
