@@ -1,7 +1,7 @@
 // The campaign's comparison of what clients were told with what the ledger holds, on ledgers
 // made by the processor's pure core: true answers pass, and each kind of lie is reported.
 import { describe, expect, it } from 'vitest';
-import { accountIdForKey, commandIdForKey, transferIdForCommand } from '../../../schemas/ids.ts';
+import { accountIdForKey, commandIdForKey, reversalIdForCommand, transferIdForCommand } from '../../../schemas/ids.ts';
 import type { CommandPayload } from '../../../schemas/types.ts';
 import type { Attempt, Operation, RequestRecord } from '../../../scripts/chaos/client.ts';
 import { clientStats, compareWithClients } from '../../../scripts/chaos/verify.ts';
@@ -81,6 +81,26 @@ describe('comparing answers with the ledger', () => {
     expect(violations).toHaveLength(2);
     expect(violations[0]).toMatch(/gave up on a 202, and the command never got an outcome/);
     expect(violations[1]).toMatch(/GET \/api\/v1\/commands\/.* answered 404/);
+  });
+
+  it("takes a 202 resolved to any record of the command, as a reversal's record changes when it lands", () => {
+    // A transfer reversal its destination cannot pay: the reversal's record is re-emitted with the
+    // source's version after the failure, and a GET after a 202 answers whichever record is latest.
+    const A2 = accountIdForKey('bootstrap', 'open-a2');
+    const B2 = accountIdForKey('bootstrap', 'open-b2');
+    const openA2 = request('open', 'open-a2', A2, {}, { type: 'OpenAccount', ownerName: 'Ada', currency: 'EUR', initialBalance: 1000, overdraftLimit: 0 });
+    const openB2 = request('open', 'open-b2', B2, {}, { type: 'OpenAccount', ownerName: 'Bo', currency: 'EUR', initialBalance: 0, overdraftLimit: 0 });
+    const sent = request('transfer', 'sent', A2, {}, { type: 'InitiateTransfer', transferId: '', toAccountId: B2, amount: 300, reference: null });
+    const spent = request('withdraw', 'spent', B2, {}, { type: 'Withdraw', amount: 300, reference: null });
+    const reversalCommandId = commandIdForKey('bootstrap', A2, 'reverse-sent');
+    const reverse = request('reverse', 'reverse-sent', A2, {}, { type: 'ReverseTransaction', reversalId: reversalIdForCommand(reversalCommandId), reversedCommandId: sent.record.commandId, reason: null });
+    const ledger = ledgerOf([openA2, openB2, sent, spent, reverse].flatMap((r) => (r.command ? [r.command] : [])), { followUpsFirst: true });
+    const records = ledger.outcomes.filter((l) => l.key === reversalCommandId).map((l) => l.value);
+    expect(records.map((r) => r.reversalStatus)).toEqual(['pending', 'failed']);
+    expect(records[1]?.version).not.toBe(records[0]?.version);
+    const resolvedTo = (version: number | undefined) => ({ ...answered(reverse.record, [202, {}]), resolution: { status: 200, body: { status: 'ACCEPTED', version }, atMs: 0 } });
+    expect(compareWithClients([resolvedTo(records[0]?.version), resolvedTo(records[1]?.version)], ledger)).toEqual([]);
+    expect(compareWithClients([resolvedTo(99)], ledger)).toEqual([expect.stringMatching(/GET \/api\/v1\/commands\/.* answered 200 .*, the outcomes topic has ACCEPTED v\d+/)]);
   });
 
   it('reports an invalid request that was accepted, and a valid one refused as invalid', () => {
