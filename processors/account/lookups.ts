@@ -21,11 +21,15 @@ function reversalStep(payload: CommandPayload): payload is ReverseTransaction | 
 }
 
 export async function lookupsFor(store: PartitionStore, commands: Command[]): Promise<BatchLookups> {
-  const states = await store.states(commands.map((c) => c.accountId));
-  const known = await store.outcomes(commands.map((c) => c.commandId));
-  const initiations = await store.initiations(commands.flatMap((c) => (transferStep(c.payload) ? [c.payload.transferId] : [])));
-  const holds = await store.holds(commands.flatMap((c) => (holdStep(c.payload) ? [c.payload.holdId] : [])));
-  const reversals = await store.reversals(commands.flatMap((c) => (reversalStep(c.payload) ? [c.payload.reversalId] : [])));
+  // Independent reads, at once: each is a LevelDB round trip through libuv's thread pool, and one
+  // after another they added up to the chunk's read time (a wake-up each, issue 13).
+  const [states, known, initiations, holds, reversals] = await Promise.all([
+    store.states(commands.map((c) => c.accountId)),
+    store.outcomes(commands.map((c) => c.commandId)),
+    store.initiations(commands.flatMap((c) => (transferStep(c.payload) ? [c.payload.transferId] : []))),
+    store.holds(commands.flatMap((c) => (holdStep(c.payload) ? [c.payload.holdId] : []))),
+    store.reversals(commands.flatMap((c) => (reversalStep(c.payload) ? [c.payload.reversalId] : []))),
+  ]);
   // A reversal reads the posting it names; its landing, the transfer its record names; a
   // destination's debit of a reversal, its own posting (a late duplicate is replayed).
   const reversed = [
