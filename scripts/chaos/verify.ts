@@ -26,10 +26,10 @@ export interface ClientStats {
 
 interface Index {
   events: Map<string, AccountEvent[]>;
-  outcomes: Map<string, CommandOutcome>;
   /**
-   * Every record of each command, in log order: a transfer's or a reversal's is re-emitted when it
-   * lands (a reversal's with its source's version after it), and a GET answers the latest it has read.
+   * Every record of each command, in log order (the first is its decision): a transfer's or a
+   * reversal's is re-emitted when it lands (a reversal's with its source's version after it), and
+   * a GET answers the latest it has read.
    */
   records: Map<string, CommandOutcome[]>;
   /** The latest record of each transfer initiation: its final status once settled or refunded. */
@@ -39,7 +39,7 @@ interface Index {
 }
 
 function indexLedger(snapshot: LedgerSnapshot): Index {
-  const index: Index = { events: new Map(), outcomes: new Map(), records: new Map(), initiations: new Map(), legs: new Map() };
+  const index: Index = { events: new Map(), records: new Map(), initiations: new Map(), legs: new Map() };
   const push = <K>(map: Map<K, AccountEvent[]>, key: K, event: AccountEvent) => map.set(key, [...(map.get(key) ?? []), event]);
   const seen = new Set<string>();
   for (const { value: event } of snapshot.events) {
@@ -50,8 +50,9 @@ function indexLedger(snapshot: LedgerSnapshot): Index {
   }
   for (const { key, value } of snapshot.outcomes) {
     if (isRefusalKey(key)) continue;
-    if (!index.outcomes.has(key)) index.outcomes.set(key, value);
-    index.records.set(key, [...(index.records.get(key) ?? []), value]);
+    const records = index.records.get(key);
+    if (records === undefined) index.records.set(key, [value]);
+    else records.push(value);
     if (value.transferStatus !== null) index.initiations.set(key, value);
   }
   return index;
@@ -78,8 +79,8 @@ class Comparison {
   }
 
   private success(record: RequestRecord, answer: Attempt): void {
-    const { events, outcomes, legs } = this.index;
-    const outcome = outcomes.get(record.commandId);
+    const { events, legs } = this.index;
+    const outcome = this.index.records.get(record.commandId)?.[0];
     const own = events.get(record.commandId) ?? [];
     const body = answer.body ?? {};
     const request = record.body ?? {};
@@ -153,9 +154,9 @@ class Comparison {
   }
 
   private refusal(record: RequestRecord, answer: Attempt): void {
-    const { events, outcomes, legs } = this.index;
+    const { events, legs } = this.index;
     const body = answer.body ?? {};
-    const outcome = outcomes.get(record.commandId);
+    const outcome = this.index.records.get(record.commandId)?.[0];
     const own = events.get(record.commandId);
     if (answer.status === 400 || record.op === 'invalid') {
       if (record.op !== 'invalid' || answer.status !== 400 || body.code !== 'VALIDATION_FAILED') this.fail(record, answer, `unexpected: ${JSON.stringify(body)}`);
