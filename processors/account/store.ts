@@ -292,8 +292,9 @@ export class PartitionStore {
 
   /**
    * Forgets idempotency records processed before `cutoff` (epoch ms): the outcomes topic's
-   * retention. At most `recordsMax` index entries a call; returns how many records it forgot. Scans only when a record
-   * can be due (`oldestOutcomeAt`), and learns from each scan when the next one can be.
+   * retention. At most `recordsMax` index entries a call; returns how many records it forgot.
+   * Scans only when a record can be due (`oldestOutcomeAt`), and learns from each scan when the
+   * next one can be.
    */
   async expireOutcomes(cutoff: number, recordsMax: number): Promise<number> {
     // Not a time (a broken clock): nothing is due, as the key range below it was empty before.

@@ -1,8 +1,9 @@
 // One Kafka transaction carrying decided chunks: their records and their consumer offsets (at the
 // same time when the records fit one produce request), then the commit. With one chunk it is a
-// partition's own transaction (transactional id per partition); with several it is an instance's (ACCOUNT_TRANSACTIONS=instance), whose offsets
-// carry the consumer group generation so the group coordinator refuses them from a member that
-// lost its partitions (KIP-447). Any failure aborts what it can and is thrown: the caller resets.
+// partition's own transaction (transactional id per partition); with several it is an
+// instance's (ACCOUNT_TRANSACTIONS=instance), whose offsets carry the consumer group generation
+// so the group coordinator refuses them from a member that lost its partitions (KIP-447). Any
+// failure aborts what it can and is thrown: the caller resets.
 import type { KafkaMessage, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import { crashPoint, crashPointsArmed } from '../crash-points.ts';
 import type { Logger } from '../log.ts';

@@ -101,7 +101,7 @@ export async function bootLedger(options: LedgerOptions): Promise<BenchLedger> {
     processorMetricsUrl: `http://127.0.0.1:${processorMetricsPort}/metrics`,
     incidents,
     stop: () => (stopped ??= (async () => {
-      // The gateway first (it still waits on outcomes); a graceful exit is what writes a CPU profile.
+      // One after the other, each gracefully: a graceful exit is what writes a CPU profile.
       await gateway.stop().catch(() => {});
       await processor.stop().catch(() => {});
       await admin.deleteTopics({ topics: Object.values(topicNames(prefix)) }).catch((error: Error) => options.say(`could not delete the bench topics: ${error.message}`));
