@@ -2,18 +2,22 @@
 // fresh set of topics, runs one account processor process (or --instances N sharing the
 // partitions, each with its own data directory) from a cold store, and reports commands/s,
 // commands per transaction, time per transaction and each process's peak RSS.
+// `--reference streams [--rounds N] [--threads T]` runs the same workload on the Kafka Streams
+// reference too (bench/streams-reference, built with Maven on first use), alternating with the
+// ledger, and fails if the two ledgers' final account states differ.
 // A measurement, never a test: it asserts nothing about speed.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import kafkajs from 'kafkajs';
 import { endpoints, loadConfig, integerFromEnv } from '../topics/config.ts';
 import { createKafka } from '../topics/kafka.ts';
 import { ensureTopics } from '../topics/admin.ts';
 import { topicNames } from '../topics/topics.ts';
-import { LedgerRegistry, createCodecs } from '../schemas/registry.ts';
+import { LedgerRegistry, createCodecs, type Codecs } from '../schemas/registry.ts';
+import type { AccountState } from '../schemas/types.ts';
 import { generateWorkload } from './workload.ts';
 
 const { Partitioners } = kafkajs;
@@ -25,6 +29,10 @@ const quietMs = 10_000;
 const instancesMax = 64;
 /** How often each instance logs its totals and memory (ACCOUNT_STATS_INTERVAL_MS). */
 const statsIntervalMs = 1000;
+/** Reading an engine's final account states back gives up after this long. */
+const statesReadTimeoutMs = 120_000;
+/** The Kafka Streams reference's Maven project. */
+const referenceDir = join('bench', 'streams-reference');
 
 function argument(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -57,21 +65,38 @@ function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-async function main(): Promise<void> {
-  const commandsTotal = argument('commands', 200_000);
-  const accounts = argument('accounts', 10_000);
-  const base = loadConfig();
-  const { brokers, registryUrl } = endpoints(base);
-  const prefix = `bench.processor.${Date.now()}.`;
-  const appId = `bench-processor-${Date.now()}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-processor-'));
-  const kafka = createKafka(brokers, 'bench-processor');
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, { prefix, partitions: base.partitions });
+/** Which processes consume the pre-loaded commands: the account processor, or the Kafka Streams reference (bench/streams-reference). */
+type Engine = 'ledger' | 'streams';
+
+interface Prepared {
+  prefix: string;
+  appId: string;
+  topics: ReturnType<typeof topicNames>;
+  codecs: Codecs;
+  commands: number;
+}
+
+interface EngineResult {
+  engine: Engine;
+  throughput: number;
+  /** Commands per second from the first commit seen to the last: without the start-up. */
+  steady: number;
+  processed: number;
+  elapsedMs: number;
+  peakRssMb: number[];
+  /** The final state of every account, for comparing the engines' ledgers. */
+  states: Map<string, AccountState>;
+}
+
+/** Fresh topics (own prefix) with the workload pre-loaded. */
+async function prepare(kafka: kafkajs.Kafka, admin: kafkajs.Admin, registryUrl: string, partitions: number, commandsTotal: number, accounts: number): Promise<Prepared> {
+  const stamp = `${Date.now()}`;
+  const prefix = `bench.processor.${stamp}.`;
+  const appId = `bench-processor-${stamp}`;
+  await ensureTopics(admin, { prefix, partitions });
   const codecs = await createCodecs(new LedgerRegistry(registryUrl), prefix, { register: true });
   const topics = topicNames(prefix);
-  console.log(`generating ${commandsTotal} commands over ${accounts} accounts; topics ${prefix}* (${base.partitions} partitions)`);
+  console.log(`generating ${commandsTotal} commands over ${accounts} accounts; topics ${prefix}* (${partitions} partitions)`);
   const commands = generateWorkload({ seed: 7, commands: commandsTotal, accounts });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -79,27 +104,44 @@ async function main(): Promise<void> {
     await producer.send({ topic: topics.commands, acks: -1, messages: commands.slice(i, i + 5000).map((c) => ({ key: c.accountId, value: codecs.commands.encode(c) })) });
   }
   await producer.disconnect();
-  const instances = argument('instances', 1);
-  if (instances > instancesMax) throw new Error(`--instances ${instances}: at most ${instancesMax}`);
-  console.log(`pre-loaded; starting ${instances === 1 ? 'the processor' : `${instances} processor instances (one consumer group)`} from a cold store`);
+  return { prefix, appId, topics, codecs, commands: commands.length };
+}
+
+/** Compiles the reference and writes its classpath (Maven, dependencies from Maven Central): a few seconds once built. */
+function buildReference(): string[] {
+  const pom = join(referenceDir, 'pom.xml');
+  const classpathFile = join(referenceDir, 'target', 'classpath.txt');
+  const built = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', pom, 'compile', 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`], { stdio: 'inherit' });
+  if (built.error !== undefined || built.status !== 0) throw new Error(`building the Kafka Streams reference failed (mvn exit ${built.status ?? built.error?.message}): it needs Java 17+ and Maven reaching Maven Central`);
+  return ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${join(referenceDir, 'target', 'classes')}:${readFileSync(classpathFile, 'utf8').trim()}`, 'ledger.reference.ReferenceLedger'];
+}
+
+async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admin, kafka: kafkajs.Kafka, brokers: string[], registryUrl: string, partitions: number, instances: number): Promise<EngineResult> {
+  const { prefix, appId, topics } = prepared;
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-processor-'));
+  const groupId = `${appId}.account`;
+  const threads = argument('threads', 1);
+  const java = engine === 'streams' ? buildReference() : [];
+  console.log(engine === 'streams'
+    ? `pre-loaded; starting the Kafka Streams reference (${threads} stream thread${threads === 1 ? '' : 's'}, exactly_once_v2) from a cold store`
+    : `pre-loaded; starting ${instances === 1 ? 'the processor' : `${instances} processor instances (one consumer group)`} from a cold store`);
   const started = Date.now();
   // --profile writes a V8 CPU profile of the processor to reports/profile/ (open it in Chrome DevTools).
   const profile = process.argv.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir=reports/profile'] : [];
-  const children = Array.from({ length: instances }, (_, i) => {
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'processors/account/main.ts'], {
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: brokers.join(','),
-        SCHEMA_REGISTRY_URL: registryUrl,
-        BANK_TOPIC_PREFIX: prefix,
-        APP_ID: appId,
-        // Each instance has its own disk, as on its own machine.
-        DATA_DIR: join(dataDir, `instance-${i + 1}`),
-        BANK_PARTITIONS: String(base.partitions),
-        ACCOUNT_STATS_INTERVAL_MS: String(statsIntervalMs),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+  const children = Array.from({ length: engine === 'streams' ? 1 : instances }, (_, i) => {
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: registryUrl,
+      BANK_TOPIC_PREFIX: prefix,
+      // Each instance has its own disk, as on its own machine.
+      DATA_DIR: join(dataDir, `instance-${i + 1}`),
+      BANK_PARTITIONS: String(partitions),
+      ACCOUNT_STATS_INTERVAL_MS: String(statsIntervalMs),
+    };
+    const child = engine === 'streams'
+      ? spawn('java', java, { env: { ...env, APP_ID: groupId, SCHEMAS_DIR: 'schemas', REFERENCE_THREADS: String(threads) }, stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn(process.execPath, [...profile, '--import', 'tsx', 'processors/account/main.ts'], { env: { ...env, APP_ID: appId }, stdio: ['ignore', 'pipe', 'inherit'] });
     const instance = { child, totals: {} as Record<string, number>, peakRssMb: 0, peakHeapUsedMb: 0, peakExternalMb: 0 };
     // Whole lines: a pipe's chunks can end mid-line, and half a JSON line does not parse.
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -117,51 +159,166 @@ async function main(): Promise<void> {
   // offset" is not a usable test, and a pause alone ends the bench early on a busy machine.
   let lastCommitted = -1;
   let lastChange = Date.now();
+  // The first commit seen: from there on the engine is past its start-up (process, group join).
+  let firstCommit: { at: number; total: number } | undefined;
   for (;;) {
-    if (Date.now() - started > benchTimeoutMs) throw new Error(`processor did not finish within ${benchTimeoutMs} ms`);
+    if (Date.now() - started > benchTimeoutMs) throw new Error(`${engine} did not finish within ${benchTimeoutMs} ms`);
+    const died = children.find(({ child }) => child.exitCode !== null);
+    if (died !== undefined) throw new Error(`${engine} exited (code ${died.child.exitCode}) before it processed the workload`);
     await new Promise((resolve) => setTimeout(resolve, 250));
     for (const instance of children) if (instance.child.pid !== undefined && instance.child.exitCode === null) instance.peakRssMb = Math.max(instance.peakRssMb, peakRssMb(instance.child.pid));
-    const [committed] = await admin.fetchOffsets({ groupId: `${appId}.account`, topics: [topics.commands] });
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topics.commands] });
     const total = committed?.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) ?? 0;
     if (total !== lastCommitted) {
       lastCommitted = total;
       lastChange = Date.now();
+      if (firstCommit === undefined && total > 0) firstCommit = { at: lastChange, total };
     }
     process.stdout.write(`\r${Math.round((Date.now() - started) / 1000)} s, committed offsets ${total}`);
-    if (total >= commands.length && Date.now() - lastChange > quietMs) break;
+    if (total >= prepared.commands && Date.now() - lastChange > quietMs) break;
   }
   const elapsedMs = lastChange - started;
+  // SIGTERM: the processor stops gracefully (and writes its CPU profile); the JVM runs its shutdown hook.
   for (const { child } of children) child.kill('SIGTERM');
   await Promise.all(children.map(({ child }) => (child.exitCode !== null ? undefined : new Promise((resolve) => child.on('exit', resolve)))));
   const sum = (field: string) => children.reduce((n, i) => n + (i.totals[field] ?? 0), 0);
   const processed = sum('commands');
   const transactions = sum('transactions');
   const throughput = Math.round(processed / (elapsedMs / 1000));
+  // Committed offsets also count the transaction markers the follow-ups' commits leave on the
+  // commands topic: the share of offsets after the first commit, times the commands processed.
+  const steady = firstCommit === undefined || lastChange === firstCommit.at ? 0 : Math.round((processed * (1 - firstCommit.total / lastCommitted)) / ((lastChange - firstCommit.at) / 1000));
   console.log('\n');
   console.log(`commands processed (incl. internal transfer commands): ${processed}`);
-  console.log(`wall time from process start (incl. JVM-free startup, group join, restore): ${(elapsedMs / 1000).toFixed(1)} s`);
-  console.log(`throughput: ${throughput} commands/s${instances > 1 ? ` with ${instances} instances` : ''}`);
-  console.log(`transactions: ${transactions}, commands per transaction: ${(processed / Math.max(1, transactions)).toFixed(0)}, mean transaction time (send+offsets+commit): ${(sum('transactionMs') / Math.max(1, transactions)).toFixed(1)} ms`);
+  console.log(`wall time from process start (incl. ${engine === 'streams' ? 'JVM' : 'Node'} start-up, group join, restore): ${(elapsedMs / 1000).toFixed(1)} s`);
+  console.log(`throughput: ${throughput} commands/s${instances > 1 && engine === 'ledger' ? ` with ${instances} instances` : ''}; from its first commit on: ${steady} commands/s`);
+  if (engine === 'streams') console.log(`Kafka Streams commits (each one Kafka transaction per thread): ${transactions}, commands per commit: ${(processed / Math.max(1, transactions)).toFixed(0)}`);
+  else console.log(`transactions: ${transactions}, commands per transaction: ${(processed / Math.max(1, transactions)).toFixed(0)}, mean transaction time (send+offsets+commit): ${(sum('transactionMs') / Math.max(1, transactions)).toFixed(1)} ms`);
   // Per instance (ACCOUNT_TRANSACTIONS=instance) one Kafka transaction carries several partitions' chunks.
   const ended = sum('ended');
   if (ended > 0 && ended < transactions) console.log(`  (partition chunks; Kafka transactions ended: ${ended}, ${(processed / ended).toFixed(0)} commands each)`);
   console.log(`accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}`);
+  for (const [i, instance] of children.entries()) {
+    const name = engine === 'streams' ? 'Kafka Streams reference (JVM)' : instances === 1 ? 'processor' : `instance ${i + 1}`;
+    const external = engine === 'streams' ? '' : `, external ${instance.peakExternalMb} MB`;
+    console.log(`${name} peak RSS: ${instance.peakRssMb} MB (sampled every ${statsIntervalMs} ms: ${engine === 'streams' ? 'Java' : 'V8'} heap used ${instance.peakHeapUsedMb} MB${external})${instances > 1 ? `, ${instance.totals.commands ?? 0} commands` : ''}`);
+  }
+  // The ledger's account states are its account-state topic; the reference's, its accounts store's changelog.
+  const statesTopic = engine === 'streams' ? `${groupId}-accounts-changelog` : topics.accountState;
+  const states = await finalStates(kafka, admin, statesTopic, prepared.codecs);
+  rmSync(dataDir, { recursive: true, force: true });
+  return { engine, throughput, steady, processed, elapsedMs, peakRssMb: children.map((c) => c.peakRssMb), states };
+}
+
+/** The latest committed state of every account on a compacted state topic, read to its end. */
+async function finalStates(kafka: kafkajs.Kafka, admin: kafkajs.Admin, topic: string, codecs: Codecs): Promise<Map<string, AccountState>> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const remaining = new Map(ends.filter((p) => BigInt(p.high) > 0n).map((p) => [p.partition, BigInt(p.high)]));
+  const states = new Map<string, AccountState>();
+  if (remaining.size === 0) return states;
+  const consumer = kafka.consumer({ groupId: `bench-processor-states-${Date.now()}`, readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`reading ${topic} took over ${statesReadTimeoutMs} ms`)), statesReadTimeoutMs);
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          if (message.value !== null && message.key !== null) states.set(message.key.toString(), await codecs.accountState.decode(message.value));
+        }
+        // A transaction's marker takes an offset after its last record: the batch's last offset counts.
+        const end = remaining.get(batch.partition);
+        if (end !== undefined && BigInt(batch.lastOffset()) + 2n >= end) remaining.delete(batch.partition);
+        if (remaining.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  try {
+    await done;
+  } finally {
+    await consumer.disconnect();
+  }
+  return states;
+}
+
+/** Account by account, what differs between two engines' final states (balance, status, version, money in flight). */
+export function differences(a: Map<string, AccountState>, b: Map<string, AccountState>): string[] {
+  const found: string[] = [];
+  for (const id of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(id);
+    const y = b.get(id);
+    const show = (s: AccountState | undefined) => (s === undefined ? 'missing' : `balance ${s.balance}, ${s.status}, version ${s.version}, in flight ${s.outgoingInFlight}`);
+    if (x === undefined || y === undefined || x.balance !== y.balance || x.status !== y.status || x.version !== y.version || x.outgoingInFlight !== y.outgoingInFlight) found.push(`${id}: ${show(x)} against ${show(y)}`);
+  }
+  return found;
+}
+
+async function main(): Promise<void> {
+  const commandsTotal = argument('commands', 200_000);
+  const accounts = argument('accounts', 10_000);
+  const base = loadConfig();
+  const { brokers, registryUrl } = endpoints(base);
+  const kafka = createKafka(brokers, 'bench-processor');
+  const admin = kafka.admin();
+  await admin.connect();
+  const instances = argument('instances', 1);
+  if (instances > instancesMax) throw new Error(`--instances ${instances}: at most ${instancesMax}`);
+  const referenceIndex = process.argv.indexOf('--reference');
+  const reference = referenceIndex >= 0 ? process.argv[referenceIndex + 1] : undefined;
+  if (reference !== undefined && reference !== 'streams') throw new Error(`--reference ${reference}: the only reference is streams`);
+  // --reference streams: the ledger and the reference alternate (--rounds N pairs, ABBA order) on
+  // the same workload, each on its own fresh topics, and their final account states must agree.
+  const order: Engine[] = reference === undefined ? ['ledger'] : Array.from({ length: argument('rounds', 1) }, (_, i) => (i % 2 === 0 ? ['ledger', 'streams'] : ['streams', 'ledger']) as Engine[]).flat();
+  const results: EngineResult[] = [];
+  for (const engine of order) {
+    console.log(`\n=== ${engine === 'streams' ? 'Kafka Streams reference' : 'account processor'} ===`);
+    const prepared = await prepare(kafka, admin, registryUrl, base.partitions, commandsTotal, accounts);
+    try {
+      results.push(await runEngine(engine, prepared, admin, kafka, brokers, registryUrl, base.partitions, instances));
+    } finally {
+      const internal = (await admin.listTopics()).filter((t) => t.startsWith(`${prepared.appId}.account-`));
+      await admin.deleteTopics({ topics: [...Object.values(prepared.topics), ...internal] }).catch(() => undefined);
+    }
+  }
+  const ledgerRuns = results.filter((r) => r.engine === 'ledger');
+  const streamsRuns = results.filter((r) => r.engine === 'streams');
+  if (streamsRuns.length > 0) {
+    console.log('\n=== the ledger against the Kafka Streams reference ===');
+    for (const [i, run] of results.entries()) console.log(`  run ${i + 1}: ${run.engine === 'streams' ? 'Kafka Streams' : 'ledger       '} ${run.throughput} commands/s (${run.steady} from its first commit), ${run.processed} commands, peak RSS ${run.peakRssMb.join(' + ')} MB`);
+    const median = (runs: EngineResult[], field: 'throughput' | 'steady') => {
+      const sorted = runs.map((r) => r[field]).sort((x, y) => x - y);
+      const middle = Math.floor(sorted.length / 2);
+      return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+    };
+    const ratio = (field: 'throughput' | 'steady') => (median(ledgerRuns, field) / Math.max(1, median(streamsRuns, field))).toFixed(2);
+    console.log(`  ratio of the medians, ledger / reference: ${ratio('throughput')}× from process start, ${ratio('steady')}× from the first commit`);
+    const diverged = streamsRuns.flatMap((s) => ledgerRuns.flatMap((l) => differences(l.states, s.states)));
+    if (diverged.length > 0) {
+      console.log(`  FINAL STATES DIFFER (${diverged.length}); first ones:\n    ${diverged.slice(0, 10).join('\n    ')}`);
+      process.exitCode = 1;
+    } else {
+      console.log(`  final account states: identical in every run (${ledgerRuns[0]?.states.size ?? 0} accounts: balance, status, version, money in flight)`);
+    }
+  }
+  const single = ledgerRuns[0];
+  if (single !== undefined && reference === undefined) recordResult(single, instances, commandsTotal, accounts);
+  await admin.disconnect();
+}
+
+/** Writes the run to reports/bench-processor.json and prints the scaling efficiency against the single-instance run. */
+function recordResult(run: EngineResult, instances: number, commandsTotal: number, accounts: number): void {
   mkdirSync('reports', { recursive: true });
   const results = readResults();
   const single = results.find((r) => r.instances === 1 && r.commands === commandsTotal && r.accounts === accounts);
   if (instances > 1) {
     console.log(single === undefined
       ? `scaling efficiency: run once without --instances (same --commands and --accounts) for the single-instance baseline`
-      : `scaling efficiency: ${((100 * throughput) / (instances * single.throughput)).toFixed(0)} % (${throughput} / (${instances} × ${single.throughput} commands/s of one instance, ${single.at}))`);
+      : `scaling efficiency: ${((100 * run.throughput) / (instances * single.throughput)).toFixed(0)} % (${run.throughput} / (${instances} × ${single.throughput} commands/s of one instance, ${single.at}))`);
   }
-  writeFileSync(resultsFile, `${JSON.stringify([...results.filter((r) => !(r.instances === instances && r.commands === commandsTotal && r.accounts === accounts)), { at: new Date().toISOString(), instances, commands: commandsTotal, accounts, throughput, peakRssMb: children.map((c) => c.peakRssMb) }], null, 2)}\n`);
-  for (const [i, instance] of children.entries()) {
-    const name = instances === 1 ? 'processor' : `instance ${i + 1}`;
-    console.log(`${name} peak RSS: ${instance.peakRssMb} MB (sampled every ${statsIntervalMs} ms: V8 heap used ${instance.peakHeapUsedMb} MB, external ${instance.peakExternalMb} MB)${instances > 1 ? `, ${instance.totals.commands ?? 0} commands` : ''}`);
-  }
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-  await admin.disconnect();
-  rmSync(dataDir, { recursive: true, force: true });
+  writeFileSync(resultsFile, `${JSON.stringify([...results.filter((r) => !(r.instances === instances && r.commands === commandsTotal && r.accounts === accounts)), { at: new Date().toISOString(), instances, commands: commandsTotal, accounts, throughput: run.throughput, peakRssMb: run.peakRssMb }], null, 2)}\n`);
 }
 
 main().catch((error: Error) => {
