@@ -17,7 +17,7 @@ import { createKafka } from '../topics/kafka.ts';
 import { ensureTopics } from '../topics/admin.ts';
 import { topicNames } from '../topics/topics.ts';
 import { LedgerRegistry, createCodecs, type Codecs } from '../schemas/registry.ts';
-import type { AccountState } from '../schemas/types.ts';
+import type { AccountState, CommandOutcome } from '../schemas/types.ts';
 import { generateWorkload } from './workload.ts';
 
 const { Partitioners } = kafkajs;
@@ -29,8 +29,8 @@ const quietMs = 10_000;
 const instancesMax = 64;
 /** How often each instance logs its totals and memory (ACCOUNT_STATS_INTERVAL_MS). */
 const statsIntervalMs = 1000;
-/** Reading an engine's final account states back gives up after this long. */
-const statesReadTimeoutMs = 120_000;
+/** Reading an engine's final account states or outcomes back gives up after this long. */
+const recordsReadTimeoutMs = 120_000;
 /** The Kafka Streams reference's Maven project. */
 const referenceDir = join('bench', 'streams-reference');
 
@@ -84,8 +84,8 @@ interface EngineResult {
   processed: number;
   elapsedMs: number;
   peakRssMb: number[];
-  /** The final state of every account, for comparing the engines' ledgers. */
-  states: Map<string, AccountState>;
+  /** What it decided, for comparing the engines' ledgers. */
+  ledger: Ledger;
 }
 
 /** Fresh topics (own prefix) with the workload pre-loaded. */
@@ -197,36 +197,42 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
   // Per instance (ACCOUNT_TRANSACTIONS=instance) one Kafka transaction carries several partitions' chunks.
   const ended = sum('ended');
   if (ended > 0 && ended < transactions) console.log(`  (partition chunks; Kafka transactions ended: ${ended}, ${(processed / ended).toFixed(0)} commands each)`);
-  console.log(`accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}`);
+  console.log(`accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}${engine === 'streams' ? `, replayed ${sum('replayed')}` : ''}`);
   for (const [i, instance] of children.entries()) {
     const name = engine === 'streams' ? 'Kafka Streams reference (JVM)' : instances === 1 ? 'processor' : `instance ${i + 1}`;
     const external = engine === 'streams' ? '' : `, external ${instance.peakExternalMb} MB`;
     console.log(`${name} peak RSS: ${instance.peakRssMb} MB (sampled every ${statsIntervalMs} ms: ${engine === 'streams' ? 'Java' : 'V8'} heap used ${instance.peakHeapUsedMb} MB${external})${instances > 1 ? `, ${instance.totals.commands ?? 0} commands` : ''}`);
   }
-  // The ledger's account states are its account-state topic; the reference's, its accounts store's changelog.
-  const statesTopic = engine === 'streams' ? `${groupId}-accounts-changelog` : topics.accountState;
-  const states = await finalStates(kafka, admin, statesTopic, prepared.codecs);
+  // The ledger's account states and outcomes are its account-state and outcomes topics; the
+  // reference's, its stores' changelogs.
+  const { codecs } = prepared;
+  const states = await latestRecords(kafka, admin, engine === 'streams' ? `${groupId}-accounts-changelog` : topics.accountState, (v) => codecs.accountState.decode(v));
+  const outcomes = comparableOutcomes(await latestRecords(kafka, admin, engine === 'streams' ? `${groupId}-outcomes-changelog` : topics.outcomes, (v) => codecs.outcomes.decode(v)));
+  const counts = `accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}`;
   rmSync(dataDir, { recursive: true, force: true });
-  return { engine, throughput, steady, processed, elapsedMs, peakRssMb: children.map((c) => c.peakRssMb), states };
+  return { engine, throughput, steady, processed, elapsedMs, peakRssMb: children.map((c) => c.peakRssMb), ledger: { states, outcomes, counts } };
 }
 
-/** The latest committed state of every account on a compacted state topic, read to its end. */
-async function finalStates(kafka: kafkajs.Kafka, admin: kafkajs.Admin, topic: string, codecs: Codecs): Promise<Map<string, AccountState>> {
+/** The latest committed record of every key of a topic, read to its end (decoded by `decode`). */
+async function latestRecords<T>(kafka: kafkajs.Kafka, admin: kafkajs.Admin, topic: string, decode: (value: Buffer) => Promise<T>): Promise<Map<string, T>> {
   const ends = await admin.fetchTopicOffsets(topic);
   const remaining = new Map(ends.filter((p) => BigInt(p.high) > 0n).map((p) => [p.partition, BigInt(p.high)]));
-  const states = new Map<string, AccountState>();
-  if (remaining.size === 0) return states;
-  const consumer = kafka.consumer({ groupId: `bench-processor-states-${Date.now()}`, readUncommitted: false });
+  const latest = new Map<string, T>();
+  if (remaining.size === 0) return latest;
+  const consumer = kafka.consumer({ groupId: `bench-processor-read-${Date.now()}`, readUncommitted: false });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const done = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`reading ${topic} took over ${statesReadTimeoutMs} ms`)), statesReadTimeoutMs);
+    const timer = setTimeout(() => reject(new Error(`reading ${topic} took over ${recordsReadTimeoutMs} ms`)), recordsReadTimeoutMs);
     void consumer.run({
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
-          if (message.value !== null && message.key !== null) states.set(message.key.toString(), await codecs.accountState.decode(message.value));
+          if (message.value !== null && message.key !== null) latest.set(message.key.toString(), await decode(message.value));
         }
-        // A transaction's marker takes an offset after its last record: the batch's last offset counts.
+        // A transaction's marker takes the offset after its last record, so a partition is read
+        // once a batch's last record is within 2 of its end (one producer writes each partition
+        // here; a tail of several markers would run into the timeout, never end the read early).
+        // Not END_BATCH_PROCESS: for a batch of markers only, kafkajs reports the high watermark.
         const end = remaining.get(batch.partition);
         if (end !== undefined && BigInt(batch.lastOffset()) + 2n >= end) remaining.delete(batch.partition);
         if (remaining.size === 0) {
@@ -241,18 +247,57 @@ async function finalStates(kafka: kafkajs.Kafka, admin: kafkajs.Admin, topic: st
   } finally {
     await consumer.disconnect();
   }
-  return states;
+  return latest;
 }
 
-/** Account by account, what differs between two engines' final states (balance, status, version, money in flight). */
-export function differences(a: Map<string, AccountState>, b: Map<string, AccountState>): string[] {
+/** What two runs' ledgers must agree on, key by key: each account's final state, each command's final outcome. */
+interface Ledger {
+  states: Map<string, AccountState>;
+  /** commandId (or refusal key) → status, code and a transfer's status. */
+  outcomes: Map<string, string>;
+  counts: string;
+}
+
+/** Key by key, what differs between two runs' records (`show` renders a record; equal renderings agree). */
+export function differences<T>(a: Map<string, T>, b: Map<string, T>, show: (record: T) => string): string[] {
   const found: string[] = [];
-  for (const id of new Set([...a.keys(), ...b.keys()])) {
-    const x = a.get(id);
-    const y = b.get(id);
-    const show = (s: AccountState | undefined) => (s === undefined ? 'missing' : `balance ${s.balance}, ${s.status}, version ${s.version}, in flight ${s.outgoingInFlight}`);
-    if (x === undefined || y === undefined || x.balance !== y.balance || x.status !== y.status || x.version !== y.version || x.outgoingInFlight !== y.outgoingInFlight) found.push(`${id}: ${show(x)} against ${show(y)}`);
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(key);
+    const y = b.get(key);
+    const left = x === undefined ? 'missing' : show(x);
+    const right = y === undefined ? 'missing' : show(y);
+    if (left !== right) found.push(`${key}: ${left} against ${right}`);
   }
+  return found;
+}
+
+/**
+ * Outcomes by a key both engines must share, rendered as what was decided. A settlement's id
+ * derives from the destination's TransferCredited event, whose sequence depends on the order in
+ * which credits from other partitions arrived: timing, not rules. So the settlement or refund
+ * at a transfer's source is keyed `<transferId>:landing` (a transfer lands once); every other
+ * outcome (client commands, credits, refusals) by its own key.
+ */
+function comparableOutcomes(outcomes: Map<string, CommandOutcome>): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const o of outcomes.values()) if (o.transferId !== null && o.transferStatus !== null) sources.set(o.transferId, o.accountId);
+  const comparable = new Map<string, string>();
+  for (const [key, o] of outcomes) {
+    const landing = !key.includes('#') && o.transferId !== null && o.transferStatus === null && sources.get(o.transferId) === o.accountId;
+    comparable.set(landing ? `${o.transferId}:landing` : key, `${o.status} ${o.code ?? ''} ${o.transferStatus ?? ''} ${o.transferCode ?? ''}`);
+  }
+  return comparable;
+}
+
+const showState = (s: AccountState) => `balance ${s.balance}, ${s.status}, version ${s.version}, in flight ${s.outgoingInFlight}, held ${s.heldBalance}, limit ${s.overdraftLimit}, ${s.currency}, ${s.ownerName}`;
+
+/** Every way two runs' ledgers differ: decisions counted, accounts, outcomes; and a run that read back too little. */
+function disagreements(a: EngineResult, b: EngineResult, accounts: number): string[] {
+  const found: string[] = [];
+  for (const run of [a, b]) if (run.ledger.states.size !== accounts) found.push(`${run.engine}: ${run.ledger.states.size} accounts read back, ${accounts} opened`);
+  if (a.ledger.counts !== b.ledger.counts) found.push(`decisions: ${a.engine} ${a.ledger.counts} against ${b.engine} ${b.ledger.counts}`);
+  found.push(...differences(a.ledger.states, b.ledger.states, showState));
+  found.push(...differences(a.ledger.outcomes, b.ledger.outcomes, (o) => o));
   return found;
 }
 
@@ -280,7 +325,7 @@ async function main(): Promise<void> {
       results.push(await runEngine(engine, prepared, admin, kafka, brokers, registryUrl, base.partitions, instances));
     } finally {
       const internal = (await admin.listTopics()).filter((t) => t.startsWith(`${prepared.appId}.account-`));
-      await admin.deleteTopics({ topics: [...Object.values(prepared.topics), ...internal] }).catch(() => undefined);
+      if (process.env.KEEP !== "1") await admin.deleteTopics({ topics: [...Object.values(prepared.topics), ...internal] }).catch(() => undefined);
     }
   }
   const ledgerRuns = results.filter((r) => r.engine === 'ledger');
@@ -295,12 +340,14 @@ async function main(): Promise<void> {
     };
     const ratio = (field: 'throughput' | 'steady') => (median(ledgerRuns, field) / Math.max(1, median(streamsRuns, field))).toFixed(2);
     console.log(`  ratio of the medians, ledger / reference: ${ratio('throughput')}× from process start, ${ratio('steady')}× from the first commit`);
-    const diverged = streamsRuns.flatMap((s) => ledgerRuns.flatMap((l) => differences(l.states, s.states)));
+    const opened = Math.min(accounts, commandsTotal);
+    const diverged = streamsRuns.flatMap((s) => ledgerRuns.flatMap((l) => disagreements(l, s, opened)));
     if (diverged.length > 0) {
-      console.log(`  FINAL STATES DIFFER (${diverged.length}); first ones:\n    ${diverged.slice(0, 10).join('\n    ')}`);
+      console.log(`  THE LEDGERS DIFFER (${diverged.length}); first ones:\n    ${diverged.slice(0, 10).join('\n    ')}`);
       process.exitCode = 1;
     } else {
-      console.log(`  final account states: identical in every run (${ledgerRuns[0]?.states.size ?? 0} accounts: balance, status, version, money in flight)`);
+      const first = ledgerRuns[0]?.ledger;
+      console.log(`  identical in every run: ${first?.counts}; the final state of all ${first?.states.size} accounts; the final outcome of all ${first?.outcomes.size} commands (status, code, transfer status)`);
     }
   }
   const single = ledgerRuns[0];

@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericDatumWriter;
@@ -81,7 +82,7 @@ final class AvroCodec {
     decoders.set(decoder);
     try {
       return reader.read(null, decoder);
-    } catch (IOException e) {
+    } catch (IOException | AvroRuntimeException e) {
       throw new IllegalArgumentException("undecodable Avro: " + e.getMessage(), e);
     }
   }

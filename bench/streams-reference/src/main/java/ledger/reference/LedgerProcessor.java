@@ -10,10 +10,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Pattern;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -36,6 +38,15 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
   private static final int idLengthMax = 255;
   private static final int ownerNameLengthMax = 200;
   private static final int referenceLengthMax = 500;
+  private static final int reasonLengthMax = 255;
+  /** schemas/metadata.ts metadataBounds. */
+  private static final int metadataKeysMax = 32;
+  private static final int metadataKeyLengthMax = 40;
+  private static final int metadataValueLengthMax = 500;
+  private static final Pattern metadataKey = Pattern.compile("[A-Za-z0-9_.-]+");
+  private static final Pattern currencyPattern = Pattern.compile("[A-Z]{3}");
+  /** reversal-records.ts postedAmount: the events whose commands leave a posting record. */
+  private static final Set<String> postingEvents = Set.of("AccountOpened", "MoneyDeposited", "MoneyWithdrawn", "TransferCredited", "TransferRefunded");
   private static final Set<String> internal = Set.of("CreditTransfer", "RefundTransfer", "SettleTransfer");
   private static final byte[] ledgerNamespace = hex("0b5e9f0e6c1a4d389a576b1f1c0d2e7a");
 
@@ -51,13 +62,15 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
   private final Counters counters;
   private final String appId;
   private final String commandsTopic;
+  private final int partitions;
   private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, byte[]> accounts;
   private KeyValueStore<String, byte[]> outcomes;
   private KeyValueStore<String, byte[]> postings;
   private KeyValueStore<String, byte[]> transfers;
 
-  LedgerProcessor(Codecs codecs, Counters counters, String appId, String commandsTopic) {
+  LedgerProcessor(Codecs codecs, Counters counters, String appId, String commandsTopic, int partitions) {
+    this.partitions = partitions;
     this.codecs = codecs;
     this.counters = counters;
     this.appId = appId;
@@ -82,8 +95,14 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
     GenericRecord command;
     try {
       command = codecs.commands.decode(record.value());
-    } catch (RuntimeException e) {
+    } catch (IllegalArgumentException e) {
+      // Only records that can never decode are poison; an unreachable registry stops the application (task.ts decode).
       deadLetter(record, "undecodable: " + e.getMessage());
+      return;
+    }
+    String misrouted = routingProblem(record.key(), str(command, "accountId"));
+    if (misrouted != null) {
+      deadLetter(record, misrouted);
       return;
     }
     GenericRecord payload = (GenericRecord) command.get("payload");
@@ -112,25 +131,23 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
         return;
       }
     }
+    GenericRecord initiation = null;
     if (type.equals("SettleTransfer") || type.equals("RefundTransfer")) {
-      GenericRecord landed = initiation(str(payload, "transferId"));
-      if (landed != null && !"pending".equals(str(landed, "transferStatus"))) {
-        deadLetter(record, "TRANSFER_ALREADY_LANDED: transfer " + str(payload, "transferId") + " is already " + str(landed, "transferStatus"));
+      initiation = initiation(str(payload, "transferId"));
+      if (initiation != null && !"pending".equals(str(initiation, "transferStatus"))) {
+        deadLetter(record, "TRANSFER_ALREADY_LANDED: transfer " + str(payload, "transferId") + " is already " + str(initiation, "transferStatus") + "; " + type + " " + commandId + " changes nothing");
         return;
       }
     }
-    decideAndApply(command, payload, type, now);
+    decideAndApply(command, payload, type, initiation, now);
   }
 
-  private void decideAndApply(GenericRecord command, GenericRecord payload, String type, long now) {
+  /** `initiation`: a landing transfer's initiation record (pending, or none for a transfer the first release debited). */
+  private void decideAndApply(GenericRecord command, GenericRecord payload, String type, GenericRecord initiation, long now) {
     String accountId = str(command, "accountId");
     String commandId = str(command, "commandId");
     Account before = account(accountId);
-    long transferInFlight = 0;
-    if (type.equals("SettleTransfer") || type.equals("RefundTransfer")) {
-      GenericRecord initiation = initiation(str(payload, "transferId"));
-      transferInFlight = initiation != null && "pending".equals(str(initiation, "transferStatus")) ? lng(payload, "amount") : 0;
-    }
+    long transferInFlight = initiation != null ? lng(payload, "amount") : 0;
     Decision decision = decide(before, accountId, payload, type, transferInFlight);
     GenericRecord outcome;
     GenericRecord event = null;
@@ -166,30 +183,32 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
       outcome.put("amount", lng(payload, "amount"));
       outcome.put("counterpartyAccountId", str(payload, "toAccountId"));
       transfers.put(str(payload, "transferId"), commandId.getBytes(StandardCharsets.UTF_8));
+      // The ledger writes it on the movements changelog too (kept forever), not only on outcomes.
+      postings.put(commandId, codecs.movements.encode(outcome));
     }
     outcomes.put(commandId, codecs.outcomes.encode(outcome));
     if (event != null) {
       GenericRecord eventPayload = (GenericRecord) event.get("payload");
       String eventType = eventPayload.getSchema().getName();
       // reversal-records.ts postedAmount: the commands whose posting record a reversal would need.
-      if (Set.of("AccountOpened", "MoneyDeposited", "MoneyWithdrawn", "TransferCredited", "TransferRefunded").contains(eventType)) {
+      if (postingEvents.contains(eventType)) {
         GenericRecord posting = new GenericData.Record((GenericData.Record) outcome, true);
         posting.put("postingType", eventType);
         posting.put("amount", eventType.equals("AccountOpened") ? lng(eventPayload, "initialBalance") : lng(eventPayload, "amount"));
         postings.put(commandId, codecs.movements.encode(posting));
       }
-      if (type.equals("SettleTransfer") || type.equals("RefundTransfer")) landed(payload, type);
+      if (initiation != null) landed(initiation, payload, type);
     }
   }
 
   /** A settlement or refund ends its transfer: the initiation's record says so from now on (batch.ts landed). */
-  private void landed(GenericRecord payload, String type) {
-    GenericRecord initiation = initiation(str(payload, "transferId"));
-    if (initiation == null) return;
+  private void landed(GenericRecord initiation, GenericRecord payload, String type) {
     boolean failed = type.equals("RefundTransfer");
     initiation.put("transferStatus", failed ? "failed" : "completed");
     initiation.put("transferCode", failed ? str(payload, "reason") : null);
+    // On outcomes (for the gateway) and on movements (kept forever), as the ledger writes it.
     outcomes.put(str(initiation, "commandId"), codecs.outcomes.encode(initiation));
+    postings.put(str(initiation, "commandId"), codecs.movements.encode(initiation));
   }
 
   private void refuseReuse(GenericRecord command, GenericRecord previous, String message, long now) {
@@ -310,8 +329,8 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
         Decision refused = openOnly(state, accountId);
         if (refused != null) return refused;
         if (state.balance != 0) return reject("ACCOUNT_NOT_EMPTY", "balance " + state.balance + " must be 0 to close the account");
-        if (state.heldBalance != 0) return reject("ACCOUNT_NOT_EMPTY", "holds of " + state.heldBalance + " are active");
-        if (state.outgoingInFlight != 0) return reject("ACCOUNT_NOT_EMPTY", "transfers or reversals of " + state.outgoingInFlight + " are still in flight");
+        if (state.heldBalance != 0) return reject("ACCOUNT_NOT_EMPTY", "holds of " + state.heldBalance + " are active; the account can close once they are captured, voided or expired");
+        if (state.outgoingInFlight != 0) return reject("ACCOUNT_NOT_EMPTY", "transfers or reversals of " + state.outgoingInFlight + " are still in flight; the account can close once they land");
         return accept("AccountClosed");
       }
       default:
@@ -442,11 +461,15 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
     String problem = text("commandId", command.get("commandId"), idLengthMax);
     if (problem == null) problem = text("accountId", command.get("accountId"), idLengthMax);
     if (problem == null) problem = text("fingerprint", command.get("fingerprint"), idLengthMax);
-    if (problem != null) return problem;
+    if (problem == null) problem = payloadProblem(p, type);
+    return problem != null ? problem : metadataProblem(command.get("metadata"));
+  }
+
+  private static String payloadProblem(GenericRecord p, String type) {
     switch (type) {
       case "OpenAccount":
         if (text("ownerName", p.get("ownerName"), ownerNameLengthMax) != null) return text("ownerName", p.get("ownerName"), ownerNameLengthMax);
-        if (!str(p, "currency").matches("[A-Z]{3}")) return "currency must be three upper-case letters (ISO 4217), got " + str(p, "currency");
+        if (!currencyPattern.matcher(str(p, "currency")).matches()) return "currency must be three upper-case letters (ISO 4217), got " + str(p, "currency");
         if (lng(p, "initialBalance") < 0 || lng(p, "initialBalance") > amountMax) return "initialBalance must be a non-negative integer up to " + amountMax;
         if (lng(p, "overdraftLimit") < 0 || lng(p, "overdraftLimit") > amountMax) return "overdraftLimit must be a non-negative integer up to " + amountMax;
         return null;
@@ -458,22 +481,63 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
         if (text("toAccountId", p.get("toAccountId"), idLengthMax) != null) return text("toAccountId", p.get("toAccountId"), idLengthMax);
         return amountProblem(p) != null ? amountProblem(p) : referenceProblem(p);
       case "CreditTransfer":
+        return first(text("transferId", p.get("transferId"), idLengthMax), text("fromAccountId", p.get("fromAccountId"), idLengthMax), amountProblem(p),
+            currencyPattern.matcher(str(p, "currency")).matches() ? null : "currency must be three upper-case letters (ISO 4217), got " + str(p, "currency"));
       case "RefundTransfer":
+        return first(text("transferId", p.get("transferId"), idLengthMax), text("toAccountId", p.get("toAccountId"), idLengthMax), amountProblem(p), text("reason", p.get("reason"), reasonLengthMax));
       case "SettleTransfer":
-        if (text("transferId", p.get("transferId"), idLengthMax) != null) return text("transferId", p.get("transferId"), idLengthMax);
-        return amountProblem(p);
+        return first(text("transferId", p.get("transferId"), idLengthMax), text("toAccountId", p.get("toAccountId"), idLengthMax), amountProblem(p));
       default:
         return null;
     }
   }
 
   private static String text(String field, Object value, int lengthMax) {
-    if (value == null) return field + " must be a string";
+    return text(field, value, 1, lengthMax);
+  }
+
+  private static String text(String field, Object value, int lengthMin, int lengthMax) {
+    if (value == null) return field + " must be a string, got null";
     String s = value.toString();
     int length = s.codePointCount(0, s.length());
-    if (length < 1) return field + " must not be empty";
+    if (length < lengthMin) return lengthMin == 1 ? field + " must not be empty" : field + " is too short";
     if (length > lengthMax) return field + " must be at most " + lengthMax + " characters";
     return null;
+  }
+
+  private static String first(String... problems) {
+    for (String problem : problems) if (problem != null) return problem;
+    return null;
+  }
+
+  /** schemas/metadata.ts metadataProblem. */
+  private static String metadataProblem(Object value) {
+    if (value == null) return null;
+    Map<?, ?> metadata = (Map<?, ?>) value;
+    if (metadata.size() > metadataKeysMax) return "metadata has " + metadata.size() + " keys; at most " + metadataKeysMax + " are allowed (metadata keysMax)";
+    for (Map.Entry<?, ?> entry : metadata.entrySet()) {
+      String key = entry.getKey().toString();
+      int keyLength = key.codePointCount(0, key.length());
+      if (keyLength < 1 || keyLength > metadataKeyLengthMax) return "metadata key \"" + key + "\" must be 1 to " + metadataKeyLengthMax + " characters (metadata keyLengthMax)";
+      if (!metadataKey.matcher(key).matches()) return "metadata key \"" + key + "\" may hold only the characters [A-Za-z0-9_.-]";
+      String text = entry.getValue().toString();
+      if (text.codePointCount(0, text.length()) > metadataValueLengthMax) return "metadata value of \"" + key + "\" must be at most " + metadataValueLengthMax + " characters (metadata valueLengthMax)";
+    }
+    return null;
+  }
+
+  /** routing.ts routingProblem: the record's key must be the accountId, on the partition murmur2 gives it. */
+  private String routingProblem(String key, String accountId) {
+    if (key == null || !key.equals(accountId)) return "KEY_MISMATCH: record key " + key + " is not the command's accountId " + accountId;
+    int expected = partitionOf(accountId, partitions);
+    int partition = context.recordMetadata().map((m) -> m.partition()).orElse(expected);
+    if (partition != expected) return "WRONG_PARTITION: account " + accountId + " belongs to partition " + expected + " (murmur2 of the accountId), not " + partition;
+    return null;
+  }
+
+  /** The default partitioner's choice for a key (murmur2, as the ledger's producers and Kafka's). */
+  static int partitionOf(String key, int partitions) {
+    return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
   }
 
   private static String amountProblem(GenericRecord p) {
@@ -484,7 +548,7 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
   private static String referenceProblem(GenericRecord p) {
     Object reference = p.get("reference");
     if (reference == null) return null;
-    return text("reference", reference, referenceLengthMax);
+    return text("reference", reference, 0, referenceLengthMax);
   }
 
   // --- helpers ---

@@ -4,6 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -16,6 +18,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -25,6 +28,7 @@ import org.apache.kafka.streams.state.Stores;
  * KAFKA_BROKERS, SCHEMA_REGISTRY_URL, BANK_TOPIC_PREFIX, APP_ID (its application.id, so its
  * consumer group), DATA_DIR (its RocksDB state), SCHEMAS_DIR; REFERENCE_THREADS (stream threads,
  * default 1: the processor has one main thread), REFERENCE_COMMIT_INTERVAL_MS (default 1000),
+ * BANK_PARTITIONS (the commands topic's, for the routing check),
  * ACCOUNT_STATS_INTERVAL_MS (how often it prints its totals, as the processor's progress line).
  */
 public final class ReferenceLedger {
@@ -42,6 +46,7 @@ public final class ReferenceLedger {
     int threads = Integer.parseInt(env.getOrDefault("REFERENCE_THREADS", "1"));
     long commitIntervalMs = Long.parseLong(env.getOrDefault("REFERENCE_COMMIT_INTERVAL_MS", "1000"));
     long statsIntervalMs = Long.parseLong(env.getOrDefault("ACCOUNT_STATS_INTERVAL_MS", "10000"));
+    int partitions = Integer.parseInt(env.getOrDefault("BANK_PARTITIONS", "8"));
 
     String command = Files.readString(schemas.resolve("command.avsc"));
     String event = Files.readString(schemas.resolve("account-event.avsc"));
@@ -58,12 +63,14 @@ public final class ReferenceLedger {
 
     Topology topology = new Topology();
     topology.addSource("commands", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), commandsTopic);
-    topology.addProcessor("ledger", () -> new LedgerProcessor(codecs, counters, appId, commandsTopic), "commands");
+    topology.addProcessor("ledger", () -> new LedgerProcessor(codecs, counters, appId, commandsTopic, partitions), "commands");
     for (String store : new String[] {"accounts", "outcomes", "postings", "transfers"}) {
       // Cached and logged, as a tuned application's stores are: the changelog is the store's recovery.
       topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store), Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), "ledger");
     }
-    topology.addSink("events", prefix + "events", Serdes.String().serializer(), Serdes.ByteArray().serializer(), "ledger");
+    // An account's events go to its own partition (the accountId before `:<sequence>`), as the ledger writes them.
+    StreamPartitioner<String, byte[]> byAccount = (topic, key, value, count) -> Optional.of(Set.of(LedgerProcessor.partitionOf(key.substring(0, key.lastIndexOf(':')), count)));
+    topology.addSink("events", prefix + "events", Serdes.String().serializer(), Serdes.ByteArray().serializer(), byAccount, "ledger");
     // The commands topic again: a transfer's next step goes to its account's partition (murmur2, as the ledger's producers).
     topology.addSink("followups", commandsTopic, Serdes.String().serializer(), Serdes.ByteArray().serializer(), "ledger");
     topology.addSink("dlq", prefix + "commands.dlq", Serdes.String().serializer(), Serdes.ByteArray().serializer(), "ledger");
