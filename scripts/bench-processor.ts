@@ -325,7 +325,7 @@ async function main(): Promise<void> {
       results.push(await runEngine(engine, prepared, admin, kafka, brokers, registryUrl, base.partitions, instances));
     } finally {
       const internal = (await admin.listTopics()).filter((t) => t.startsWith(`${prepared.appId}.account-`));
-      if (process.env.KEEP !== "1") await admin.deleteTopics({ topics: [...Object.values(prepared.topics), ...internal] }).catch(() => undefined);
+      await admin.deleteTopics({ topics: [...Object.values(prepared.topics), ...internal] }).catch(() => undefined);
     }
   }
   const ledgerRuns = results.filter((r) => r.engine === 'ledger');
