@@ -6,7 +6,7 @@
 // reference too (bench/streams-reference, built with Maven on first use), alternating with the
 // ledger, and fails if the two ledgers' final account states differ.
 // A measurement, never a test: it asserts nothing about speed.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -19,6 +19,8 @@ import { topicNames } from '../topics/topics.ts';
 import { LedgerRegistry, createCodecs, type Codecs } from '../schemas/registry.ts';
 import type { AccountState, CommandOutcome } from '../schemas/types.ts';
 import { generateWorkload } from './workload.ts';
+import { stackStatus } from './stack/index.ts';
+import { cpuSnapshot, type CpuSnapshot } from './bench-http/cpu.ts';
 
 const { Partitioners } = kafkajs;
 /** The bench gives up waiting for the processor after this long. */
@@ -59,6 +61,24 @@ function readResults(): BenchResult[] {
   }
 }
 
+/** How many of an engine's busiest threads the report names. */
+const threadsShownMax = 6;
+
+/** CPU seconds of each thread of a process (Linux /proc), busiest first: the main thread, LevelDB's or RocksDB's compaction, GC helpers, the thread pool. */
+function threadSeconds(pid: number): Array<{ tid: number; name: string; seconds: number }> {
+  const threads: Array<{ tid: number; name: string; seconds: number }> = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.push({ tid: Number(tid), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads.sort((a, b) => b.seconds - a.seconds);
+}
+
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -81,6 +101,8 @@ interface EngineResult {
   throughput: number;
   /** Commands per second from the first commit seen to the last: without the start-up. */
   steady: number;
+  /** The engine's processes' CPU time per command processed (start-up included). */
+  cpuMicrosPerCommand: number;
   processed: number;
   elapsedMs: number;
   peakRssMb: number[];
@@ -153,6 +175,13 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
     });
     return instance;
   });
+  // CPU used by the engine's processes and by the embedded broker (none measured for an external
+  // cluster) over the run: less noisy than throughput on a shared box, and it shows who pays.
+  const brokerPid = (await stackStatus().catch(() => undefined))?.kafka.pid;
+  const cpuPids = () => ({ ...Object.fromEntries(children.map((c, i) => [`engine ${i}`, c.child.pid])), broker: brokerPid });
+  const cpuBefore = cpuSnapshot(cpuPids());
+  let cpuAfter: CpuSnapshot | undefined;
+  let threadsAtEnd: Array<Array<{ tid: number; name: string; seconds: number }>> = [];
   // Done when every pre-loaded command (and the transfer legs they caused) is committed: the
   // group's committed offsets cover at least the pre-loaded count, then stop moving for quietMs.
   // Trailing transaction markers (several producers' commits interleave) mean "committed == end
@@ -175,7 +204,11 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
       if (firstCommit === undefined && total > 0) firstCommit = { at: lastChange, total };
     }
     process.stdout.write(`\r${Math.round((Date.now() - started) / 1000)} s, committed offsets ${total}`);
-    if (total >= prepared.commands && Date.now() - lastChange > quietMs) break;
+    if (total >= prepared.commands && Date.now() - lastChange > quietMs) {
+      cpuAfter = cpuSnapshot(cpuPids());
+      threadsAtEnd = children.map(({ child }) => (child.pid === undefined ? [] : threadSeconds(child.pid)));
+      break;
+    }
   }
   const elapsedMs = lastChange - started;
   // SIGTERM: the processor stops gracefully (and writes its CPU profile); the JVM runs its shutdown hook.
@@ -198,6 +231,16 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
   const ended = sum('ended');
   if (ended > 0 && ended < transactions) console.log(`  (partition chunks; Kafka transactions ended: ${ended}, ${(processed / ended).toFixed(0)} commands each)`);
   console.log(`accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}${engine === 'streams' ? `, replayed ${sum('replayed')}` : ''}`);
+  const used = (name: string) => (cpuAfter?.processes[name] ?? 0) - (cpuBefore.processes[name] ?? 0);
+  const engineCpu = children.reduce((n, _, i) => n + used(`engine ${i}`), 0);
+  const brokerCpu = brokerPid === undefined ? undefined : used('broker');
+  const perCommand = (seconds: number) => `${((1e6 * seconds) / Math.max(1, processed)).toFixed(0)} µs`;
+  for (const [i, list] of threadsAtEnd.entries()) {
+    const pid = children[i]?.child.pid;
+    const busiest = list.slice(0, threadsShownMax).map((t) => `${t.tid === pid ? 'main' : t.name} ${t.seconds.toFixed(1)} s`);
+    console.log(`  ${children.length === 1 ? '' : `instance ${i + 1} `}threads by CPU (of ${list.length}): ${busiest.join(', ')}`);
+  }
+  console.log(`CPU per command (incl. the quiet ${quietMs / 1000} s at the end): ${engine === 'streams' ? 'reference' : 'processor'} ${perCommand(engineCpu)} (${engineCpu.toFixed(1)} s)${brokerCpu === undefined ? '' : `, broker ${perCommand(brokerCpu)} (${brokerCpu.toFixed(1)} s)`}`);
   for (const [i, instance] of children.entries()) {
     const name = engine === 'streams' ? 'Kafka Streams reference (JVM)' : instances === 1 ? 'processor' : `instance ${i + 1}`;
     const external = engine === 'streams' ? '' : `, external ${instance.peakExternalMb} MB`;
@@ -210,7 +253,7 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
   const outcomes = comparableOutcomes(await latestRecords(kafka, admin, engine === 'streams' ? `${groupId}-outcomes-changelog` : topics.outcomes, (v) => codecs.outcomes.decode(v)));
   const counts = `accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}`;
   rmSync(dataDir, { recursive: true, force: true });
-  return { engine, throughput, steady, processed, elapsedMs, peakRssMb: children.map((c) => c.peakRssMb), ledger: { states, outcomes, counts } };
+  return { engine, throughput, steady, cpuMicrosPerCommand: (1e6 * engineCpu) / Math.max(1, processed), processed, elapsedMs, peakRssMb: children.map((c) => c.peakRssMb), ledger: { states, outcomes, counts } };
 }
 
 /** The latest committed record of every key of a topic, read to its end (decoded by `decode`). */
@@ -332,7 +375,7 @@ async function main(): Promise<void> {
   const streamsRuns = results.filter((r) => r.engine === 'streams');
   if (streamsRuns.length > 0) {
     console.log('\n=== the ledger against the Kafka Streams reference ===');
-    for (const [i, run] of results.entries()) console.log(`  run ${i + 1}: ${run.engine === 'streams' ? 'Kafka Streams' : 'ledger       '} ${run.throughput} commands/s (${run.steady} from its first commit), ${run.processed} commands, peak RSS ${run.peakRssMb.join(' + ')} MB`);
+    for (const [i, run] of results.entries()) console.log(`  run ${i + 1}: ${run.engine === 'streams' ? 'Kafka Streams' : 'ledger       '} ${run.throughput} commands/s (${run.steady} from its first commit), ${run.cpuMicrosPerCommand.toFixed(0)} µs of CPU per command, ${run.processed} commands, peak RSS ${run.peakRssMb.join(' + ')} MB`);
     const median = (runs: EngineResult[], field: 'throughput' | 'steady') => {
       const sorted = runs.map((r) => r[field]).sort((x, y) => x - y);
       const middle = Math.floor(sorted.length / 2);
