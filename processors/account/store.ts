@@ -9,9 +9,13 @@ import { Level } from 'level';
 import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
 import type { Log } from '../log.ts';
 import { isPostingRecord } from './reversal-records.ts';
+import { storeValueEncoding } from './store-encoding.ts';
 
-/** Bumped when the layout changes: a store of another format is wiped and rebuilt. */
-const storeFormat = 2;
+/**
+ * Bumped when the layout changes: a store of another format is wiped and rebuilt. 3: states and
+ * outcomes in Avro binary (store-encoding.ts) instead of JSON.
+ */
+const storeFormat = 3;
 /**
  * Account states kept in memory per partition; beyond it, the least recently inserted are dropped
  * (and read from LevelDB when next needed). With 8 partitions an instance holds at most 80,000
@@ -107,7 +111,7 @@ export class PartitionStore {
     const path = join(dataDir, 'account', `p${partition}`);
     mkdirSync(path, { recursive: true });
     try {
-      const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: 'json', ...storeLevelOptions }));
+      const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: storeValueEncoding<Value>(), ...storeLevelOptions }));
       await store.db.open();
       const checkpoint = await store.db.get(checkpointKey);
       const recorded = (await store.db.get(identityKey)) as StoreIdentity | undefined;
@@ -121,7 +125,7 @@ export class PartitionStore {
     }
     rmSync(path, { recursive: true, force: true });
     mkdirSync(path, { recursive: true });
-    const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: 'json', ...storeLevelOptions }));
+    const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: storeValueEncoding<Value>(), ...storeLevelOptions }));
     await store.db.open();
     return store.claim(identity);
   }

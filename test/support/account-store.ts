@@ -1,11 +1,12 @@
 // Compares the account processor's LevelDB stores with their changelogs: the store is a cache of
 // bank.account-state (latest state per account) and bank.outcomes (idempotency records), so after
 // a clean stop both must hold exactly the same states and records. Read with the processor stopped
-// (LevelDB allows one opener).
+// (LevelDB allows one opener), with the store's own value encoding.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
 import type { LedgerSnapshot } from '../../scripts/ledger/read.ts';
+import { storeValueEncoding } from '../../processors/account/store-encoding.ts';
 
 export interface StoreContents {
   /** accountId → the state as JSON text. */
@@ -23,7 +24,7 @@ export async function readAccountStores(dataDir: string, partitions: number): Pr
   for (let p = 0; p < partitions; p += 1) {
     const path = join(dataDir, 'account', `p${p}`);
     if (!existsSync(path)) continue;
-    const db = new Level<string, unknown>(path, { valueEncoding: 'json' });
+    const db = new Level<string, unknown>(path, { valueEncoding: storeValueEncoding<unknown>() });
     await db.open();
     try {
       const forever = new Map<string, string>();

@@ -37,13 +37,15 @@ it('keeps a store of the current format: its checkpoint and states survive a reo
   await reopened.close();
 });
 
-it('wipes a store written in another format and opens it empty', async () => {
+// Format 2 is the previous release's (JSON values): an upgrade opens it, reads its JSON
+// checkpoint, and rebuilds it from the changelogs with no manual step.
+it.each([0, 2])('wipes a store written in another format (%i, JSON values) and opens it empty', async (format) => {
   mkdirSync(partitionPath(), { recursive: true });
   const old = new Level<string, unknown>(partitionPath(), { valueEncoding: 'json' });
   await old.open();
   await old.batch([
     { type: 'put', key: 's!acc-1', value: state },
-    { type: 'put', key: 'm!checkpoint', value: { stateOffset: '7', outcomesOffset: '4', format: 0 } },
+    { type: 'put', key: 'm!checkpoint', value: { stateOffset: '7', outcomesOffset: '4', movementsOffset: '0', format } },
   ]);
   await old.close();
 
