@@ -28,7 +28,8 @@ import org.apache.kafka.streams.state.Stores;
  * KAFKA_BROKERS, SCHEMA_REGISTRY_URL, BANK_TOPIC_PREFIX, APP_ID (its application.id, so its
  * consumer group), DATA_DIR (its RocksDB state), SCHEMAS_DIR; REFERENCE_THREADS (stream threads,
  * default 1: the processor has one main thread), REFERENCE_COMMIT_INTERVAL_MS (default 1000),
- * BANK_PARTITIONS (the commands topic's, for the routing check),
+ * BANK_PARTITIONS (the commands topic's, for the routing check), REFERENCE_CONFIG (any other
+ * setting, `key=value,...`, e.g. `producer.batch.size=1048576` for tuning runs),
  * ACCOUNT_STATS_INTERVAL_MS (how often it prints its totals, as the processor's progress line).
  */
 public final class ReferenceLedger {
@@ -82,6 +83,11 @@ public final class ReferenceLedger {
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
     props.put(StreamsConfig.STATE_DIR_CONFIG, required(env, "DATA_DIR"));
+    // REFERENCE_CONFIG="key=value,key=value": any other Streams, producer or consumer setting, for tuning runs.
+    for (String setting : env.getOrDefault("REFERENCE_CONFIG", "").split(",")) {
+      int equals = setting.indexOf('=');
+      if (equals > 0) props.put(setting.substring(0, equals).trim(), setting.substring(equals + 1).trim());
+    }
 
     KafkaStreams streams = new KafkaStreams(topology, props);
     CountDownLatch stopped = new CountDownLatch(1);
