@@ -4,6 +4,7 @@
 // reader schema, so records written by an older or newer compatible schema still decode.
 import avro from 'avsc';
 import type { RecordMapping } from './records.ts';
+import { ledgerAvroType } from './avro-long.ts';
 
 type WriterResolver = ReturnType<avro.Type['createResolver']>;
 
@@ -76,7 +77,7 @@ export class TopicCodec<T> {
     if (text === undefined) throw new DecodeError(`schema id ${id} is unknown to the schema registry`);
     let resolver: WriterResolver;
     try {
-      resolver = this.readerType.createResolver(avro.Type.forSchema(JSON.parse(text)));
+      resolver = this.readerType.createResolver(ledgerAvroType(JSON.parse(text)));
     } catch (cause) {
       throw new DecodeError(`schema id ${id} cannot be read as ${this.subject}: ${(cause as Error).message}`, { cause });
     }

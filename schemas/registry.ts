@@ -4,9 +4,9 @@
 // is not (see codec.ts).
 import { readFileSync } from 'node:fs';
 import { SchemaRegistry, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
-import avro from 'avsc';
 import { topicNames } from '../topics/topics.ts';
 import { TopicCodec, type SchemaSource } from './codec.ts';
+import { ledgerAvroType } from './avro-long.ts';
 import { commandMapping, eventMapping, outcomeMapping, stateMapping, type RecordMapping } from './records.ts';
 import type { AccountEvent, AccountState, Command, CommandOutcome } from './types.ts';
 import { apiKeyMapping, type ApiKeyRecord } from './api-key.ts';
@@ -143,7 +143,7 @@ export async function registerSchemas(registry: LedgerRegistry, prefix: string):
 async function codecFor<T>(registry: LedgerRegistry, subject: string, mapping: RecordMapping<T>, register: boolean): Promise<TopicCodec<T>> {
   const text = schemaText(mapping.schemaFile);
   const id = register ? await registry.register(subject, text) : await registry.lookupId(subject, text);
-  return new TopicCodec(subject, avro.Type.forSchema(JSON.parse(text)), id, mapping, registry);
+  return new TopicCodec(subject, ledgerAvroType(JSON.parse(text)), id, mapping, registry);
 }
 
 /** Codecs for every Avro topic; `register` is for tests and `npm run schemas`, services look up. */

@@ -268,8 +268,9 @@ export type HoldStatus = 'ACTIVE' | 'CAPTURED' | 'VOIDED' | 'EXPIRED';
 export type TransferStatus = 'pending' | 'completed' | 'failed';
 
 /**
- * Largest amount or balance, in minor units. One below Number.MAX_SAFE_INTEGER because avsc
- * encodes an Avro long from a JS number only within ±(2^53 − 2); a larger value could be
- * accepted but never written. Anything beyond is refused AMOUNT_TOO_LARGE (or 400 at the edge).
+ * Largest amount or balance, in minor units. One below Number.MAX_SAFE_INTEGER: avsc's own long
+ * type refused ±(2^53 − 1), so a larger value could be accepted but never written. (It was also
+ * inexact for negatives below −2^52; the ledger's codecs use schemas/avro-long.ts, exact over the
+ * whole safe range.) Anything beyond is refused AMOUNT_TOO_LARGE (or 400 at the edge).
  */
 export const moneyMax = Number.MAX_SAFE_INTEGER - 1;

@@ -5,11 +5,14 @@
 // 195 against 663 bytes for a deposit's outcome, 76 against 251 for a state). Everything else
 // (the checkpoint, the identity, index entries) stays JSON text, as before.
 //
+// Longs are exact over the whole safe range (schemas/avro-long.ts), negative balances included.
+//
 // A stored value that starts with neither tag is JSON: the JSON bytes of a value always start
 // with `{`, `"`, a digit, `[`, `t`, `f`, `n` or `-`, never with 0x01 or 0x02. So a store written
 // in the previous format still opens, its checkpoint reads, and its format number has it wiped
 // and rebuilt from the changelogs (store.ts), with no manual step.
-import avro from 'avsc';
+import { createHash } from 'node:crypto';
+import { ledgerAvroType } from '../../schemas/avro-long.ts';
 import { schemaText } from '../../schemas/registry.ts';
 import { outcomeMapping, stateMapping } from '../../schemas/records.ts';
 import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
@@ -17,8 +20,18 @@ import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
 const stateTag = 0x01;
 const outcomeTag = 0x02;
 
-const stateType = avro.Type.forSchema(JSON.parse(schemaText(stateMapping.schemaFile)) as avro.Schema);
-const outcomeType = avro.Type.forSchema(JSON.parse(schemaText(outcomeMapping.schemaFile)) as avro.Schema);
+const stateSchema = schemaText(stateMapping.schemaFile);
+const outcomeSchema = schemaText(outcomeMapping.schemaFile);
+const stateType = ledgerAvroType(JSON.parse(stateSchema));
+const outcomeType = ledgerAvroType(JSON.parse(outcomeSchema));
+
+/**
+ * The stored Avro carries no writer schema: a value reads back only with the schemas it was
+ * written with. So they are part of the store's format (store.ts): a release that changes
+ * either schema finds every existing store of another format and rebuilds it from the
+ * changelogs, instead of failing to decode its values.
+ */
+export const storeSchemasHash = createHash('sha256').update(stateSchema).update('\0').update(outcomeSchema).digest('hex').slice(0, 16);
 
 function isState(value: object): value is AccountState {
   return 'ownerName' in value && 'currency' in value && 'balance' in value;
@@ -37,8 +50,8 @@ function tagged(tag: number, body: Buffer): Buffer {
 
 export function encodeStoreValue(value: unknown): Buffer {
   if (typeof value === 'object' && value !== null) {
-    if (isState(value)) return tagged(stateTag, stateType.toBuffer(value));
-    if (isOutcome(value)) return tagged(outcomeTag, outcomeType.toBuffer(value));
+    if (isState(value)) return tagged(stateTag, stateType.toBuffer(stateMapping.toAvro(value)));
+    if (isOutcome(value)) return tagged(outcomeTag, outcomeType.toBuffer(outcomeMapping.toAvro(value)));
   }
   return Buffer.from(JSON.stringify(value), 'utf8');
 }

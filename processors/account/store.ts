@@ -9,13 +9,15 @@ import { Level } from 'level';
 import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
 import type { Log } from '../log.ts';
 import { isPostingRecord } from './reversal-records.ts';
-import { storeValueEncoding } from './store-encoding.ts';
+import { storeSchemasHash, storeValueEncoding } from './store-encoding.ts';
 
 /**
  * Bumped when the layout changes: a store of another format is wiped and rebuilt. 3: states and
- * outcomes in Avro binary (store-encoding.ts) instead of JSON.
+ * outcomes in Avro binary (store-encoding.ts) instead of JSON, tied to the schemas they were
+ * written with (their hash is part of the format). The checkpoint and identity stay JSON, so any
+ * release can read them and tell.
  */
-const storeFormat = 3;
+export const storeFormat = `3:${storeSchemasHash}`;
 /**
  * Account states kept in memory per partition; beyond it, the least recently inserted are dropped
  * (and read from LevelDB when next needed). With 8 partitions an instance holds at most 80,000
@@ -55,7 +57,7 @@ export interface StoreIdentity {
   partition: number;
 }
 
-type Value = AccountState | CommandOutcome | (Checkpoint & { format: number }) | StoreIdentity | string;
+type Value = AccountState | CommandOutcome | (Checkpoint & { format: number | string }) | StoreIdentity | string;
 type BatchOp = { type: 'put'; key: string; value: Value } | { type: 'del'; key: string };
 
 const stateKey = (accountId: string) => `s!${accountId}`;
@@ -116,7 +118,7 @@ export class PartitionStore {
       const checkpoint = await store.db.get(checkpointKey);
       const recorded = (await store.db.get(identityKey)) as StoreIdentity | undefined;
       if (checkpoint === undefined && recorded === undefined) return await store.claim(identity);
-      if (checkpoint !== undefined && (checkpoint as { format?: number }).format !== storeFormat) log('store has another format; wiping it', { partition, path });
+      if (checkpoint !== undefined && (checkpoint as { format?: number | string }).format !== storeFormat) log('store has another format; wiping it', { partition, path });
       else if (recorded === undefined || !sameIdentity(recorded, identity)) log('store belongs to another ledger; wiping it', { partition, path, recorded, expected: identity });
       else return store;
       await store.db.close();
@@ -136,7 +138,7 @@ export class PartitionStore {
   }
 
   async checkpoint(): Promise<Checkpoint | undefined> {
-    const value = (await this.db.get(checkpointKey)) as (Checkpoint & { format: number }) | undefined;
+    const value = (await this.db.get(checkpointKey)) as (Checkpoint & { format: number | string }) | undefined;
     return value === undefined ? undefined : { stateOffset: value.stateOffset, outcomesOffset: value.outcomesOffset, movementsOffset: value.movementsOffset };
   }
 

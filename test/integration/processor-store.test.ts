@@ -29,9 +29,10 @@ afterAll(async () => {
 async function storeContents(): Promise<string[]> {
   const rows: string[] = [];
   for (let p = 0; p < ledger.config.partitions; p += 1) {
-    const db = new Level<string, string>(join(ledger.config.dataDir, 'account', `p${p}`));
+    // The raw bytes, as hex: the values are binary (Avro), which text would blur.
+    const db = new Level<string, Buffer>(join(ledger.config.dataDir, 'account', `p${p}`), { valueEncoding: 'buffer' });
     await db.open();
-    for await (const [key, value] of db.iterator()) if (key.startsWith('s!') || key.startsWith('o!')) rows.push(`${key}=${value}`);
+    for await (const [key, value] of db.iterator()) if (key.startsWith('s!') || key.startsWith('o!')) rows.push(`${key}=${value.toString('hex')}`);
     await db.close();
   }
   return rows.sort();

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeStoreValue, encodeStoreValue } from '../../../processors/account/store-encoding.ts';
 import { outcomeOf } from '../../../processors/account/outcome-records.ts';
-import type { AccountState, CommandOutcome } from '../../../schemas/types.ts';
+import { readFileSync } from 'node:fs';
+import { moneyMax, type AccountState, type CommandOutcome } from '../../../schemas/types.ts';
 
 const state: AccountState = {
   accountId: '54d0f835-533f-5a36-b488-06ed1735e50d',
@@ -62,6 +63,21 @@ const sparse: CommandOutcome = outcomeOf(
 );
 
 describe('partition store value encoding', () => {
+  it('the test records set every field of the schemas (a field added later must be added here)', () => {
+    const fields = (file: string) => (JSON.parse(readFileSync(new URL(`../../../schemas/${file}`, import.meta.url), 'utf8')) as { fields: Array<{ name: string }> }).fields.map((f) => f.name).sort();
+    expect(Object.keys(state).sort()).toEqual(fields('account-state.avsc'));
+    expect(Object.keys(full).sort()).toEqual(fields('command-outcome.avsc'));
+  });
+
+  it('gives back negative balances exactly, past -2^52 to minus the money maximum', () => {
+    for (const balance of [-1, -(2 ** 52), -(2 ** 52 + 1), -(2 ** 52 + 5), -moneyMax]) {
+      const drawn = { ...state, balance, overdraftLimit: moneyMax };
+      expect(decodeStoreValue(encodeStoreValue(drawn))).toStrictEqual(drawn);
+      const outcome = { ...full, balance, availableBalance: balance + moneyMax };
+      expect(decodeStoreValue(encodeStoreValue(outcome))).toStrictEqual(outcome);
+    }
+  });
+
   it('gives back every state and outcome field exactly, in fewer bytes than JSON', () => {
     for (const value of [state, full, sparse]) {
       const encoded = encodeStoreValue(value);
