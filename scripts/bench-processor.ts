@@ -6,9 +6,9 @@
 // reference too (bench/streams-reference, built with Maven on first use), alternating with the
 // ledger, and fails if the two ledgers differ (`--reference-only` runs the reference alone).
 // A measurement, never a test: it asserts nothing about speed.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import kafkajs from 'kafkajs';
@@ -20,7 +20,8 @@ import { LedgerRegistry, createCodecs, type Codecs } from '../schemas/registry.t
 import type { AccountState, CommandOutcome } from '../schemas/types.ts';
 import { generateWorkload } from './workload.ts';
 import { stackStatus } from './stack/index.ts';
-import { cpuSnapshot, type CpuSnapshot } from './bench-http/cpu.ts';
+import { cpuSnapshot, threadSeconds, type CpuSnapshot } from './bench-http/cpu.ts';
+import { readToEnd } from '../topics/read-to-end.ts';
 
 const { Partitioners } = kafkajs;
 /** The bench gives up waiting for the processor after this long. */
@@ -33,8 +34,8 @@ const instancesMax = 64;
 const statsIntervalMs = 1000;
 /** Reading an engine's final account states or outcomes back gives up after this long. */
 const recordsReadTimeoutMs = 120_000;
-/** The Kafka Streams reference's Maven project. */
-const referenceDir = join('bench', 'streams-reference');
+/** The Kafka Streams reference's Maven project (absolute: Maven resolves relative paths from the POM's folder). */
+const referenceDir = resolve('bench', 'streams-reference');
 
 function argument(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -63,21 +64,6 @@ function readResults(): BenchResult[] {
 
 /** How many of an engine's busiest threads the report names. */
 const threadsShownMax = 6;
-
-/** CPU seconds of each thread of a process (Linux /proc), busiest first: the main thread, LevelDB's or RocksDB's compaction, GC helpers, the thread pool. */
-function threadSeconds(pid: number): Array<{ tid: number; name: string; seconds: number }> {
-  const threads: Array<{ tid: number; name: string; seconds: number }> = [];
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      threads.push({ tid: Number(tid), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return threads.sort((a, b) => b.seconds - a.seconds);
-}
 
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -129,13 +115,18 @@ async function prepare(kafka: kafkajs.Kafka, admin: kafkajs.Admin, registryUrl: 
   return { prefix, appId, topics, codecs, commands: commands.length };
 }
 
-/** Compiles the reference and writes its classpath (Maven, dependencies from Maven Central): a few seconds once built. */
+/** The reference's java arguments, once built in this bench. */
+let referenceCommand: string[] | undefined;
+
+/** Compiles the reference and writes its classpath (Maven, dependencies from Maven Central), once per bench. */
 function buildReference(): string[] {
+  if (referenceCommand !== undefined) return referenceCommand;
   const pom = join(referenceDir, 'pom.xml');
   const classpathFile = join(referenceDir, 'target', 'classpath.txt');
   const built = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', pom, 'compile', 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`], { stdio: 'inherit' });
   if (built.error !== undefined || built.status !== 0) throw new Error(`building the Kafka Streams reference failed (mvn exit ${built.status ?? built.error?.message}): it needs Java 17+ and Maven reaching Maven Central`);
-  return ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${join(referenceDir, 'target', 'classes')}:${readFileSync(classpathFile, 'utf8').trim()}`, 'ledger.reference.ReferenceLedger'];
+  referenceCommand = ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${join(referenceDir, 'target', 'classes')}:${readFileSync(classpathFile, 'utf8').trim()}`, 'ledger.reference.ReferenceLedger'];
+  return referenceCommand;
 }
 
 async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admin, kafka: kafkajs.Kafka, brokers: string[], registryUrl: string, partitions: number, instances: number): Promise<EngineResult> {
@@ -230,7 +221,8 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
   // Per instance (ACCOUNT_TRANSACTIONS=instance) one Kafka transaction carries several partitions' chunks.
   const ended = sum('ended');
   if (ended > 0 && ended < transactions) console.log(`  (partition chunks; Kafka transactions ended: ${ended}, ${(processed / ended).toFixed(0)} commands each)`);
-  console.log(`accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}${engine === 'streams' ? `, replayed ${sum('replayed')}` : ''}`);
+  const counts = `accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}`;
+  console.log(`${counts}${engine === 'streams' ? `, replayed ${sum('replayed')}` : ''}`);
   const used = (name: string) => (cpuAfter?.processes[name] ?? 0) - (cpuBefore.processes[name] ?? 0);
   const engineCpu = children.reduce((n, _, i) => n + used(`engine ${i}`), 0);
   const brokerCpu = brokerPid === undefined ? undefined : used('broker');
@@ -249,47 +241,24 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
   // The ledger's account states and outcomes are its account-state and outcomes topics; the
   // reference's, its stores' changelogs.
   const { codecs } = prepared;
-  const states = await latestRecords(kafka, admin, engine === 'streams' ? `${groupId}-accounts-changelog` : topics.accountState, (v) => codecs.accountState.decode(v));
-  const outcomes = comparableOutcomes(await latestRecords(kafka, admin, engine === 'streams' ? `${groupId}-outcomes-changelog` : topics.outcomes, (v) => codecs.outcomes.decode(v)));
-  const counts = `accepted ${sum('accepted')}, rejected ${sum('rejected')}, dead-lettered ${sum('deadLettered')}`;
+  const states = await latestRecords(kafka, engine === 'streams' ? `${groupId}-accounts-changelog` : topics.accountState, (v) => codecs.accountState.decode(v));
+  const outcomes = comparableOutcomes(await latestRecords(kafka, engine === 'streams' ? `${groupId}-outcomes-changelog` : topics.outcomes, (v) => codecs.outcomes.decode(v)));
   rmSync(dataDir, { recursive: true, force: true });
   return { engine, throughput, steady, cpuMicrosPerCommand: (1e6 * engineCpu) / Math.max(1, processed), processed, elapsedMs, peakRssMb: children.map((c) => c.peakRssMb), ledger: { states, outcomes, counts } };
 }
 
 /** The latest committed record of every key of a topic, read to its end (decoded by `decode`). */
-async function latestRecords<T>(kafka: kafkajs.Kafka, admin: kafkajs.Admin, topic: string, decode: (value: Buffer) => Promise<T>): Promise<Map<string, T>> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const remaining = new Map(ends.filter((p) => BigInt(p.high) > 0n).map((p) => [p.partition, BigInt(p.high)]));
+async function latestRecords<T>(kafka: kafkajs.Kafka, topic: string, decode: (value: Buffer) => Promise<T>): Promise<Map<string, T>> {
   const latest = new Map<string, T>();
-  if (remaining.size === 0) return latest;
-  const consumer = kafka.consumer({ groupId: `bench-processor-read-${Date.now()}`, readUncommitted: false });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const done = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`reading ${topic} took over ${recordsReadTimeoutMs} ms`)), recordsReadTimeoutMs);
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          if (message.value !== null && message.key !== null) latest.set(message.key.toString(), await decode(message.value));
-        }
-        // A transaction's marker takes the offset after its last record, so a partition is read
-        // once a batch's last record is within 2 of its end (one producer writes each partition
-        // here; a tail of several markers would run into the timeout, never end the read early).
-        // Not END_BATCH_PROCESS: for a batch of markers only, kafkajs reports the high watermark.
-        const end = remaining.get(batch.partition);
-        if (end !== undefined && BigInt(batch.lastOffset()) + 2n >= end) remaining.delete(batch.partition);
-        if (remaining.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
+  await readToEnd({
+    kafka,
+    groupIdPrefix: 'bench-processor-read',
+    topics: [topic],
+    timeoutMs: recordsReadTimeoutMs,
+    onBatch: async (_topic, _partition, messages) => {
+      for (const message of messages) if (message.value !== null && message.key !== null) latest.set(message.key.toString(), await decode(message.value));
+    },
   });
-  try {
-    await done;
-  } finally {
-    await consumer.disconnect();
-  }
   return latest;
 }
 
@@ -302,7 +271,7 @@ interface Ledger {
 }
 
 /** Key by key, what differs between two runs' records (`show` renders a record; equal renderings agree). */
-export function differences<T>(a: Map<string, T>, b: Map<string, T>, show: (record: T) => string): string[] {
+function differences<T>(a: Map<string, T>, b: Map<string, T>, show: (record: T) => string): string[] {
   const found: string[] = [];
   for (const key of new Set([...a.keys(), ...b.keys()])) {
     const x = a.get(key);

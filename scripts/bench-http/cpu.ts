@@ -40,15 +40,30 @@ export interface CpuSplit {
 /** How many of the other processes the report names. */
 const othersNamedMax = 4;
 
-function processSeconds(pid: number): number | undefined {
+/** A process's or thread's name and CPU seconds from its `stat` file, or undefined once it has ended. */
+function statOf(path: string): { name: string; seconds: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // Fields after "pid (comm) ": comm may hold spaces, so split after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond };
   } catch {
     return undefined;
   }
+}
+
+function processSeconds(pid: number): number | undefined {
+  return statOf(`/proc/${pid}/stat`)?.seconds;
+}
+
+/** CPU seconds of each thread of a process, busiest first (the main thread's tid is the pid). */
+export function threadSeconds(pid: number): Array<{ tid: number; name: string; seconds: number }> {
+  const threads: Array<{ tid: number; name: string; seconds: number }> = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = statOf(`/proc/${pid}/task/${tid}/stat`);
+    if (stat !== undefined) threads.push({ tid: Number(tid), ...stat });
+  }
+  return threads.sort((a, b) => b.seconds - a.seconds);
 }
 
 function machineSeconds(): { busy: number; total: number; interrupts: number } {
