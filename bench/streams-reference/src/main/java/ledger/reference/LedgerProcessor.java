@@ -458,38 +458,30 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
   // --- validation (domain/validate.ts, the workload's types) ---
 
   private static String invalid(GenericRecord command, GenericRecord p, String type) {
-    String problem = text("commandId", command.get("commandId"), idLengthMax);
-    if (problem == null) problem = text("accountId", command.get("accountId"), idLengthMax);
-    if (problem == null) problem = text("fingerprint", command.get("fingerprint"), idLengthMax);
-    if (problem == null) problem = payloadProblem(p, type);
-    return problem != null ? problem : metadataProblem(command.get("metadata"));
+    return first(text("commandId", command.get("commandId"), idLengthMax), text("accountId", command.get("accountId"), idLengthMax),
+        text("fingerprint", command.get("fingerprint"), idLengthMax), payloadProblem(p, type), metadataProblem(command.get("metadata")));
   }
 
   private static String payloadProblem(GenericRecord p, String type) {
-    switch (type) {
-      case "OpenAccount":
-        if (text("ownerName", p.get("ownerName"), ownerNameLengthMax) != null) return text("ownerName", p.get("ownerName"), ownerNameLengthMax);
-        if (!currencyPattern.matcher(str(p, "currency")).matches()) return "currency must be three upper-case letters (ISO 4217), got " + str(p, "currency");
-        if (lng(p, "initialBalance") < 0 || lng(p, "initialBalance") > amountMax) return "initialBalance must be a non-negative integer up to " + amountMax;
-        if (lng(p, "overdraftLimit") < 0 || lng(p, "overdraftLimit") > amountMax) return "overdraftLimit must be a non-negative integer up to " + amountMax;
-        return null;
-      case "Deposit":
-      case "Withdraw":
-        return amountProblem(p) != null ? amountProblem(p) : referenceProblem(p);
-      case "InitiateTransfer":
-        if (text("transferId", p.get("transferId"), idLengthMax) != null) return text("transferId", p.get("transferId"), idLengthMax);
-        if (text("toAccountId", p.get("toAccountId"), idLengthMax) != null) return text("toAccountId", p.get("toAccountId"), idLengthMax);
-        return amountProblem(p) != null ? amountProblem(p) : referenceProblem(p);
-      case "CreditTransfer":
-        return first(text("transferId", p.get("transferId"), idLengthMax), text("fromAccountId", p.get("fromAccountId"), idLengthMax), amountProblem(p),
-            currencyPattern.matcher(str(p, "currency")).matches() ? null : "currency must be three upper-case letters (ISO 4217), got " + str(p, "currency"));
-      case "RefundTransfer":
-        return first(text("transferId", p.get("transferId"), idLengthMax), text("toAccountId", p.get("toAccountId"), idLengthMax), amountProblem(p), text("reason", p.get("reason"), reasonLengthMax));
-      case "SettleTransfer":
-        return first(text("transferId", p.get("transferId"), idLengthMax), text("toAccountId", p.get("toAccountId"), idLengthMax), amountProblem(p));
-      default:
-        return null;
-    }
+    return switch (type) {
+      case "OpenAccount" -> first(text("ownerName", p.get("ownerName"), ownerNameLengthMax), currencyProblem(p), amountProblem(p, "initialBalance", 0), amountProblem(p, "overdraftLimit", 0));
+      case "Deposit", "Withdraw" -> first(amountProblem(p, "amount", 1), referenceProblem(p));
+      case "InitiateTransfer" -> first(text("transferId", p.get("transferId"), idLengthMax), text("toAccountId", p.get("toAccountId"), idLengthMax), amountProblem(p, "amount", 1), referenceProblem(p));
+      case "CreditTransfer" -> first(text("transferId", p.get("transferId"), idLengthMax), text("fromAccountId", p.get("fromAccountId"), idLengthMax), amountProblem(p, "amount", 1), currencyProblem(p));
+      case "RefundTransfer" -> first(text("transferId", p.get("transferId"), idLengthMax), text("toAccountId", p.get("toAccountId"), idLengthMax), amountProblem(p, "amount", 1), text("reason", p.get("reason"), reasonLengthMax));
+      case "SettleTransfer" -> first(text("transferId", p.get("transferId"), idLengthMax), text("toAccountId", p.get("toAccountId"), idLengthMax), amountProblem(p, "amount", 1));
+      default -> null;
+    };
+  }
+
+  private static String currencyProblem(GenericRecord p) {
+    return currencyPattern.matcher(str(p, "currency")).matches() ? null : "currency must be three upper-case letters (ISO 4217), got " + str(p, "currency");
+  }
+
+  /** A money field from `min` (0 or 1) to the money maximum. */
+  private static String amountProblem(GenericRecord p, String field, long min) {
+    long amount = lng(p, field);
+    return amount >= min && amount <= amountMax ? null : field + " must be a " + (min == 0 ? "non-negative" : "positive") + " integer up to " + amountMax + ", got " + amount;
   }
 
   private static String text(String field, Object value, int lengthMax) {
@@ -538,11 +530,6 @@ final class LedgerProcessor implements Processor<String, byte[], String, byte[]>
   /** The default partitioner's choice for a key (murmur2, as the ledger's producers and Kafka's). */
   static int partitionOf(String key, int partitions) {
     return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
-  }
-
-  private static String amountProblem(GenericRecord p) {
-    long amount = lng(p, "amount");
-    return amount > 0 && amount <= amountMax ? null : "amount must be a positive integer up to " + amountMax + ", got " + amount;
   }
 
   private static String referenceProblem(GenericRecord p) {
