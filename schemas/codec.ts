@@ -5,6 +5,7 @@
 import avro from 'avsc';
 import type { RecordMapping } from './records.ts';
 import { ledgerAvroType } from './avro-long.ts';
+import { encodeBehindHeader } from './avro-buffer.ts';
 
 type WriterResolver = ReturnType<avro.Type['createResolver']>;
 
@@ -41,11 +42,9 @@ export class TopicCodec<T> {
   }
 
   encode(value: T): Buffer {
-    const body = this.readerType.toBuffer(this.mapping.toAvro(value));
-    const out = Buffer.allocUnsafe(headerBytes + body.length);
+    const out = encodeBehindHeader(this.readerType, this.mapping.toAvro(value), headerBytes);
     out.writeUInt8(magicByte, 0);
     out.writeUInt32BE(this.writerId, 1);
-    body.copy(out, headerBytes);
     return out;
   }
 

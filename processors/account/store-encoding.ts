@@ -12,7 +12,9 @@
 // in the previous format still opens, its checkpoint reads, and its format number has it wiped
 // and rebuilt from the changelogs (store.ts), with no manual step.
 import { createHash } from 'node:crypto';
+import type avro from 'avsc';
 import { ledgerAvroType } from '../../schemas/avro-long.ts';
+import { encodeBehindHeader } from '../../schemas/avro-buffer.ts';
 import { schemaText } from '../../schemas/registry.ts';
 import { outcomeMapping, stateMapping } from '../../schemas/records.ts';
 import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
@@ -41,17 +43,16 @@ function isOutcome(value: object): value is CommandOutcome {
   return 'fingerprint' in value && 'eventSequences' in value && 'status' in value;
 }
 
-function tagged(tag: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(body.length + 1);
+function tagged(tag: number, type: avro.Type, body: unknown): Buffer {
+  const out = encodeBehindHeader(type, body, 1);
   out[0] = tag;
-  body.copy(out, 1);
   return out;
 }
 
 export function encodeStoreValue(value: unknown): Buffer {
   if (typeof value === 'object' && value !== null) {
-    if (isState(value)) return tagged(stateTag, stateType.toBuffer(stateMapping.toAvro(value)));
-    if (isOutcome(value)) return tagged(outcomeTag, outcomeType.toBuffer(outcomeMapping.toAvro(value)));
+    if (isState(value)) return tagged(stateTag, stateType, stateMapping.toAvro(value));
+    if (isOutcome(value)) return tagged(outcomeTag, outcomeType, outcomeMapping.toAvro(value));
   }
   return Buffer.from(JSON.stringify(value), 'utf8');
 }

@@ -52,4 +52,43 @@ describe('Avro longs (schemas/avro-long.ts)', () => {
     expect(() => exact.toBuffer(state(0.5, 0))).toThrow();
     expect(() => exact.toBuffer(state(2 ** 53, 0))).toThrow();
   });
+
+  // An independent reference: Avro's zigzag varint in BigInt arithmetic, exact by construction.
+  const varint = (value: number): Buffer => {
+    const n = BigInt(value);
+    let zigzag = n >= 0n ? n << 1n : ((-n) << 1n) - 1n;
+    const bytes: number[] = [];
+    do {
+      let byte = Number(zigzag & 0x7fn);
+      zigzag >>= 7n;
+      if (zigzag > 0n) byte |= 0x80;
+      bytes.push(byte);
+    } while (zigzag > 0n);
+    return Buffer.from(bytes);
+  };
+  // Both sides of every boundary the encoding has: avsc's integer path (2^30), its exact float
+  // range (2^51, 2^52), and the safe-integer end; and powers of two with neighbours in between.
+  const probes = [...new Set([0, 1, 2, 30, 51, 52].flatMap((k) => [-2, -1, 0, 1, 2].flatMap((d) => [2 ** k + d, -(2 ** k) + d]))
+    .concat(Array.from({ length: 54 }, (_, k) => [2 ** k - 1, -(2 ** k) + 1, 2 ** k, -(2 ** k)]).flat())
+    .concat([Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1, -Number.MAX_SAFE_INTEGER + 1, moneyMax, -moneyMax]))]
+    .filter((value) => Number.isSafeInteger(value));
+
+  it('writes Avro zigzag varints, and reads them back, for every long on both sides of each boundary', () => {
+    const longs = ledgerAvroType({ type: 'record', name: 'Longs', fields: [{ name: 'plain', type: 'long' }, { name: 'optional', type: ['null', 'long'] }, { name: 'many', type: { type: 'array', items: 'long' } }] });
+    for (const value of probes) {
+      const negated = 0 - value;
+      const bytes = longs.toBuffer({ plain: value, optional: value, many: [value, negated] });
+      const expected = Buffer.concat([varint(value), Buffer.from([2]), varint(value), varint(2), varint(value), varint(negated), Buffer.from([0])]);
+      expect(bytes.toString('hex'), `value ${value}`).toBe(expected.toString('hex'));
+      expect({ ...longs.fromBuffer(bytes) }, `value ${value}`).toStrictEqual({ plain: value, optional: value, many: [value, negated] });
+    }
+  });
+
+  it('reports a truncated long as truncated, on either side of 2^51', () => {
+    const longs = ledgerAvroType({ type: 'record', name: 'One', fields: [{ name: 'v', type: 'long' }] });
+    for (const value of [2 ** 40, -(2 ** 52 + 5), moneyMax]) {
+      const bytes = longs.toBuffer({ v: value });
+      expect(() => longs.fromBuffer(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
+    }
+  });
 });
