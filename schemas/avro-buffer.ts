@@ -13,6 +13,10 @@ let scratch = Buffer.allocUnsafe(scratchBytesInitial);
 /**
  * The value's Avro body behind `headerBytes` bytes the caller must fill in (they are not zeroed).
  * The bytes from `headerBytes` on are exactly `type.toBuffer(value)`'s.
+ *
+ * Not reentrant: the scratch buffer is shared, so nothing avsc runs while it encodes may call
+ * this again. Today it runs no code of ours (the ledger's schemas register no logical types, and
+ * mappings' `toAvro` runs before the call); a logical type or a getter that encodes would.
  */
 export function encodeBehindHeader(type: avro.Type, value: unknown, headerBytes: number): Buffer {
   let end = type.encode(value, scratch, headerBytes);
