@@ -18,14 +18,14 @@ export function applyDecision(
   events: EventPayload[],
   now: number,
 ): { events: AccountEvent[]; state: AccountState | undefined } {
-  assert(events.length >= 1, `command ${command.commandId}: an accepted decision has at least one event`);
+  assert(events.length >= 1, () => `command ${command.commandId}: an accepted decision has at least one event`);
   assert(
     events.length <= limits.eventsPerCommandMax,
-    `command ${command.commandId}: ${events.length} events exceed eventsPerCommandMax ${limits.eventsPerCommandMax}`,
+    () => `command ${command.commandId}: ${events.length} events exceed eventsPerCommandMax ${limits.eventsPerCommandMax}`,
   );
-  assert(Number.isSafeInteger(now), `command ${command.commandId}: now must be a safe integer`);
+  assert(Number.isSafeInteger(now), () => `command ${command.commandId}: now must be a safe integer`);
   if (state !== undefined) {
-    assert(state.accountId === command.accountId, `state of ${state.accountId} given for ${command.accountId}`);
+    assert(state.accountId === command.accountId, () => `state of ${state.accountId} given for ${command.accountId}`);
   }
   const versionBefore = state === undefined ? 0 : state.version;
   const numbered: AccountEvent[] = [];

@@ -83,7 +83,7 @@ export type DecideContext = HoldContext & { posting?: PostingView | undefined };
  */
 export function decide(state: AccountState | undefined, command: Command, context: DecideContext = { now: command.issuedAt }): Decision {
   if (state !== undefined) {
-    assert(state.accountId === command.accountId, `state of ${state.accountId} given for ${command.accountId}`);
+    assert(state.accountId === command.accountId, () => `state of ${state.accountId} given for ${command.accountId}`);
   }
   const accountId = command.accountId;
   const payload = command.payload;
@@ -222,9 +222,9 @@ function decideRefundTransfer(
     // Only a transfer the first release debited (its amount never counted in flight) can meet this.
     return tooLarge(state, amount);
   }
-  assert(inFlight === 0 || inFlight === amount, `refund of transfer ${transferId}: ${inFlight} in flight for an amount of ${amount}`);
-  assert(inFlight <= state.outgoingInFlight, `refund of transfer ${transferId} releases ${inFlight}, only ${state.outgoingInFlight} is in flight`);
-  assert(inFlight === 0 || !exceedsSafeRange(state.balance, amount), `refund of transfer ${transferId} (${amount}) does not fit account ${accountId} (balance ${state.balance}): the bound must keep room for money in flight`);
+  assert(inFlight === 0 || inFlight === amount, () => `refund of transfer ${transferId}: ${inFlight} in flight for an amount of ${amount}`);
+  assert(inFlight <= state.outgoingInFlight, () => `refund of transfer ${transferId} releases ${inFlight}, only ${state.outgoingInFlight} is in flight`);
+  assert(inFlight === 0 || !exceedsSafeRange(state.balance, amount), () => `refund of transfer ${transferId} (${amount}) does not fit account ${accountId} (balance ${state.balance}): the bound must keep room for money in flight`);
   const balanceAfter = state.balance + amount;
   return accept({ type: 'TransferRefunded', transferId, toAccountId, amount, balanceAfter, reason, inFlightReleased: inFlight });
 }
@@ -233,7 +233,7 @@ function decideRefundTransfer(
 function decideSettleTransfer(state: AccountState | undefined, accountId: string, payload: SettleTransfer, inFlight: number): Decision {
   const { transferId, toAccountId, amount } = payload;
   if (state === undefined) return notFound(accountId);
-  assert(inFlight <= state.outgoingInFlight, `settlement of transfer ${transferId} releases ${inFlight}, only ${state.outgoingInFlight} is in flight`);
+  assert(inFlight <= state.outgoingInFlight, () => `settlement of transfer ${transferId} releases ${inFlight}, only ${state.outgoingInFlight} is in flight`);
   return accept({ type: 'TransferSettled', transferId, toAccountId, amount, inFlightReleased: inFlight });
 }
 

@@ -5,7 +5,11 @@ export class InvariantViolation extends Error {
   override readonly name = 'InvariantViolation';
 }
 
-/** One condition per assertion, so the message names exactly what broke. */
-export function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new InvariantViolation(message);
+/**
+ * One condition per assertion, so the message names exactly what broke. The message is a
+ * function, called only when the condition fails: these run for every event and command, and
+ * building their text (numbers formatted, an event id hashed again) cost more than the checks.
+ */
+export function assert(condition: boolean, message: () => string): asserts condition {
+  if (!condition) throw new InvariantViolation(message());
 }

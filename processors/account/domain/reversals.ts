@@ -127,7 +127,7 @@ export function decideDebitTransferReversal(state: AccountState | undefined, acc
 export function decideCreditTransferReversal(state: AccountState | undefined, accountId: string, payload: CreditTransferReversal): Decision {
   const { transferId, fromAccountId, amount } = payload;
   if (state === undefined) return reject('ACCOUNT_NOT_FOUND', `account ${accountId} does not exist`);
-  assert(amount <= state.outgoingInFlight, `reversal credit of transfer ${transferId} releases ${amount}, only ${state.outgoingInFlight} is in flight`);
+  assert(amount <= state.outgoingInFlight, () => `reversal credit of transfer ${transferId} releases ${amount}, only ${state.outgoingInFlight} is in flight`);
   return accept({ type: 'TransferReversalCredited', transferId, fromAccountId, amount, balanceAfter: state.balance + amount });
 }
 
@@ -135,6 +135,6 @@ export function decideCreditTransferReversal(state: AccountState | undefined, ac
 export function decideFailTransferReversal(state: AccountState | undefined, accountId: string, payload: FailTransferReversal): Decision {
   const { transferId, fromAccountId, amount, reason } = payload;
   if (state === undefined) return reject('ACCOUNT_NOT_FOUND', `account ${accountId} does not exist`);
-  assert(amount <= state.outgoingInFlight, `failed reversal of transfer ${transferId} releases ${amount}, only ${state.outgoingInFlight} is in flight`);
+  assert(amount <= state.outgoingInFlight, () => `failed reversal of transfer ${transferId} releases ${amount}, only ${state.outgoingInFlight} is in flight`);
   return accept({ type: 'TransferReversalFailed', transferId, toAccountId: fromAccountId, amount, reason });
 }
