@@ -121,6 +121,22 @@ export function endOffsets(sent: SentRequest[]): Map<string, string> {
 
 export const endKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
+/**
+ * The explicit topic-partitions a produce request carried records to that its answer does not
+ * name. kafkajs leaves out, without an error, every record whose partition its metadata does not
+ * list (its send resolves with what it wrote): a transaction committed then would lack records it
+ * meant to write, a transfer's credit after its debit. So a request answered short fails the
+ * transaction. (Records the partitioner places always go to a partition the metadata lists.)
+ */
+export function unanswered({ part, metadata }: SentRequest): string[] {
+  const answered = new Set(metadata.map(({ topicName, partition }) => endKey(topicName, partition)));
+  const missing = new Set<string>();
+  for (const { topic, messages } of part) {
+    for (const { partition } of messages) if (partition !== undefined && !answered.has(endKey(topic, partition))) missing.add(endKey(topic, partition));
+  }
+  return [...missing];
+}
+
 /** What a committed transaction wrote: where each explicitly partitioned topic-partition ends (endKey), and when its steps ended. */
 export interface CommittedTransaction {
   ends: Map<string, string>;
@@ -142,7 +158,12 @@ export async function runTransaction(producer: Producer, chunks: PreparedChunk[]
     const parts = producedParts(chunks.flatMap((c) => c.records));
     const sent: SentRequest[] = [];
     const sendRecords = async (): Promise<void> => {
-      for (const part of parts) sent.push({ part, metadata: await transaction.sendBatch({ topicMessages: part }) });
+      for (const part of parts) {
+        const request = { part, metadata: await transaction.sendBatch({ topicMessages: part }) };
+        const missing = unanswered(request);
+        if (missing.length > 0) throw new Error(`the produce request's answer leaves out ${missing.join(', ')}: its records were not written (a partition the producer's metadata does not list)`);
+        sent.push(request);
+      }
       marks.sent = Date.now();
       if (options.log.debug !== undefined) logOpen(chunks, sent, options);
       if (crashPointsArmed) crashPoint('after-send');
