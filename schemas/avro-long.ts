@@ -7,7 +7,7 @@
 // value the old type wrote correctly.
 import avro from 'avsc';
 
-export const exactLongType = avro.types.LongType.__with({
+const exactLongType = avro.types.LongType.__with({
   fromBuffer(buffer: Buffer): number {
     const value = Number(buffer.readBigInt64LE(0));
     if (!Number.isSafeInteger(value)) throw new Error(`Avro long ${buffer.readBigInt64LE(0)} is beyond what a JS number holds exactly`);

@@ -226,7 +226,8 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
   const used = (name: string) => (cpuAfter?.processes[name] ?? 0) - (cpuBefore.processes[name] ?? 0);
   const engineCpu = children.reduce((n, _, i) => n + used(`engine ${i}`), 0);
   const brokerCpu = brokerPid === undefined ? undefined : used('broker');
-  const perCommand = (seconds: number) => `${((1e6 * seconds) / Math.max(1, processed)).toFixed(0)} µs`;
+  const microsPerCommand = (seconds: number) => (1e6 * seconds) / Math.max(1, processed);
+  const perCommand = (seconds: number) => `${microsPerCommand(seconds).toFixed(0)} µs`;
   for (const [i, list] of threadsAtEnd.entries()) {
     const pid = children[i]?.child.pid;
     const busiest = list.slice(0, threadsShownMax).map((t) => `${t.tid === pid ? 'main' : t.name} ${t.seconds.toFixed(1)} s`);
@@ -244,7 +245,7 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
   const states = await latestRecords(kafka, engine === 'streams' ? `${groupId}-accounts-changelog` : topics.accountState, (v) => codecs.accountState.decode(v));
   const outcomes = comparableOutcomes(await latestRecords(kafka, engine === 'streams' ? `${groupId}-outcomes-changelog` : topics.outcomes, (v) => codecs.outcomes.decode(v)));
   rmSync(dataDir, { recursive: true, force: true });
-  return { engine, throughput, steady, cpuMicrosPerCommand: (1e6 * engineCpu) / Math.max(1, processed), processed, elapsedMs, peakRssMb: children.map((c) => c.peakRssMb), ledger: { states, outcomes, counts } };
+  return { engine, throughput, steady, cpuMicrosPerCommand: microsPerCommand(engineCpu), processed, elapsedMs, peakRssMb: children.map((c) => c.peakRssMb), ledger: { states, outcomes, counts } };
 }
 
 /** The latest committed record of every key of a topic, read to its end (decoded by `decode`). */

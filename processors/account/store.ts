@@ -88,6 +88,9 @@ const identityKey = 'm!identity';
 const sameIdentity = (a: StoreIdentity, b: StoreIdentity): boolean =>
   a.clusterId === b.clusterId && a.partition === b.partition && JSON.stringify(a.topics) === JSON.stringify(b.topics);
 
+/** The partition's LevelDB, its values in the store's encoding (store-encoding.ts), within its bounds. */
+const levelAt = (path: string) => new Level<string, Value>(path, { valueEncoding: storeValueEncoding<Value>(), ...storeLevelOptions });
+
 export class PartitionStore {
   /** Recently used account states (at most statesCachedMax): a shortcut past LevelDB, never the answer itself. */
   private readonly cachedStates = new Map<string, AccountState>();
@@ -113,7 +116,7 @@ export class PartitionStore {
     const path = join(dataDir, 'account', `p${partition}`);
     mkdirSync(path, { recursive: true });
     try {
-      const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: storeValueEncoding<Value>(), ...storeLevelOptions }));
+      const store = new PartitionStore(path, levelAt(path));
       await store.db.open();
       const checkpoint = await store.db.get(checkpointKey);
       const recorded = (await store.db.get(identityKey)) as StoreIdentity | undefined;
@@ -127,7 +130,7 @@ export class PartitionStore {
     }
     rmSync(path, { recursive: true, force: true });
     mkdirSync(path, { recursive: true });
-    const store = new PartitionStore(path, new Level<string, Value>(path, { valueEncoding: storeValueEncoding<Value>(), ...storeLevelOptions }));
+    const store = new PartitionStore(path, levelAt(path));
     await store.db.open();
     return store.claim(identity);
   }
