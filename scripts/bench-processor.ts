@@ -155,13 +155,14 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
     const child = engine === 'streams'
       ? spawn('java', java, { env: { ...env, APP_ID: groupId, SCHEMAS_DIR: 'schemas', REFERENCE_THREADS: String(threads) }, stdio: ['ignore', 'pipe', 'inherit'] })
       : spawn(process.execPath, [...profile, '--import', 'tsx', 'processors/account/main.ts'], { env: { ...env, APP_ID: appId }, stdio: ['ignore', 'pipe', 'inherit'] });
-    const instance = { child, totals: {} as Record<string, number>, peakRssMb: 0, peakHeapUsedMb: 0, peakExternalMb: 0 };
+    const instance = { child, totals: {} as Record<string, number>, peakRssMb: 0, peakHeapUsedMb: 0, peakHeapTotalMb: 0, peakExternalMb: 0 };
     // Whole lines: a pipe's chunks can end mid-line, and half a JSON line does not parse.
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (!line.includes('"msg":"progress"') && !line.includes('"msg":"stopped"')) return;
       const entry = JSON.parse(line) as Record<string, number> & { memoryMb?: Record<string, number> };
       instance.totals = entry;
       instance.peakHeapUsedMb = Math.max(instance.peakHeapUsedMb, entry.memoryMb?.heapUsed ?? 0);
+      instance.peakHeapTotalMb = Math.max(instance.peakHeapTotalMb, entry.memoryMb?.heapTotal ?? 0);
       instance.peakExternalMb = Math.max(instance.peakExternalMb, entry.memoryMb?.external ?? 0);
     });
     return instance;
@@ -236,8 +237,10 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
   console.log(`CPU per command (incl. the quiet ${quietMs / 1000} s at the end): ${engine === 'streams' ? 'reference' : 'processor'} ${perCommand(engineCpu)} (${engineCpu.toFixed(1)} s)${brokerCpu === undefined ? '' : `, broker ${perCommand(brokerCpu)} (${brokerCpu.toFixed(1)} s)`}`);
   for (const [i, instance] of children.entries()) {
     const name = engine === 'streams' ? 'Kafka Streams reference (JVM)' : instances === 1 ? 'processor' : `instance ${i + 1}`;
-    const external = engine === 'streams' ? '' : `, external ${instance.peakExternalMb} MB`;
-    console.log(`${name} peak RSS: ${instance.peakRssMb} MB (sampled every ${statsIntervalMs} ms: ${engine === 'streams' ? 'Java' : 'V8'} heap used ${instance.peakHeapUsedMb} MB${external})${instances > 1 ? `, ${instance.totals.commands ?? 0} commands` : ''}`);
+    // V8's heap total is what it has committed (live objects, garbage not yet collected, free
+    // space); the rest of the RSS is external buffers, LevelDB, code and the allocator.
+    const v8 = engine === 'streams' ? '' : `, heap total ${instance.peakHeapTotalMb} MB, external ${instance.peakExternalMb} MB`;
+    console.log(`${name} peak RSS: ${instance.peakRssMb} MB (sampled every ${statsIntervalMs} ms: ${engine === 'streams' ? 'Java' : 'V8'} heap used ${instance.peakHeapUsedMb} MB${v8})${instances > 1 ? `, ${instance.totals.commands ?? 0} commands` : ''}`);
   }
   // The ledger's account states and outcomes are its account-state and outcomes topics; the
   // reference's, its stores' changelogs.
