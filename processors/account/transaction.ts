@@ -61,7 +61,15 @@ const recordOverheadBytes = 32;
 
 function estimatedBytes(message: Message): number {
   let bytes = recordOverheadBytes + bufferLength(message.key) + bufferLength(message.value);
-  for (const [key, value] of Object.entries(message.headers ?? {})) bytes += 8 + Buffer.byteLength(key) + (Array.isArray(value) ? value.reduce((n: number, v) => n + bufferLength(v), 0) : bufferLength(value));
+  const headers = message.headers;
+  if (headers !== undefined) {
+    for (const key in headers) {
+      const value = headers[key];
+      bytes += 8 + Buffer.byteLength(key);
+      if (Array.isArray(value)) for (const v of value) bytes += bufferLength(v);
+      else bytes += bufferLength(value);
+    }
+  }
   return bytes;
 }
 
@@ -79,22 +87,37 @@ function bufferLength(value: Buffer | string | null | undefined): number {
  */
 export function producedParts(records: TopicMessages[], bytesMax: number = producedBytesPerPartitionMax): TopicMessages[][] {
   const parts: Map<string, TopicMessages>[] = [];
-  const placed = new Set(records.filter(({ messages }) => messages.some((m) => m.partition === undefined)).map(({ topic }) => topic));
-  const slices = new Map<string, { part: number; bytes: number }>();
+  // Per topic, the slice each partition (or, for a placed topic, the whole topic) is filling.
+  const slices = new Map<string, { placed: boolean; whole: Slice; partitions: Map<number | undefined, Slice> }>();
   for (const { topic, messages } of records) {
+    let topicSlices = slices.get(topic);
+    if (topicSlices === undefined) {
+      const placed = records.some((r) => r.topic === topic && r.messages.some((m) => m.partition === undefined));
+      slices.set(topic, (topicSlices = { placed, whole: { part: 0, bytes: 0 }, partitions: new Map() }));
+    }
     for (const message of messages) {
-      const group = `${topic}\u0000${placed.has(topic) ? '*' : String(message.partition)}`;
       const size = estimatedBytes(message);
-      let slice = slices.get(group);
-      if (slice === undefined) slices.set(group, (slice = { part: 0, bytes: 0 }));
-      else if (slice.bytes > 0 && slice.bytes + size > bytesMax) slice = Object.assign(slice, { part: slice.part + 1, bytes: 0 });
+      let slice = topicSlices.placed ? topicSlices.whole : topicSlices.partitions.get(message.partition);
+      if (slice === undefined) topicSlices.partitions.set(message.partition, (slice = { part: 0, bytes: 0 }));
+      else if (slice.bytes > 0 && slice.bytes + size > bytesMax) {
+        slice.part += 1;
+        slice.bytes = 0;
+      }
       slice.bytes += size;
       const part = parts[slice.part] ?? (parts[slice.part] = new Map());
-      const entry = part.get(topic) ?? part.set(topic, { topic, messages: [] }).get(topic)!;
+      let entry = part.get(topic);
+      if (entry === undefined) part.set(topic, (entry = { topic, messages: [] }));
       entry.messages.push(message);
     }
   }
   return parts.map((part) => [...part.values()]);
+}
+
+interface Slice {
+  /** The request it goes in. */
+  part: number;
+  /** Estimated bytes in that request so far. */
+  bytes: number;
 }
 
 /** One produce request of a transaction: what it carried and what the broker answered. */
@@ -110,13 +133,25 @@ export interface SentRequest {
 export function endOffsets(sent: SentRequest[]): Map<string, string> {
   const ends = new Map<string, string>();
   for (const { part, metadata } of sent) {
+    const counts = recordsPerPartition(part);
     for (const { topicName, partition, baseOffset } of metadata) {
       if (baseOffset === undefined) continue;
-      const count = part.find((t) => t.topic === topicName)?.messages.filter((m) => m.partition === partition).length ?? 0;
+      const count = counts.get(topicName)?.get(partition) ?? 0;
       if (count > 0) ends.set(endKey(topicName, partition), String(BigInt(baseOffset) + BigInt(count)));
     }
   }
   return ends;
+}
+
+/** Topic → explicit partition → how many records a request carries there. */
+function recordsPerPartition(part: TopicMessages[]): Map<string, Map<number, number>> {
+  const counts = new Map<string, Map<number, number>>();
+  for (const { topic, messages } of part) {
+    let byPartition = counts.get(topic);
+    if (byPartition === undefined) counts.set(topic, (byPartition = new Map()));
+    for (const { partition } of messages) if (partition !== undefined) byPartition.set(partition, (byPartition.get(partition) ?? 0) + 1);
+  }
+  return counts;
 }
 
 export const endKey = (topic: string, partition: number): string => `${topic}:${partition}`;
@@ -129,10 +164,15 @@ export const endKey = (topic: string, partition: number): string => `${topic}:${
  * transaction. (Records the partitioner places always go to a partition the metadata lists.)
  */
 export function unanswered({ part, metadata }: SentRequest): string[] {
-  const answered = new Set(metadata.map(({ topicName, partition }) => endKey(topicName, partition)));
+  const answered = new Map<string, Set<number>>();
+  for (const { topicName, partition } of metadata) {
+    const partitions = answered.get(topicName);
+    if (partitions === undefined) answered.set(topicName, new Set([partition]));
+    else partitions.add(partition);
+  }
   const missing = new Set<string>();
-  for (const { topic, messages } of part) {
-    for (const { partition } of messages) if (partition !== undefined && !answered.has(endKey(topic, partition))) missing.add(endKey(topic, partition));
+  for (const [topic, partitions] of recordsPerPartition(part)) {
+    for (const partition of partitions.keys()) if (answered.get(topic)?.has(partition) !== true) missing.add(endKey(topic, partition));
   }
   return [...missing];
 }

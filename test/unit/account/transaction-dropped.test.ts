@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runTransaction, type PreparedChunk } from '../../../processors/account/transaction.ts';
 
 /** A transaction stand-in that answers only for the partitions it knows, as kafkajs does. */
-function producerKnowing(partitions: number[]) {
+function producerKnowing(partitions: number[], knows: (topic: string, partition: number) => boolean = (_, partition) => partitions.includes(partition)) {
   const ended: string[] = [];
   const producer = {
     transaction: async () => {
@@ -18,7 +18,7 @@ function producerKnowing(partitions: number[]) {
         sendOffsets: async () => undefined,
         sendBatch: async ({ topicMessages }: { topicMessages: TopicMessages[] }): Promise<RecordMetadata[]> =>
           topicMessages.flatMap(({ topic, messages }) =>
-            [...new Set(messages.map((m) => m.partition as number))].filter((p) => partitions.includes(p)).map((partition) => ({ topicName: topic, partition, errorCode: 0, baseOffset: '0' })),
+            [...new Set(messages.map((m) => m.partition as number))].filter((p) => knows(topic, p)).map((partition) => ({ topicName: topic, partition, errorCode: 0, baseOffset: '0' })),
           ),
         commit: async () => void ((active = false), ended.push('commit')),
         abort: async () => void ((active = false), ended.push('abort')),
@@ -39,6 +39,16 @@ describe('runTransaction: every record sent is in the answer', () => {
       { topic: 'bank.commands', messages: [{ partition: 1, key: 'b', value: 'c' }, { partition: 5, key: 'c', value: 'credit' }] },
     ];
     await expect(runTransaction(producer, [chunk(records)], options)).rejects.toThrow(/bank\.commands.*5/);
+    expect(ended).toEqual(['abort']);
+  });
+
+  it('tells topics apart: an answer for one topic\'s partition does not answer another topic\'s partition of that number', async () => {
+    const { producer, ended } = producerKnowing([], (topic) => topic === 'bank.events');
+    const records = [
+      { topic: 'bank.events', messages: [{ partition: 3, key: 'a', value: 'e' }] },
+      { topic: 'bank.outcomes', messages: [{ partition: 3, key: 'a', value: 'o' }] },
+    ];
+    await expect(runTransaction(producer, [chunk(records)], options)).rejects.toThrow(/bank\.outcomes.*3/);
     expect(ended).toEqual(['abort']);
   });
 
