@@ -4,7 +4,7 @@
 // every Java or librdkafka client configured with `murmur2_random`, and the checks agree.
 // Reused from kafkajs rather than re-implemented; test/unit/topics/partitioner.test.ts pins it
 // to Apache Kafka's own murmur2 test vectors.
-import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import { Partitioners, type ICustomPartitioner, type PartitionMetadata } from 'kafkajs';
 
 /** Account→partition answers remembered; murmur2 over kafkajs's Long costs microseconds per call. */
 export const partitionsRememberedMax = 100_000;
@@ -44,3 +44,14 @@ export function sharedPartitionOf(partitions: number): (accountId: string) => nu
   }
   return partitionOf;
 }
+
+/**
+ * kafkajs' default partitioner, except that a record with an explicit partition goes there at
+ * once: the default filters the topic's partitions for available leaders before it looks at the
+ * record (an array per record), and every record the processor writes names its partition. The
+ * same answers: the default too returns an explicit partition first, whatever the leaders.
+ */
+export const ExplicitFirstPartitioner: ICustomPartitioner = () => {
+  const byDefault = Partitioners.DefaultPartitioner();
+  return (args) => args.message.partition ?? byDefault(args);
+};

@@ -7,10 +7,10 @@
 // carries its chunks (instance-transactions.ts), fenced by group generation. Initialization is
 // the same in both scopes: fence a per-partition owner, wait out a per-instance one (see init).
 import { eventKey } from '../../topics/record-keys.ts';
-import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { committedOffset } from './committed-offset.ts';
 import { DecodeError } from '../../schemas/codec.ts';
-import { sharedPartitionOf } from '../../topics/partitioner.ts';
+import { ExplicitFirstPartitioner, sharedPartitionOf } from '../../topics/partitioner.ts';
 import type { Codecs } from '../../schemas/registry.ts';
 import type { CommandOutcome } from '../../schemas/types.ts';
 import { fetchedAtHeader, idempotencyWindowMs, replayedHeader, type TopicNames } from '../../topics/topics.ts';
@@ -363,7 +363,7 @@ export async function fencingProducer(context: TaskContext, transactionalId: str
     idempotent: true,
     maxInFlightRequests: 1,
     transactionTimeout: context.transactionTimeoutMs,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: ExplicitFirstPartitioner,
     // The next transaction after a commit often meets CONCURRENT_TRANSACTIONS while the
     // coordinator writes markers; kafkajs' default 300 ms first retry would throttle us.
     retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 12 },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
-import { createPartitionOf } from '../../../topics/partitioner.ts';
+import { createPartitionOf, ExplicitFirstPartitioner } from '../../../topics/partitioner.ts';
 
 // Apache Kafka's own murmur2 vectors (clients/src/test/java/org/apache/kafka/common/utils/UtilsTest.java,
 // testMurmur2): the Java producer puts key k on partition (murmur2(k) & 0x7fffffff) % N.
@@ -35,5 +35,22 @@ describe('the accountId partitioner', () => {
   it('refuses a partition count that is not a positive integer', () => {
     expect(() => createPartitionOf(0)).toThrow(/positive integer/);
     expect(() => createPartitionOf(2.5)).toThrow(/positive integer/);
+  });
+});
+
+describe('ExplicitFirstPartitioner (the processor\'s producers)', () => {
+  it('answers as kafkajs\' DefaultPartitioner: explicit partitions (0 included, leaders or not), keyed records by murmur2', () => {
+    const explicitFirst = ExplicitFirstPartitioner();
+    const byDefault = Partitioners.DefaultPartitioner();
+    const withoutLeaders = metadata(8).map((m) => ({ ...m, leader: -1 }));
+    for (let i = 0; i < 500; i++) {
+      const key = `account-${i}-${(i * 2654435761) % 4294967296}`;
+      for (const partitionMetadata of [metadata(8), withoutLeaders]) {
+        for (const message of [{ key, value: null }, { key, value: null, partition: i % 8 }, { key: null, value: 'v', partition: 0 }]) {
+          const args = { topic: 't', partitionMetadata, message };
+          expect(explicitFirst(args), JSON.stringify(message)).toBe(byDefault(args));
+        }
+      }
+    }
   });
 });
