@@ -3,7 +3,7 @@
 // and GET /commands after a gateway restart.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
+import { createTestLedger, waitFor, waitUntilReady, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
 import { freePort } from '../../scripts/services.ts';
 import { adminHeaders } from '../support/keys.ts';
@@ -16,7 +16,7 @@ let gatewayEnv: Record<string, string>;
 
 async function startGateway(): Promise<ServiceProcess> {
   const service = startService('gateway/main.ts', gatewayEnv);
-  await waitFor(async () => ((await fetch(`${base}/ready`).catch(() => undefined))?.ok ? true : undefined), { what: 'the gateway to be ready', timeoutMs: 60_000 });
+  await waitUntilReady(service, base);
   return service;
 }
 
@@ -180,8 +180,9 @@ describe('gateway end to end', () => {
     await gateway.kill('SIGTERM');
     // No lookback: the restarted gateway remembers no outcome, the credits' included.
     gateway = startService('gateway/main.ts', { ...gatewayEnv, GATEWAY_OUTCOME_LOOKBACK_MS: '0' });
-    await waitFor(async () => ((await fetch(`${base}/ready`).catch(() => undefined))?.ok ? true : undefined), { what: 'the gateway to be ready', timeoutMs: 60_000 });
     try {
+      // Inside the try: a restart that never gets ready fails this test, and the next tests still get a fresh gateway.
+      await waitUntilReady(gateway, base);
       const retried = await post('/api/v1/transfers', ok, okKey);
       expect(retried).toMatchObject({ status: 201, body: { status: 'completed' } });
       expect(retried.headers.get('idempotent-replayed')).toBe('true');

@@ -4,7 +4,7 @@
 // loses nor doubles it.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
+import { createTestLedger, waitFor, waitUntilReady, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
 import { freePort } from '../../scripts/services.ts';
 import { adminHeaders } from '../support/keys.ts';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   gateway = startService('gateway/main.ts', { ...ledger.env, GATEWAY_PORT: String(port), GATEWAY_HOST: '127.0.0.1', COMMAND_TIMEOUT_MS: '15000', LOG_LEVEL: 'warn' });
-  await waitFor(async () => ((await fetch(`${base}/ready`).catch(() => undefined))?.ok ? true : undefined), { what: 'the gateway to be ready', timeoutMs: 60_000 });
+  await waitUntilReady(gateway, base);
 });
 
 afterAll(async () => {

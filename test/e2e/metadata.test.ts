@@ -5,7 +5,7 @@
 // onto the commands topic by another tool is dead-lettered with its reason.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
+import { createTestLedger, waitFor, waitUntilReady, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
 import { freePort } from '../../scripts/services.ts';
 import { adminHeaders } from '../support/keys.ts';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   gateway = startService('gateway/main.ts', { ...ledger.env, GATEWAY_PORT: String(port), GATEWAY_HOST: '127.0.0.1', COMMAND_TIMEOUT_MS: '15000', LOG_LEVEL: 'warn' });
   query = await startQuery(ledger);
-  await waitFor(async () => ((await fetch(`${base}/ready`).catch(() => undefined))?.ok ? true : undefined), { what: 'the gateway to be ready', timeoutMs: 180_000 });
+  await waitUntilReady(gateway, base, 180_000);
   await waitFor(async () => ((await getJson(queryBase(), '/ready')).status === 200 ? true : undefined), { what: 'the query processor to be ready', timeoutMs: 180_000 });
 });
 

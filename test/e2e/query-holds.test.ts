@@ -4,7 +4,7 @@
 // status, paging and the refusals as the query side answers them.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
+import { createTestLedger, waitFor, waitUntilReady, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
 import { freePort } from '../../scripts/services.ts';
 import { adminHeaders } from '../support/keys.ts';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   gateway = startService('gateway/main.ts', { ...ledger.env, GATEWAY_PORT: String(port), GATEWAY_HOST: '127.0.0.1', COMMAND_TIMEOUT_MS: '15000', LOG_LEVEL: 'warn' });
   query = await startQuery(ledger);
   await processor.waitForLine(/account processor started/, { since: 0, timeoutMs: 60_000 });
-  await waitFor(async () => ((await fetch(`${base}/ready`).catch(() => undefined))?.ok ? true : undefined), { what: 'the gateway to be ready', timeoutMs: 60_000 });
+  await waitUntilReady(gateway, base);
 }, 120_000);
 
 afterAll(async () => {

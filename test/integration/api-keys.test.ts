@@ -4,7 +4,7 @@
 // (keyId) travels from the command to its events, the saga's follow-ups included, into history.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestLedger, waitFor, type TestLedger } from '../support/ledger.ts';
+import { createTestLedger, waitFor, waitUntilReady, type TestLedger } from '../support/ledger.ts';
 import { startService, type ServiceProcess } from '../support/processes.ts';
 import { adminHeaders, bearer } from '../support/keys.ts';
 import { freePort } from '../../scripts/services.ts';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   gateway = startService('gateway/main.ts', { ...ledger.env, GATEWAY_PORT: String(port), GATEWAY_INSTANCE_ID: 'keys', COMMAND_TIMEOUT_MS: '15000', LOG_LEVEL: 'warn' });
   query = await startQuery(ledger);
   await processor.waitForLine(/account processor started/);
-  await waitFor(async () => ((await fetch(`${base}/ready`).catch(() => undefined))?.ok ? true : undefined), { what: 'the gateway to be ready', timeoutMs: 60_000 });
+  await waitUntilReady(gateway, base);
 });
 
 afterAll(async () => {

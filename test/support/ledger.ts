@@ -83,6 +83,18 @@ export interface WaitOptions {
   what: string;
 }
 
+/**
+ * Waits until a service's `/ready` answers 2xx. On timeout the error carries the service's last
+ * output lines: why it never got ready (its retry warnings, say), which the test cannot see otherwise.
+ */
+export async function waitUntilReady(service: { lines: string[] }, baseUrl: string, timeoutMs = 60_000, what = 'the gateway to be ready'): Promise<void> {
+  try {
+    await waitFor(async () => ((await fetch(`${baseUrl}/ready`).catch(() => undefined))?.ok ? true : undefined), { what, timeoutMs });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; its last output lines:\n${service.lines.slice(-30).join('\n')}`, { cause: error });
+  }
+}
+
 /** Polls until `probe` yields a value; fails with `what` after the bound. Tests never sleep. */
 export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, options: WaitOptions): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
