@@ -22,13 +22,13 @@ export const storeFormat = `3:${storeSchemasHash}`;
  * Account states kept in memory per partition; beyond it, the least recently inserted are dropped
  * (and read from LevelDB when next needed). With 8 partitions an instance holds at most 20,000
  * states (about 10 MB of heap), so memory stays bounded at a million accounts (issue 13). It was
- * 10,000, and at a million accounts (8 % hits) that cost a quarter of the main thread for reads
- * LevelDB answers anyway (`npm run bench:processor -- --accounts 1000000 --commands 1200000`, a
- * pair in each order: main thread 62 and 70 s against 87 and 91 s, 14,261 and 12,928 against
- * 10,223 and 10,447 commands/s). Most likely garbage collection (not profiled): every cached
- * state lives in V8's old generation, each major collection marks it, and each new version leaves
- * the old one as garbage. At 100,000 accounts the two were even (main thread 25.8 · 24.9 against
- * 24.1 · 26.9 s) with 40 MB less peak RSS; at 10,000 every state fits either way.
+ * 10,000. At a million accounts such a cache hits 8 % of the time (2 % now), and in three pairs
+ * of `npm run bench:processor -- --accounts 1000000 --commands 1200000` the smaller one used less
+ * of the main thread every time (60.6, 62.4, 70.1 s against 72.8, 86.9, 90.5 s; 12,928–14,797
+ * against 10,223–12,740 commands/s). Why is not known: under the CPU profiler (`--profile`, one
+ * pair) the two did not differ, and garbage collection was 11.4–11.6 % of the busy samples in
+ * both. At 100,000 accounts the two were even (main thread 25.8 · 24.9 against 24.1 · 26.9 s)
+ * with 40 MB less peak RSS; at 10,000 every state fits either way.
  */
 export const statesCachedMax = 2_500;
 /**
