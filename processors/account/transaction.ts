@@ -87,18 +87,19 @@ function bufferLength(value: Buffer | string | null | undefined): number {
  */
 export function producedParts(records: TopicMessages[], bytesMax: number = producedBytesPerPartitionMax): TopicMessages[][] {
   const parts: Map<string, TopicMessages>[] = [];
-  // Per topic, the slice each partition (or, for a placed topic, the whole topic) is filling.
-  const slices = new Map<string, { placed: boolean; whole: Slice; partitions: Map<number | undefined, Slice> }>();
+  // Per topic, the slice each partition is filling; a placed topic has one, under `undefined`.
+  const slices = new Map<string, { placed: boolean; partitions: Map<number | undefined, Slice> }>();
   for (const { topic, messages } of records) {
     let topicSlices = slices.get(topic);
     if (topicSlices === undefined) {
       const placed = records.some((r) => r.topic === topic && r.messages.some((m) => m.partition === undefined));
-      slices.set(topic, (topicSlices = { placed, whole: { part: 0, bytes: 0 }, partitions: new Map() }));
+      slices.set(topic, (topicSlices = { placed, partitions: new Map() }));
     }
     for (const message of messages) {
       const size = estimatedBytes(message);
-      let slice = topicSlices.placed ? topicSlices.whole : topicSlices.partitions.get(message.partition);
-      if (slice === undefined) topicSlices.partitions.set(message.partition, (slice = { part: 0, bytes: 0 }));
+      const key = topicSlices.placed ? undefined : message.partition;
+      let slice = topicSlices.partitions.get(key);
+      if (slice === undefined) topicSlices.partitions.set(key, (slice = { part: 0, bytes: 0 }));
       else if (slice.bytes > 0 && slice.bytes + size > bytesMax) {
         slice.part += 1;
         slice.bytes = 0;
