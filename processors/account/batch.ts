@@ -137,6 +137,17 @@ class BatchBuilder {
       this.duplicate(command, previous);
       return;
     }
+    if (keptForeverWhenAccepted(command.payload)) {
+      // Accepted, its record is kept forever on the movements changelog under its commandId, where
+      // a deposit's or withdrawal's posting record is kept too (for reversals, at any age). So an
+      // id one of those used stays used past the idempotency window: compaction keeps one record
+      // per key, and either could be lost (a transfer retried twice, a hold never released).
+      const posted = this.posting(command.commandId);
+      if (posted !== undefined) {
+        this.refuseReuse(command, posted, `command ${command.commandId} already posted ${posted.postingType ?? 'money'}; ids that move money are unique forever`);
+        return;
+      }
+    }
     if (command.payload.type === 'InitiateTransfer') {
       // Another command may not create a transfer whose id exists, at any age (DESIGN §8).
       const existing = this.initiation(command.payload.transferId);
@@ -362,4 +373,9 @@ export function processBatch(records: DecodedRecord[], lookups: BatchLookups, no
   const builder = new BatchBuilder(lookups, now);
   for (const record of records) builder.add(record);
   return builder.result;
+}
+
+/** Client commands whose record, accepted, is kept forever under their commandId: a transfer's initiation, a hold's placing, a reversal. */
+function keptForeverWhenAccepted(payload: CommandPayload): boolean {
+  return payload.type === 'InitiateTransfer' || payload.type === 'PlaceHold' || payload.type === 'ReverseTransaction';
 }

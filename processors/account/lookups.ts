@@ -31,9 +31,10 @@ export async function lookupsFor(store: PartitionStore, commands: Command[]): Pr
     store.reversals(commands.flatMap((c) => (reversalStep(c.payload) ? [c.payload.reversalId] : []))),
   ]);
   // A reversal reads the posting it names; its landing, the transfer its record names; a
-  // destination's debit of a reversal, its own posting (a late duplicate is replayed).
+  // destination's debit of a reversal, its own posting (a late duplicate is replayed); a
+  // transfer, hold or reversal, a posting under its own id (that id is used: batch.ts).
   const reversed = [
-    ...commands.flatMap((c) => (c.payload.type === 'ReverseTransaction' ? [c.payload.reversedCommandId] : c.payload.type === 'DebitTransferReversal' ? [c.commandId] : [])),
+    ...commands.flatMap((c) => (c.payload.type === 'ReverseTransaction' ? [c.payload.reversedCommandId, c.commandId] : c.payload.type === 'DebitTransferReversal' || c.payload.type === 'InitiateTransfer' || c.payload.type === 'PlaceHold' ? [c.commandId] : [])),
     ...[...reversals.values()].flatMap((r) => (r.reversedCommandId == null ? [] : [r.reversedCommandId])),
   ];
   const postings = await store.postings(reversed);

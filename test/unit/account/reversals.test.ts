@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processBatch, type BatchResult } from '../../../processors/account/batch.ts';
 import { lookupsFor } from '../../../processors/account/lookups.ts';
+import { isPostingRecord } from '../../../processors/account/reversal-records.ts';
 import { PartitionStore, emptyCheckpoint } from '../../../processors/account/store.ts';
 import { reversalCreditCommandId, reversalDebitCommandId, reversalFailCommandId, reversalIdForCommand } from '../../../schemas/ids.ts';
 import type { Command, CommandOutcome, CommandPayload } from '../../../schemas/types.ts';
@@ -139,6 +140,33 @@ describe('account-level reversals', () => {
     ledger.now += 8 * dayMs;
     await ledger.run(ledger.command(A, withdraw(1)));
     expect(await ledger.outcome(dep)).toMatchObject({ status: 'ACCEPTED', balance: 99 });
+  });
+
+  it('an id a deposit or withdrawal used is not reused past the window for a transfer, a hold or a reversal (IDEMPOTENCY_KEY_REUSED): both would be kept forever under one key of the compacted movements changelog', async () => {
+    await ledger.run(ledger.command(A, open(1000)), ledger.command(B, open(0)));
+    const dep = ledger.command(A, deposit(7));
+    const out = ledger.command(A, withdraw(3));
+    await ledger.run(dep, out);
+    ledger.now += 8 * dayMs;
+    await ledger.run(ledger.command(A, withdraw(1)));
+    const reuses = [
+      ledger.command(A, transfer(B, 300, 'reused-transfer'), dep.commandId),
+      ledger.command(A, { type: 'PlaceHold', holdId: 'reused-hold', amount: 500, expiresInSeconds: 3600, reference: null }, out.commandId),
+      reversal(A, out.commandId, dep.commandId),
+    ];
+    for (const reuse of reuses) {
+      const result = await ledger.run(reuse);
+      expect(result.outcomes[0]?.outcome, reuse.payload.type).toMatchObject({ status: 'REJECTED', code: 'IDEMPOTENCY_KEY_REUSED' });
+      expect([result.events, result.followUps, [...result.movements.keys()], [...result.postings.keys()]]).toEqual([[], [], [], []]);
+    }
+    expect(ledger.store.cachedState(A)).toMatchObject({ balance: 1003, heldBalance: 0 });
+    // Each commandId on the changelog is of one kind only, so compaction (the last record per key) loses nothing.
+    const kinds = new Map<string, Set<string>>();
+    for (const record of ledger.movementsLog) kinds.set(record.commandId, (kinds.get(record.commandId) ?? new Set()).add(isPostingRecord(record) ? 'posting' : 'movement'));
+    expect([...kinds.values()].filter((k) => k.size > 1)).toEqual([]);
+    // The deposit and the withdrawal are still what their ids reverse.
+    expect(await ledger.outcome(reversal(A, dep.commandId, 'r-dep'))).toMatchObject({ status: 'ACCEPTED', amount: 7, balance: 996 });
+    expect(await ledger.outcome(reversal(A, out.commandId, 'r-out'))).toMatchObject({ status: 'ACCEPTED', amount: 3, balance: 999 });
   });
 
   it('a withdrawal and a capture are given back; a reversal of a reversal, an opening, a refund or a credit leg is NOT_REVERSIBLE and changes nothing', async () => {
