@@ -152,6 +152,20 @@ describe('account processor', () => {
     expect(report.violations).toEqual([]);
   });
 
+  it("a command whose issuedAt would put a hold's expiry past 2**53, or whose actor is 64 KiB, is dead-lettered with its reason; nothing is held and the partition goes on", async () => {
+    const { a } = ids();
+    expect(await client.run(makeCommand(a, open(1000)))).toMatchObject({ status: 'ACCEPTED', balance: 1000 });
+    // Avro carries both; the expiry (issuedAt + 30 days) could not be encoded, and the partition retried it forever.
+    const farHold = { ...makeCommand(a, { type: 'PlaceHold', holdId: crypto.randomUUID(), amount: 500, expiresInSeconds: 2_592_000, reference: null }), issuedAt: 2 ** 53 - 2 };
+    const bigActor = { ...makeCommand(a, deposit(5)), actor: 'k'.repeat(64 * 1024) };
+    await client.send(farHold, bigActor);
+    expect(await client.run(makeCommand(a, withdraw(1)))).toMatchObject({ status: 'ACCEPTED', balance: 999, availableBalance: 999 });
+    const { snapshot, events } = await eventsOf(a);
+    const reasons = snapshot.deadLetters.filter((d) => d.key === a).map((d) => String(d.headers['dlq.reason']));
+    expect(reasons).toEqual([expect.stringMatching(/^invalid command: issuedAt must be an integer from 0 to 253402300799999/), expect.stringMatching(/^invalid command: actor must be at most 255/)]);
+    expect(events.map((e) => e.payload.type)).toEqual(['AccountOpened', 'MoneyWithdrawn']);
+  });
+
   it('exposes Prometheus metrics: commands by result, rejections by code, transactions, lag', async () => {
     const { a } = ids();
     await client.run(makeCommand(a, withdraw(1)));

@@ -23,6 +23,13 @@ export const limits = {
   /** DESIGN §10: a hold lives from a minute to 30 days (default 7 days at the gateway). */
   holdSecondsMin: 60,
   holdSecondsMax: 2_592_000,
+  /**
+   * A command's issuedAt (epoch ms) is within 1970-01-01 and 9999-12-31T23:59:59.999Z, the last
+   * instant an ISO-8601 date with a four-digit year names. A hold's expiry (issuedAt plus at most
+   * holdSecondsMax) then stays a safe integer that Avro carries and the 15-digit expiry index sorts.
+   */
+  issuedAtMin: 0,
+  issuedAtMax: 253_402_300_799_999,
   /** At most one saga step (a CreditTransfer or a RefundTransfer) follows a command. */
   followUpsPerCommandMax: 1,
 } as const;

@@ -20,6 +20,9 @@ export function validateCommand(command: Command): string | null {
     checkText('commandId', command.commandId, 1, limits.idLengthMax) ??
     checkText('accountId', command.accountId, 1, limits.idLengthMax) ??
     checkText('fingerprint', command.fingerprint, 1, limits.fingerprintLengthMax) ??
+    checkIssuedAt(command.issuedAt) ??
+    // The sender's key id (or null): copied onto every event and follow-up the command causes.
+    (command.actor === undefined || command.actor === null ? null : checkText('actor', command.actor, 1, limits.idLengthMax)) ??
     checkPayload(command.payload) ??
     // DESIGN §10's bounds, on every command type: a map past them would be copied onto every event it causes.
     metadataProblem(command.metadata)
@@ -114,6 +117,12 @@ function checkReversalReason(payload: { type: string; reason?: string | null }):
   if (payload.type === 'FailTransferReversal') return checkText('reason', payload.reason, 1, limits.reasonLengthMax);
   if (payload.reason === undefined || payload.reason === null) return null;
   return checkText('reason', payload.reason, 0, limits.referenceLengthMax);
+}
+
+function checkIssuedAt(value: unknown): string | null {
+  return Number.isSafeInteger(value) && (value as number) >= limits.issuedAtMin && (value as number) <= limits.issuedAtMax
+    ? null
+    : `issuedAt must be an integer from ${limits.issuedAtMin} to ${limits.issuedAtMax} (epoch ms), got ${describe(value)}`;
 }
 
 function checkLimit(value: unknown): string | null {

@@ -61,6 +61,16 @@ const invalid: { name: string; command: Command; reason: RegExp }[] = [
   { name: 'an empty credit transferId', command: withPayload(cmd.credit(B, 1, 'USD', '')), reason: /transferId/ },
   { name: 'an empty refund toAccountId', command: withPayload(cmd.refund('', 1)), reason: /toAccountId must not be empty/ },
   { name: 'an empty refund reason', command: withPayload(cmd.refund(B, 1, '')), reason: /reason must not be empty/ },
+  { name: 'an issuedAt whose hold expiry would pass 2**53 (the partition could not encode it)', command: withEnvelope({ issuedAt: 2 ** 53 - 2 }), reason: /issuedAt must be an integer from 0 to 253402300799999 \(epoch ms\), got 9007199254740990/ },
+  { name: 'an issuedAt past the year 9999', command: withEnvelope({ issuedAt: limits.issuedAtMax + 1 }), reason: /issuedAt/ },
+  { name: 'a negative issuedAt', command: withEnvelope({ issuedAt: -1 }), reason: /issuedAt.*got -1/ },
+  { name: 'a fractional issuedAt', command: withEnvelope({ issuedAt: 1.5 }), reason: /issuedAt.*got 1.5/ },
+  { name: 'a NaN issuedAt', command: withEnvelope({ issuedAt: Number.NaN }), reason: /issuedAt.*got NaN/ },
+  { name: 'an issuedAt given as a string', command: withEnvelope({ issuedAt: '1' as unknown as number }), reason: /issuedAt.*got "1"/ },
+  { name: 'a 256-character actor (copied onto every event it causes)', command: withEnvelope({ actor: 'k'.repeat(256) }), reason: /actor must be at most 255/ },
+  { name: 'a megabyte actor', command: withEnvelope({ actor: 'k'.repeat(1_000_000) }), reason: /actor must be at most 255/ },
+  { name: 'an empty actor', command: withEnvelope({ actor: '' }), reason: /actor must not be empty/ },
+  { name: 'a numeric actor', command: withEnvelope({ actor: 7 as unknown as string }), reason: /actor must be a string, got 7/ },
   { name: 'an unknown command type', command: withPayload({ type: 'PrintMoney', amount: 1 }), reason: /unknown command type "PrintMoney"/ },
   { name: 'a missing payload', command: withPayload(null), reason: /payload must be an object/ },
 ];
@@ -72,6 +82,14 @@ describe('validateCommand', () => {
 
   it.each(invalid)('refuses $name', ({ command, reason }) => {
     expect(validateCommand(command)).toMatch(reason);
+  });
+
+  it('accepts an actor that is null, absent or a key id, and issuedAt at its bounds', () => {
+    for (const patch of [{ actor: null }, { actor: undefined }, { actor: 'k3y1d0000000' }, { actor: 'k'.repeat(255) }, { issuedAt: 0 }, { issuedAt: limits.issuedAtMax }]) {
+      expect(validateCommand(withEnvelope(patch)), JSON.stringify(patch)).toBeNull();
+    }
+    // The latest expiry a valid hold can have is still a safe integer.
+    expect(Number.isSafeInteger(limits.issuedAtMax + limits.holdSecondsMax * 1000)).toBe(true);
   });
 
   it('never echoes a long string back in its reason', () => {
