@@ -298,9 +298,10 @@ class BatchBuilder {
     return this.initiation(payload.transferId)?.transferStatus === 'pending' ? payload.amount : 0;
   }
 
-  /** Records kept forever: by commandId, and found by their transferId or holdId. */
+  /** Records kept forever: by commandId, and found by their transferId, holdId or (a reversal's own) reversalId. */
   private keepForever(movement: CommandOutcome): void {
-    const reversalId = movement.reversalStatus === null ? null : (movement.reversalId ?? null);
+    // A transfer's initiation names the reversal that reverses it; only the reversal's own record is found by it (as in the store).
+    const reversalId = movement.reversalStatus === null || movement.transferStatus !== null ? null : (movement.reversalId ?? null);
     if (movement.transferId === null && movement.holdId === null && reversalId === null) throw new Error(`movement ${movement.commandId} has neither a transferId, a holdId nor a reversalId`);
     this.result.movements.set(movement.commandId, movement);
     if (movement.transferId !== null) this.movementsSeen.set(`t:${movement.transferId}`, movement.commandId);

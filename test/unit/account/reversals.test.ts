@@ -214,6 +214,19 @@ describe('transfer reversals', () => {
     return t;
   }
 
+  it('within one transaction, another command with a transfer reversal\'s reversalId is refused naming the reversal, not the transfer it reverses', async () => {
+    const t = await completedTransfer(300);
+    const r = reversal(A, t.commandId, 'r1');
+    const sameReversalId = { ...ledger.command(A, r.payload, 'r1-again'), fingerprint: 'another body' };
+    const result = await ledger.run(r, sameReversalId);
+    // (The transfer's own record is re-emitted too, saying it is being reversed.)
+    expect(result.outcomes.map((o) => o.outcome).filter((o) => o.commandId !== t.commandId)).toMatchObject([
+      { commandId: 'r1', status: 'ACCEPTED', reversalStatus: 'pending' },
+      { commandId: 'r1-again', status: 'REJECTED', code: 'IDEMPOTENCY_KEY_REUSED', message: `reversal ${reversalIdForCommand('r1')} already exists (command r1)`, reversedCommandId: t.commandId },
+    ]);
+    expect(result.events).toHaveLength(1);
+  });
+
   it('a completed transfer is taken back from the destination and credited at the source; its record says completed and its debit is never applied twice, at any age', async () => {
     const t = await completedTransfer(300);
     const r = reversal(A, t.commandId, 'r1', 'fraud');
