@@ -65,10 +65,16 @@ function readResults(): BenchResult[] {
 /** How many of an engine's busiest threads the report names. */
 const threadsShownMax = 6;
 
-function peakRssMb(pid: number): number {
+/**
+ * The process's peak RSS (VmHWM, tracked by the kernel) and its resident memory now, split into
+ * anonymous (heaps, buffers: its own) and file-backed (the executable and libraries, and the
+ * files it maps: LevelDB reads its table files through mmap, so they count in RSS although they
+ * are clean page cache the kernel drops under pressure), in MB.
+ */
+function memoryMb(pid: number): { peakRss: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
+  const mb = (field: string) => Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024);
+  return { peakRss: mb('VmHWM'), anon: mb('RssAnon'), file: mb('RssFile') };
 }
 
 /** Which processes consume the pre-loaded commands: the account processor, or the Kafka Streams reference (bench/streams-reference). */
@@ -155,7 +161,7 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
     const child = engine === 'streams'
       ? spawn('java', java, { env: { ...env, APP_ID: groupId, SCHEMAS_DIR: 'schemas', REFERENCE_THREADS: String(threads) }, stdio: ['ignore', 'pipe', 'inherit'] })
       : spawn(process.execPath, [...profile, '--import', 'tsx', 'processors/account/main.ts'], { env: { ...env, APP_ID: appId }, stdio: ['ignore', 'pipe', 'inherit'] });
-    const instance = { child, totals: {} as Record<string, number>, peakRssMb: 0, peakHeapUsedMb: 0, peakHeapTotalMb: 0, peakExternalMb: 0 };
+    const instance = { child, totals: {} as Record<string, number>, peakRssMb: 0, peakAnonMb: 0, peakFileMb: 0, peakHeapUsedMb: 0, peakHeapTotalMb: 0, peakExternalMb: 0 };
     // Whole lines: a pipe's chunks can end mid-line, and half a JSON line does not parse.
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (!line.includes('"msg":"progress"') && !line.includes('"msg":"stopped"')) return;
@@ -187,7 +193,13 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
     const died = children.find(({ child }) => child.exitCode !== null);
     if (died !== undefined) throw new Error(`${engine} exited (code ${died.child.exitCode}) before it processed the workload`);
     await new Promise((resolve) => setTimeout(resolve, 250));
-    for (const instance of children) if (instance.child.pid !== undefined && instance.child.exitCode === null) instance.peakRssMb = Math.max(instance.peakRssMb, peakRssMb(instance.child.pid));
+    for (const instance of children) {
+      if (instance.child.pid === undefined || instance.child.exitCode !== null) continue;
+      const memory = memoryMb(instance.child.pid);
+      instance.peakRssMb = Math.max(instance.peakRssMb, memory.peakRss);
+      instance.peakAnonMb = Math.max(instance.peakAnonMb, memory.anon);
+      instance.peakFileMb = Math.max(instance.peakFileMb, memory.file);
+    }
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topics.commands] });
     const total = committed?.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) ?? 0;
     if (total !== lastCommitted) {
@@ -241,6 +253,7 @@ async function runEngine(engine: Engine, prepared: Prepared, admin: kafkajs.Admi
     // space); the rest of the RSS is external buffers, LevelDB, code and the allocator.
     const v8 = engine === 'streams' ? '' : `, heap total ${instance.peakHeapTotalMb} MB, external ${instance.peakExternalMb} MB`;
     console.log(`${name} peak RSS: ${instance.peakRssMb} MB (sampled every ${statsIntervalMs} ms: ${engine === 'streams' ? 'Java' : 'V8'} heap used ${instance.peakHeapUsedMb} MB${v8})${instances > 1 ? `, ${instance.totals.commands ?? 0} commands` : ''}`);
+    console.log(`  of it at most ${instance.peakAnonMb} MB anonymous (its own memory) and ${instance.peakFileMb} MB file-backed (${engine === 'streams' ? 'the JVM and its libraries' : 'the node binary and LevelDB\'s memory-mapped tables'}: clean pages the kernel can drop), sampled every 250 ms`);
   }
   // The ledger's account states and outcomes are its account-state and outcomes topics; the
   // reference's, its stores' changelogs.
