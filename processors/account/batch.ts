@@ -7,7 +7,7 @@ import { applyDecision, decide, validateCommand } from './domain/index.ts';
 import { holdFieldsOf, holdViewOf, isHoldStep } from './hold-records.ts';
 import { followUpCommand, isInternal } from './follow-ups.ts';
 import { outcomeOf } from './outcome-records.ts';
-import { isPostingRecord, isReversalLanding, postingRecordOf, postingViewOf, reversalStatusOf } from './reversal-records.ts';
+import { isPostingRecord, isReversalLanding, postingRecordOf, postingViewOf, reversalIdOf, reversalStatusOf } from './reversal-records.ts';
 import type { AccountEvent, AccountState, Command, CommandOutcome, CommandPayload, EventPayload } from '../../schemas/types.ts';
 
 /** A consumed record: decoded, or poison with the reason it cannot be. Raw bytes go to the DLQ as they came. */
@@ -300,8 +300,7 @@ class BatchBuilder {
 
   /** Records kept forever: by commandId, and found by their transferId, holdId or (a reversal's own) reversalId. */
   private keepForever(movement: CommandOutcome): void {
-    // A transfer's initiation names the reversal that reverses it; only the reversal's own record is found by it (as in the store).
-    const reversalId = movement.reversalStatus === null || movement.transferStatus !== null ? null : (movement.reversalId ?? null);
+    const reversalId = reversalIdOf(movement);
     if (movement.transferId === null && movement.holdId === null && reversalId === null) throw new Error(`movement ${movement.commandId} has neither a transferId, a holdId nor a reversalId`);
     this.result.movements.set(movement.commandId, movement);
     if (movement.transferId !== null) this.movementsSeen.set(`t:${movement.transferId}`, movement.commandId);

@@ -32,6 +32,14 @@ function amountOf(event: EventPayload): number {
   return 'amount' in event ? event.amount : 0;
 }
 
+/**
+ * The reversalId a record kept forever is found by: a reversal's own record's. A transfer's
+ * initiation names the reversal reversing it too, but is found by its transferId, not by that.
+ */
+export function reversalIdOf(record: CommandOutcome): string | null {
+  return (record.reversalStatus ?? null) === null || record.transferStatus !== null ? null : (record.reversalId ?? null);
+}
+
 /** A posting record, not a movement of its own: it has a postingType and is no transfer's initiation. */
 export function isPostingRecord(record: CommandOutcome): boolean {
   return (record.postingType ?? null) !== null && record.transferStatus === null;

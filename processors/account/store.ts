@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import type { AccountState, CommandOutcome } from '../../schemas/types.ts';
 import type { Log } from '../log.ts';
-import { isPostingRecord } from './reversal-records.ts';
+import { isPostingRecord, reversalIdOf } from './reversal-records.ts';
 import { storeSchemasHash, storeValueEncoding } from './store-encoding.ts';
 
 /**
@@ -284,9 +284,8 @@ export class PartitionStore {
         continue;
       }
       ops.push({ type: 'put', key: movementKey(movement.commandId), value: movement });
-      if ((movement.reversalStatus ?? null) !== null && (movement.reversalId ?? null) !== null && movement.transferStatus === null) {
-        ops.push({ type: 'put', key: reversalKey(movement.reversalId as string), value: movement.commandId });
-      }
+      const reversalId = reversalIdOf(movement);
+      if (reversalId !== null) ops.push({ type: 'put', key: reversalKey(reversalId), value: movement.commandId });
       if (movement.transferId !== null) ops.push({ type: 'put', key: transferKey(movement.transferId), value: movement.commandId });
       if (movement.holdId !== null && movement.expiresAt !== null) {
         ops.push({ type: 'put', key: holdKey(movement.holdId), value: movement.commandId });
