@@ -376,6 +376,6 @@ export function processBatch(records: DecodedRecord[], lookups: BatchLookups, no
 }
 
 /** Client commands whose record, accepted, is kept forever under their commandId: a transfer's initiation, a hold's placing, a reversal. */
-function keptForeverWhenAccepted(payload: CommandPayload): boolean {
+export function keptForeverWhenAccepted(payload: CommandPayload): boolean {
   return payload.type === 'InitiateTransfer' || payload.type === 'PlaceHold' || payload.type === 'ReverseTransaction';
 }

@@ -192,15 +192,8 @@ export class PartitionStore {
 
   /** Idempotency records of the given commands (undefined where the command is new). */
   async outcomes(commandIds: string[]): Promise<Map<string, CommandOutcome>> {
-    const found = new Map<string, CommandOutcome>();
-    if (commandIds.length === 0) return found;
     // A record kept forever wins over a windowed one of the same command.
-    const values = await this.db.getMany([...commandIds.map(movementKey), ...commandIds.map(outcomeKey)]);
-    commandIds.forEach((commandId, i) => {
-      const value = values[i] ?? values[commandIds.length + i];
-      if (value !== undefined) found.set(commandId, value as CommandOutcome);
-    });
-    return found;
+    return this.firstRecords(commandIds, [movementKey, outcomeKey]);
   }
 
   /** The accepted initiations of the given transfers (kept forever), by transferId. */
@@ -215,12 +208,27 @@ export class PartitionStore {
 
   /** What the given commands posted (kept forever), by commandId: a posting record, else the command's movement. */
   async postings(commandIds: string[]): Promise<Map<string, CommandOutcome>> {
+    return this.firstRecords(commandIds, [postingKey, movementKey]);
+  }
+
+  /** The posting records of the given commands alone (their movements are in outcomes()), by commandId. */
+  async postingRecords(commandIds: string[]): Promise<Map<string, CommandOutcome>> {
+    return this.firstRecords(commandIds, [postingKey]);
+  }
+
+  /** Per command, the record under the first of `keysOf` that holds one; one LevelDB read for all. */
+  private async firstRecords(commandIds: string[], keysOf: ((commandId: string) => string)[]): Promise<Map<string, CommandOutcome>> {
     const found = new Map<string, CommandOutcome>();
     if (commandIds.length === 0) return found;
-    const values = await this.db.getMany([...commandIds.map(postingKey), ...commandIds.map(movementKey)]);
+    const values = await this.db.getMany(keysOf.flatMap((keyOf) => commandIds.map(keyOf)));
     commandIds.forEach((commandId, i) => {
-      const value = values[i] ?? values[commandIds.length + i];
-      if (value !== undefined) found.set(commandId, value as CommandOutcome);
+      for (let k = 0; k < keysOf.length; k += 1) {
+        const value = values[k * commandIds.length + i];
+        if (value !== undefined) {
+          found.set(commandId, value as CommandOutcome);
+          return;
+        }
+      }
     });
     return found;
   }
